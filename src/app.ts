@@ -1,0 +1,57 @@
+// The gateway as a Hono app, built from a compiled config. src/index.ts builds the deployed one from
+// the config bundled at build time; tests build their own from configs they write.
+import { Hono } from "hono";
+import { createMiddleware } from "hono/factory";
+import type { Principal } from "./auth/principal";
+import type { CompiledConfig } from "./config/compile";
+import { buildRuntime, type Runtime } from "./config/runtime";
+import type { Env } from "./env";
+import { GatewayError, toGatewayError } from "./errors";
+import type { LlmCall } from "./proxy/call";
+import { healthRoutes } from "./routes/health";
+import { llmRoutes } from "./routes/llm";
+import { modelRoutes } from "./routes/models";
+
+export interface GatewayVariables {
+  runtime: Runtime;
+  callId: string;
+  principal: Principal;
+  call: LlmCall;
+}
+
+export type GatewayEnv = { Bindings: Env; Variables: GatewayVariables };
+
+export function createGateway(compiled: CompiledConfig) {
+  // One runtime per env object, i.e. per isolate in production.
+  const runtimes = new WeakMap<object, Runtime>();
+  const runtimeFor = (env: Env) => {
+    let runtime = runtimes.get(env);
+    if (!runtime) runtimes.set(env, (runtime = buildRuntime(compiled, env)));
+    return runtime;
+  };
+
+  const app = new Hono<GatewayEnv>();
+
+  app.use(
+    createMiddleware<GatewayEnv>(async (c, next) => {
+      c.set("runtime", runtimeFor(c.env));
+      c.set("callId", crypto.randomUUID());
+      await next();
+      c.res.headers.set("x-litellm-call-id", c.var.callId);
+    }),
+  );
+
+  app.route("/", healthRoutes);
+  app.route("/", modelRoutes);
+  app.route("/", llmRoutes);
+
+  app.notFound((c) => new GatewayError(404, "not_found", `Route not found: ${c.req.method} ${c.req.path}`).toResponse({ "x-litellm-call-id": c.var.callId ?? "" }));
+
+  app.onError((err, c) => {
+    const error = toGatewayError(err);
+    if (!(err instanceof GatewayError)) console.error(`[${c.var.callId}] internal error: ${err.name}: ${err.message}`);
+    return error.toResponse({ "x-litellm-call-id": c.var.callId ?? "" });
+  });
+
+  return app;
+}

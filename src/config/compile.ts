@@ -1,0 +1,66 @@
+// Turns a raw config.yaml object into the compiled config the Worker bundles. Runs at build/start
+// time (scripts/build-config.ts) and in tests; never on the request path.
+import { configSchema, type ParsedConfig } from "./schema";
+import { PROVIDERS } from "../providers/registry";
+import { unsupportedKeys } from "./support";
+
+export interface CompiledConfig {
+  config: ParsedConfig;
+  /** Human-readable lines about keys that are accepted but not acted on. */
+  warnings: string[];
+  /** Unix seconds when the config was compiled (the `created` of /v1/models). */
+  builtAt: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`invalid config:\n  ${issues.join("\n  ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i ? "." : ""}${String(p)}`)).join("") || "(top level)";
+}
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function stableStringify(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** Validates and normalises a raw config; throws ConfigError naming each bad field's path. */
+export async function compileConfig(raw: unknown): Promise<CompiledConfig> {
+  const result = configSchema.safeParse(raw ?? {});
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`));
+  }
+  const config = result.data;
+  const issues: string[] = [];
+  const ids = new Set<string>();
+  for (const [i, entry] of config.model_list.entries()) {
+    const model = entry.litellm_params.model;
+    const provider = model.slice(0, model.indexOf("/"));
+    if (entry.litellm_params.mock_response === undefined && model !== "*" && !model.includes("*")) {
+      if (!model.includes("/")) issues.push(`model_list[${i}].litellm_params.model: expected '<provider>/<model id>', got '${model}'`);
+      else if (!PROVIDERS.includes(provider)) issues.push(`model_list[${i}].litellm_params.model: unknown provider '${provider}' (supported: ${PROVIDERS.join(", ")})`);
+    }
+    // LiteLLM's default deployment id: a stable hash of the deployment's params.
+    const id = entry.model_info?.id ?? (await sha256Hex(stableStringify({ model_name: entry.model_name, ...entry.litellm_params })));
+    if (ids.has(id)) issues.push(`model_list[${i}].model_info.id: duplicate id '${id}'`);
+    ids.add(id);
+    entry.model_info = { ...entry.model_info, id };
+  }
+  if (issues.length) throw new ConfigError(issues);
+  const unsupported = unsupportedKeys(raw, config);
+  const warnings = unsupported.length ? [`config keys not supported yet (ignored): ${unsupported.join(", ")}`] : [];
+  return { config, warnings, builtAt: Math.floor(Date.now() / 1000) };
+}

@@ -1,0 +1,157 @@
+// The per-isolate view of the compiled config: `os.environ/NAME` references resolved against the
+// Worker's env, deployments bound to their adapters, and the model-name lookup tables. Built once
+// per isolate (per env object) on the first request, then only read.
+import type { Env } from "../env";
+import { GatewayError } from "../errors";
+import { adapterFor } from "../providers/registry";
+import type { ProviderAdapter } from "../providers/types";
+import type { CompiledConfig } from "./compile";
+import type { LitellmParams, ModelInfo, ParsedConfig } from "./schema";
+
+export interface Deployment {
+  /** model_info.id (LiteLLM's model id; x-litellm-model-id). */
+  readonly id: string;
+  /** model_name: the public name, i.e. the model group. */
+  readonly modelName: string;
+  /** The `<provider>` of litellm_params.model. */
+  readonly provider: string;
+  /** The upstream model id (litellm_params.model after the provider prefix). */
+  readonly model: string;
+  /** litellm_params with every `os.environ/NAME` resolved. */
+  readonly params: LitellmParams;
+  readonly info: ModelInfo;
+  readonly adapter: ProviderAdapter;
+}
+
+export interface ModelGroup {
+  readonly name: string;
+  readonly deployments: readonly Deployment[];
+}
+
+export interface Runtime {
+  readonly config: ParsedConfig;
+  readonly masterKey: string | undefined;
+  /** `created` for /v1/models. */
+  readonly createdAt: number;
+  /** Wildcard model_names ("*", "anthropic/*"), listed as-is by /v1/models. */
+  readonly patternNames: readonly string[];
+  /** Model groups by public name, in config order. */
+  readonly groups: ReadonlyMap<string, ModelGroup>;
+  /** Resolves a requested model name to its group (exact names, aliases, then wildcard patterns). */
+  resolveModel(name: string): ModelGroup | undefined;
+}
+
+const ENV_PREFIX = "os.environ/";
+
+/** Reads `os.environ/NAME` from the env (secrets/vars), else config.environment_variables. */
+export function envLookup(env: Env, config: ParsedConfig) {
+  return (value: string): string | undefined => {
+    if (!value.startsWith(ENV_PREFIX)) return value;
+    const name = value.slice(ENV_PREFIX.length);
+    const fromEnv = env[name];
+    return typeof fromEnv === "string" ? fromEnv : config.environment_variables[name];
+  };
+}
+
+function resolveDeep<T>(value: T, lookup: (v: string) => string | undefined): T {
+  if (typeof value === "string") return lookup(value) as T;
+  if (Array.isArray(value)) return value.map((v) => resolveDeep(v, lookup)) as T;
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      const resolved = resolveDeep(v, lookup);
+      if (resolved !== undefined) out[k] = resolved;
+    }
+    return out as T;
+  }
+  return value;
+}
+
+function splitModel(model: string): { provider: string; id: string } {
+  const slash = model.indexOf("/");
+  // A bare name (LiteLLM infers the provider) is treated as OpenAI's.
+  return slash < 0 ? { provider: "openai", id: model } : { provider: model.slice(0, slash), id: model.slice(slash + 1) };
+}
+
+/** Builds the deployment for a concrete upstream model string. */
+function makeDeployment(modelName: string, params: LitellmParams, info: ModelInfo, id: string): Deployment {
+  const { provider, id: model } = params.mock_response !== undefined ? { provider: "mock", id: params.model } : splitModel(params.model);
+  return { id, modelName, provider, model, params, info, adapter: adapterFor(provider) };
+}
+
+interface Pattern {
+  /** The part of model_name before `*` (e.g. "anthropic/"); "" for "*". */
+  prefix: string;
+  suffix: string;
+  entries: { params: LitellmParams; info: ModelInfo }[];
+}
+
+export function buildRuntime(compiled: CompiledConfig, env: Env): Runtime {
+  const config = compiled.config;
+  const lookup = envLookup(env, config);
+  const groups = new Map<string, ModelGroup>();
+  const patterns: Pattern[] = [];
+
+  for (const entry of config.model_list) {
+    const params = resolveDeep(entry.litellm_params, lookup);
+    const info = entry.model_info ?? {};
+    if (entry.model_name.includes("*")) {
+      const star = entry.model_name.indexOf("*");
+      const prefix = entry.model_name.slice(0, star);
+      const suffix = entry.model_name.slice(star + 1);
+      let pattern = patterns.find((p) => p.prefix === prefix && p.suffix === suffix);
+      if (!pattern) patterns.push((pattern = { prefix, suffix, entries: [] }));
+      pattern.entries.push({ params, info });
+      continue;
+    }
+    const deployment = makeDeployment(entry.model_name, params, info, info.id!);
+    const group = groups.get(entry.model_name);
+    groups.set(entry.model_name, { name: entry.model_name, deployments: [...(group?.deployments ?? []), deployment] });
+  }
+  // Most specific pattern first: "openai/gpt-4*" beats "openai/*" beats "*".
+  patterns.sort((a, b) => b.prefix.length + b.suffix.length - (a.prefix.length + a.suffix.length));
+
+  const aliases = new Map<string, string>();
+  for (const [alias, target] of Object.entries(config.router_settings.model_group_alias ?? {})) {
+    aliases.set(alias, typeof target === "string" ? target : target.model);
+  }
+
+  // Wildcard groups are made on first use and kept (bounded: one per distinct requested name).
+  const wildcardGroups = new Map<string, ModelGroup>();
+  const MAX_WILDCARD_GROUPS = 1000;
+
+  function resolveModel(name: string): ModelGroup | undefined {
+    const exact = groups.get(name) ?? groups.get(aliases.get(name) ?? "");
+    if (exact) return exact;
+    const cached = wildcardGroups.get(name);
+    if (cached) return cached;
+    const pattern = patterns.find((p) => name.length >= p.prefix.length + p.suffix.length && name.startsWith(p.prefix) && name.endsWith(p.suffix));
+    if (!pattern) return undefined;
+    const matched = name.slice(pattern.prefix.length, name.length - pattern.suffix.length);
+    let deployments: Deployment[];
+    try {
+      deployments = pattern.entries.map(({ params, info }) => {
+        // "*" -> the requested name itself; "openai/*" -> the matched part substituted.
+        const model = params.model === "*" ? name : params.model.replace("*", matched);
+        return makeDeployment(name, { ...params, model }, info, `${info.id}:${name}`);
+      });
+    } catch (err) {
+      if (err instanceof GatewayError) return undefined; // unknown provider in the requested name
+      throw err;
+    }
+    const group = { name, deployments };
+    if (wildcardGroups.size < MAX_WILDCARD_GROUPS) wildcardGroups.set(name, group);
+    return group;
+  }
+
+  const masterKey = (config.general_settings.master_key && lookup(config.general_settings.master_key)) || env.LITELLM_MASTER_KEY || undefined;
+
+  return {
+    config,
+    masterKey: typeof masterKey === "string" ? masterKey : undefined,
+    createdAt: compiled.builtAt,
+    patternNames: patterns.map((p) => `${p.prefix}*${p.suffix}`),
+    groups,
+    resolveModel,
+  };
+}

@@ -1,0 +1,166 @@
+// The LiteLLM config.yaml format, as a zod schema. Every config type in the project is inferred
+// from here. Objects are "loose": keys we do not know survive parsing so that `unsupportedKeys`
+// (./support.ts) can report them in one warning line instead of dropping them silently.
+import { z } from "zod";
+
+const num = z.number();
+const posInt = z.number().int().positive();
+const nonNegInt = z.number().int().min(0);
+const seconds = z.number().positive();
+
+/** A string, or `os.environ/NAME` resolved from the Worker's env at runtime. */
+const str = z.string();
+
+const headerMap = z.record(z.string(), str);
+
+export const litellmParamsSchema = z.looseObject({
+  model: z.string().min(1, "expected '<provider>/<model id>'"),
+  api_base: str.optional(),
+  api_key: str.optional(),
+  api_version: str.optional(),
+  organization: str.optional(),
+  timeout: seconds.optional(),
+  stream_timeout: seconds.optional(),
+  max_retries: nonNegInt.optional(),
+  rpm: posInt.optional(),
+  tpm: posInt.optional(),
+  weight: z.number().positive().optional(),
+  order: z.number().int().optional(),
+  max_parallel_requests: posInt.optional(),
+  cooldown_time: z.number().min(0).optional(),
+  input_cost_per_token: z.number().min(0).optional(),
+  output_cost_per_token: z.number().min(0).optional(),
+  cache_read_input_token_cost: z.number().min(0).optional(),
+  extra_headers: headerMap.optional(),
+  mock_response: z.string().optional(),
+  tags: z.array(z.string()).optional(),
+  // AWS Bedrock credentials (providers issue)
+  aws_access_key_id: str.optional(),
+  aws_secret_access_key: str.optional(),
+  aws_session_token: str.optional(),
+  aws_region_name: str.optional(),
+  /** Name of a Workers VPC / service binding to call instead of the global fetch. */
+  vpc_binding: z.string().optional(),
+});
+
+export const modelInfoSchema = z.looseObject({
+  id: z.string().min(1).optional(),
+  mode: z.enum(["chat", "completion", "embedding"]).optional(),
+  base_model: z.string().optional(),
+  max_tokens: posInt.optional(),
+  max_input_tokens: posInt.optional(),
+  max_output_tokens: posInt.optional(),
+  access_groups: z.array(z.string()).optional(),
+  input_cost_per_token: z.number().min(0).optional(),
+  output_cost_per_token: z.number().min(0).optional(),
+});
+
+export const modelEntrySchema = z.looseObject({
+  model_name: z.string().min(1),
+  litellm_params: litellmParamsSchema,
+  model_info: modelInfoSchema.optional(),
+});
+
+/** `[{ "gpt-4o": ["claude-sonnet", "llama"] }, ...]`, LiteLLM's fallback list shape. */
+const fallbackList = z.array(z.record(z.string(), z.array(z.string())));
+
+const retryPolicySchema = z.looseObject({
+  BadRequestErrorRetries: nonNegInt.optional(),
+  AuthenticationErrorRetries: nonNegInt.optional(),
+  TimeoutErrorRetries: nonNegInt.optional(),
+  RateLimitErrorRetries: nonNegInt.optional(),
+  ContentPolicyViolationErrorRetries: nonNegInt.optional(),
+  InternalServerErrorRetries: nonNegInt.optional(),
+});
+
+const allowedFailsPolicySchema = z.looseObject({
+  BadRequestErrorAllowedFails: nonNegInt.optional(),
+  AuthenticationErrorAllowedFails: nonNegInt.optional(),
+  TimeoutErrorAllowedFails: nonNegInt.optional(),
+  RateLimitErrorAllowedFails: nonNegInt.optional(),
+  ContentPolicyViolationErrorAllowedFails: nonNegInt.optional(),
+  InternalServerErrorAllowedFails: nonNegInt.optional(),
+});
+
+/** Settings LiteLLM accepts in both litellm_settings and router_settings (router_settings wins). */
+const routingShared = {
+  num_retries: nonNegInt.optional(),
+  fallbacks: fallbackList.optional(),
+  context_window_fallbacks: fallbackList.optional(),
+  content_policy_fallbacks: fallbackList.optional(),
+  default_fallbacks: z.array(z.string()).optional(),
+  allowed_fails: nonNegInt.optional(),
+  cooldown_time: z.number().min(0).optional(),
+};
+
+export const routingStrategies = [
+  "simple-shuffle",
+  "least-busy",
+  "latency-based-routing",
+  "usage-based-routing-v2",
+  "usage-based-routing",
+  "cost-based-routing",
+] as const;
+
+export const routerSettingsSchema = z.looseObject({
+  ...routingShared,
+  routing_strategy: z.enum(routingStrategies).optional(),
+  routing_strategy_args: z.record(z.string(), z.unknown()).optional(),
+  retry_policy: retryPolicySchema.optional(),
+  allowed_fails_policy: allowedFailsPolicySchema.optional(),
+  disable_cooldowns: z.boolean().optional(),
+  max_fallbacks: nonNegInt.optional(),
+  timeout: seconds.optional(),
+  stream_timeout: seconds.optional(),
+  enable_pre_call_checks: z.boolean().optional(),
+  model_group_alias: z
+    .record(z.string(), z.union([z.string(), z.looseObject({ model: z.string(), hidden: z.boolean().optional() })]))
+    .optional(),
+});
+
+export const litellmSettingsSchema = z.looseObject({
+  ...routingShared,
+  drop_params: z.boolean().optional(),
+  request_timeout: seconds.optional(),
+  max_budget: z.number().min(0).optional(),
+  budget_duration: z.string().optional(),
+  cache: z.boolean().optional(),
+  cache_params: z.record(z.string(), z.unknown()).optional(),
+  success_callback: z.array(z.string()).optional(),
+  failure_callback: z.array(z.string()).optional(),
+  callbacks: z.array(z.string()).optional(),
+  turn_off_message_logging: z.boolean().optional(),
+  default_key_generate_params: z.record(z.string(), z.unknown()).optional(),
+  upperbound_key_generate_params: z.record(z.string(), z.unknown()).optional(),
+  set_verbose: z.boolean().optional(),
+  json_logs: z.boolean().optional(),
+});
+
+export const generalSettingsSchema = z.looseObject({
+  master_key: str.optional(),
+  database_url: str.optional(),
+  store_prompts_in_spend_logs: z.boolean().optional(),
+  disable_spend_logs: z.boolean().optional(),
+  alerting: z.array(z.string()).optional(),
+  global_max_parallel_requests: posInt.optional(),
+  /** Largest accepted request body, in MB (LiteLLM's max_request_size_mb). */
+  max_request_size_mb: z.number().positive().optional(),
+});
+
+export const configSchema = z.looseObject({
+  model_list: z.array(modelEntrySchema).default([]),
+  litellm_settings: litellmSettingsSchema.default({}),
+  router_settings: routerSettingsSchema.default({}),
+  general_settings: generalSettingsSchema.default({}),
+  environment_variables: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
+});
+
+export type GatewayConfigInput = z.input<typeof configSchema>;
+export type ParsedConfig = z.infer<typeof configSchema>;
+export type ModelEntry = z.infer<typeof modelEntrySchema>;
+export type LitellmParams = z.infer<typeof litellmParamsSchema>;
+export type ModelInfo = z.infer<typeof modelInfoSchema>;
+export type RouterSettings = z.infer<typeof routerSettingsSchema>;
+export type LitellmSettings = z.infer<typeof litellmSettingsSchema>;
+export type RoutingStrategy = (typeof routingStrategies)[number];
+export type FallbackList = z.infer<typeof fallbackList>;

@@ -1,0 +1,102 @@
+// What of LiteLLM's config this gateway does not do (yet). `npm start` and `wrangler deploy` print
+// these in one warning line; they are never fatal and never silently ignored.
+import type { z } from "zod";
+import { configSchema, type ParsedConfig } from "./schema";
+
+/**
+ * Keys the schema knows (so they are typed and validated) but no code acts on yet.
+ * Remove a path from here in the same commit that makes it work. `model_list[].` paths apply to every entry.
+ */
+export const NOT_YET_IMPLEMENTED = new Set<string>([
+  "litellm_settings.cache",
+  "litellm_settings.cache_params",
+  "litellm_settings.success_callback",
+  "litellm_settings.failure_callback",
+  "litellm_settings.callbacks",
+  "litellm_settings.turn_off_message_logging",
+  "general_settings.alerting",
+  "general_settings.database_url",
+  "litellm_settings.max_budget",
+  "litellm_settings.budget_duration",
+  "litellm_settings.default_key_generate_params",
+  "litellm_settings.upperbound_key_generate_params",
+  "general_settings.store_prompts_in_spend_logs",
+  "general_settings.disable_spend_logs",
+  "general_settings.global_max_parallel_requests",
+  "litellm_settings.num_retries",
+  "litellm_settings.fallbacks",
+  "litellm_settings.context_window_fallbacks",
+  "litellm_settings.content_policy_fallbacks",
+  "litellm_settings.default_fallbacks",
+  "litellm_settings.allowed_fails",
+  "litellm_settings.cooldown_time",
+  "litellm_settings.request_timeout",
+  "router_settings.num_retries",
+  "router_settings.retry_policy",
+  "router_settings.allowed_fails",
+  "router_settings.allowed_fails_policy",
+  "router_settings.cooldown_time",
+  "router_settings.disable_cooldowns",
+  "router_settings.fallbacks",
+  "router_settings.context_window_fallbacks",
+  "router_settings.content_policy_fallbacks",
+  "router_settings.default_fallbacks",
+  "router_settings.max_fallbacks",
+  "router_settings.timeout",
+  "router_settings.stream_timeout",
+  "router_settings.enable_pre_call_checks",
+  "router_settings.routing_strategy_args",
+  "model_list[].litellm_params.timeout",
+  "model_list[].litellm_params.stream_timeout",
+  "model_list[].litellm_params.max_retries",
+  "model_list[].litellm_params.rpm",
+  "model_list[].litellm_params.tpm",
+  "model_list[].litellm_params.order",
+  "model_list[].litellm_params.max_parallel_requests",
+  "model_list[].litellm_params.cooldown_time",
+  "model_list[].litellm_params.input_cost_per_token",
+  "model_list[].litellm_params.output_cost_per_token",
+  "model_list[].litellm_params.cache_read_input_token_cost",
+  "model_list[].litellm_params.tags",
+  "model_list[].model_info.input_cost_per_token",
+  "model_list[].model_info.output_cost_per_token",
+]);
+
+/** Routing strategies that work today; others fall back to simple-shuffle with a warning. */
+export const IMPLEMENTED_STRATEGIES = new Set<string>(["simple-shuffle"]);
+
+type AnySchema = z.ZodType;
+
+/** The object shape behind optional/default/nullable wrappers, or undefined for non-objects. */
+function unwrap(schema: AnySchema): AnySchema {
+  let s = schema as AnySchema & { _zod: { def: { type: string; innerType?: AnySchema } } };
+  while (s._zod.def.innerType && ["optional", "default", "nullable", "pipe", "prefault"].includes(s._zod.def.type)) {
+    s = s._zod.def.innerType as typeof s;
+  }
+  return s;
+}
+
+function walk(value: unknown, schema: AnySchema, path: string, out: Set<string>): void {
+  const s = unwrap(schema) as AnySchema & { _zod: { def: { type: string; shape?: Record<string, AnySchema>; element?: AnySchema } } };
+  const def = s._zod.def;
+  if (def.type === "object" && def.shape && value && typeof value === "object" && !Array.isArray(value)) {
+    for (const [key, child] of Object.entries(value)) {
+      const childPath = path ? `${path}.${key}` : key;
+      const childSchema = def.shape[key];
+      if (!childSchema) out.add(childPath);
+      else if (NOT_YET_IMPLEMENTED.has(childPath)) out.add(childPath);
+      else walk(child, childSchema, childPath, out);
+    }
+  } else if (def.type === "array" && def.element && Array.isArray(value)) {
+    for (const item of value) walk(item, def.element, `${path}[]`, out);
+  }
+}
+
+/** Every key path in the raw config that this gateway does not act on, deduplicated across model_list entries. */
+export function unsupportedKeys(raw: unknown, parsed: ParsedConfig): string[] {
+  const out = new Set<string>();
+  walk(raw, configSchema, "", out);
+  const strategy = parsed.router_settings.routing_strategy;
+  if (strategy && !IMPLEMENTED_STRATEGIES.has(strategy)) out.add(`router_settings.routing_strategy=${strategy}`);
+  return [...out];
+}

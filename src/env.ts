@@ -1,0 +1,12 @@
+// The Worker's bindings (wrangler.toml) plus the secrets and vars that `os.environ/NAME` reads.
+export interface Env {
+  /** Keys, teams, spend logs (D1). */
+  DB: D1Database;
+  /** Cache entries and cooldown state (KV). */
+  KV: KVNamespace;
+  /** Workers AI, when bound. */
+  AI?: Ai;
+  LITELLM_MASTER_KEY?: string;
+  /** Secrets, vars and extra bindings (Workers VPC services) referenced by name from the config. */
+  [name: string]: unknown;
+}

@@ -1,0 +1,19 @@
+// Rough token counts for when a provider reports none (mock deployments, budget reservations).
+// ~4 characters per token is OpenAI's own rule of thumb for English text.
+import type { ChatRequest } from "../openai/schema";
+
+export function estimateTokens(text: string): number {
+  return Math.ceil(text.length / 4);
+}
+
+/** Estimated prompt tokens of a chat request: message text plus a small per-message overhead. */
+export function estimateChatPromptTokens(body: Pick<ChatRequest, "messages">): number {
+  let total = 0;
+  for (const m of body.messages) {
+    total += 4;
+    if (typeof m.content === "string") total += estimateTokens(m.content);
+    else if (Array.isArray(m.content)) for (const p of m.content) total += p.text ? estimateTokens(p.text) : 85;
+    if (m.tool_calls) total += estimateTokens(JSON.stringify(m.tool_calls));
+  }
+  return total;
+}

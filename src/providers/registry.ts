@@ -1,0 +1,23 @@
+// `model: <provider>/<id>` -> the adapter for <provider>. Add a provider by adding its file and one line here.
+import { GatewayError } from "../errors";
+import { mock } from "./mock";
+import { ollama, ollamaChat } from "./ollama";
+import { OPENAI_COMPATIBLE, openAICompatible } from "./openai";
+import type { ProviderAdapter } from "./types";
+
+const adapters = new Map<string, ProviderAdapter>([
+  ...OPENAI_COMPATIBLE.map((spec) => [spec.name, openAICompatible(spec)] as const),
+  ["ollama", ollama],
+  ["ollama_chat", ollamaChat],
+  ["mock", mock],
+]);
+
+export const PROVIDERS: readonly string[] = [...adapters.keys()];
+
+export function adapterFor(provider: string): ProviderAdapter {
+  const adapter = adapters.get(provider);
+  if (!adapter) {
+    throw new GatewayError(400, "bad_request", `Unknown provider '${provider}'. Supported: ${PROVIDERS.join(", ")}`);
+  }
+  return adapter;
+}

@@ -1,0 +1,72 @@
+// The state of one LLM call as it moves through the middleware chain. Middleware that must act
+// after the response has fully gone out (spend, limits, logging, caching) awaits `call.done`:
+// for streams that is when the last chunk was sent or the client went away.
+import type { Principal } from "../auth/principal";
+import type { Deployment, ModelGroup } from "../config/runtime";
+import type { GatewayError } from "../errors";
+import type { ChatRequest, CompletionRequest, EmbeddingRequest, Usage } from "../openai/schema";
+
+export type LlmRequest =
+  | { endpoint: "chat"; body: ChatRequest }
+  | { endpoint: "completion"; body: CompletionRequest }
+  | { endpoint: "embedding"; body: EmbeddingRequest };
+
+export interface CallOutcome {
+  status: "ok" | "error" | "aborted";
+  /** HTTP status sent (or that would have been sent) to the client. */
+  httpStatus: number;
+  usage?: Usage;
+  /** The deployment that answered (or failed last). */
+  deployment?: Deployment;
+  error?: GatewayError;
+  endedAt: number;
+}
+
+export class LlmCall {
+  readonly startedAt = Date.now();
+  /** Deployment of the attempt under way / that answered. */
+  deployment?: Deployment;
+  /** The upstream URL of that attempt, without query string. */
+  apiBase = "";
+  /** Milliseconds spent waiting on upstreams (for x-litellm-overhead-duration-ms). */
+  upstreamMs = 0;
+  attemptedRetries = 0;
+  attemptedFallbacks = 0;
+  /** Extra response headers contributed by middleware (rate limits, spend, ...). */
+  readonly headers = new Headers();
+  readonly done: Promise<CallOutcome>;
+  private resolveDone!: (outcome: CallOutcome) => void;
+  private finished = false;
+
+  constructor(
+    readonly id: string,
+    readonly request: LlmRequest,
+    /** The resolved model group (the requested name, or its alias target / wildcard match). */
+    readonly group: ModelGroup,
+    readonly principal: Principal,
+    /** Aborts when the client disconnects. */
+    readonly signal: AbortSignal,
+  ) {
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+  }
+
+  get endpoint() {
+    return this.request.endpoint;
+  }
+
+  get stream(): boolean {
+    return this.request.endpoint !== "embedding" && this.request.body.stream === true;
+  }
+
+  /** The client asked for a final usage chunk. */
+  get includeUsage(): boolean {
+    return this.request.endpoint !== "embedding" && this.request.body.stream_options?.include_usage === true;
+  }
+
+  /** Settles `done` once; later calls are ignored. */
+  finish(outcome: Omit<CallOutcome, "endedAt" | "deployment"> & { deployment?: Deployment }): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.resolveDone({ deployment: this.deployment, ...outcome, endedAt: Date.now() });
+  }
+}

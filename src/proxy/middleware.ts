@@ -1,0 +1,116 @@
+// The LLM request path, as Hono middleware in order:
+//   authenticate -> readLlmCall -> authorizeModel -> ...callMiddleware -> dispatchCall
+// Features that act around an upstream call (limits and spend, cache, guardrails, logging) are
+// middleware in `callMiddleware`: they run before dispatch, and may await `c.var.call.done` after.
+import { createMiddleware } from "hono/factory";
+import type { MiddlewareHandler } from "hono";
+import type { z } from "zod";
+import type { GatewayEnv } from "../app";
+import type { Principal } from "../auth/principal";
+import type { ModelGroup, Runtime } from "../config/runtime";
+import { GatewayError, toGatewayError } from "../errors";
+import { readJsonBody } from "../lib/body";
+import { chatRequestSchema, completionRequestSchema, embeddingRequestSchema } from "../openai/schema";
+import { routeCall } from "../router";
+import { LlmCall, type LlmRequest } from "./call";
+
+const DEFAULT_MAX_BODY_MB = 4;
+
+const schemas = { chat: chatRequestSchema, completion: completionRequestSchema, embedding: embeddingRequestSchema } as const;
+
+/** Added by features (src/limits, src/cache, ...) in the order they must run. */
+export const callMiddleware: MiddlewareHandler<GatewayEnv>[] = [];
+
+function validationError(error: z.ZodError): GatewayError {
+  const issue = error.issues[0];
+  const path = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
+  const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more)` : "";
+  return new GatewayError(400, "bad_request", `Invalid request: ${path ? `${path}: ` : ""}${issue.message}${more}`, { param: path || null });
+}
+
+/** The names a caller may use, for error messages and /v1/models. */
+export function visibleModels(runtime: Runtime, principal: Principal): string[] {
+  return [...runtime.groups.values()].filter((g) => mayUse(principal, g)).map((g) => g.name);
+}
+
+export function mayUse(principal: Principal, group: ModelGroup): boolean {
+  const allowed = principal.models;
+  if (!allowed || allowed.length === 0) return true;
+  if (allowed.includes(group.name) || allowed.includes("*") || allowed.includes("all-proxy-models")) return true;
+  return group.deployments.some((d) => d.info.access_groups?.some((g) => allowed.includes(g)));
+}
+
+/** Reads, validates and resolves the request into c.var.call. */
+export const readLlmCall = (endpoint: LlmRequest["endpoint"]) =>
+  createMiddleware<GatewayEnv>(async (c, next) => {
+    const { runtime } = c.var;
+    const maxBytes = (runtime.config.general_settings.max_request_size_mb ?? DEFAULT_MAX_BODY_MB) * 1024 * 1024;
+    const raw = await readJsonBody(c.req.raw, maxBytes);
+    const pathModel = c.req.param("deployment");
+    if (pathModel) raw.model = pathModel; // Azure-style /openai/deployments/{model}/...
+    const parsed = schemas[endpoint].safeParse(raw);
+    if (!parsed.success) throw validationError(parsed.error);
+    const model = parsed.data.model;
+    const group = runtime.resolveModel(model);
+    if (!group) {
+      throw new GatewayError(
+        400,
+        "bad_request",
+        `Invalid model name passed in model=${model}. Call \`/v1/models\` to view available models for your key.`,
+        { param: "model" },
+      );
+    }
+    const request = { endpoint, body: parsed.data } as LlmRequest;
+    c.set("call", new LlmCall(c.var.callId, request, group, c.var.principal, c.req.raw.signal));
+    await next();
+  });
+
+/** LiteLLM's 403 when a key's model list does not cover the requested model. */
+export const authorizeModel = createMiddleware<GatewayEnv>(async (c, next) => {
+  const { call, principal } = c.var;
+  if (!mayUse(principal, call.group)) {
+    throw new GatewayError(
+      403,
+      "permission",
+      `key not allowed to access model. This key can only access models=${JSON.stringify(principal.models)}. Tried to access ${call.group.name}`,
+      { type: "key_model_access_denied", param: "model" },
+    );
+  }
+  await next();
+});
+
+function successHeaders(call: LlmCall): Headers {
+  const h = new Headers(call.headers);
+  const duration = Date.now() - call.startedAt;
+  h.set("x-litellm-call-id", call.id);
+  h.set("x-litellm-model-group", call.group.name);
+  if (call.deployment) h.set("x-litellm-model-id", call.deployment.id);
+  if (call.apiBase) h.set("x-litellm-model-api-base", call.apiBase);
+  h.set("x-litellm-response-duration-ms", String(duration));
+  h.set("x-litellm-overhead-duration-ms", String(Math.max(0, duration - call.upstreamMs)));
+  h.set("x-litellm-attempted-retries", String(call.attemptedRetries));
+  h.set("x-litellm-attempted-fallbacks", String(call.attemptedFallbacks));
+  return h;
+}
+
+/** Routes the call upstream and answers with JSON or an SSE stream. */
+export const dispatchCall: MiddlewareHandler<GatewayEnv> = async (c) => {
+  const call = c.var.call;
+  let result;
+  try {
+    result = await routeCall(call, c.var.runtime, c.env);
+  } catch (err) {
+    const error = toGatewayError(err);
+    call.finish({ status: call.signal.aborted ? "aborted" : "error", httpStatus: error.status, error });
+    throw error;
+  }
+  const headers = successHeaders(call);
+  if (result.kind === "stream") {
+    headers.set("content-type", "text/event-stream");
+    headers.set("cache-control", "no-cache");
+    return new Response(result.body, { headers });
+  }
+  headers.set("content-type", "application/json");
+  call.finish({ status: "ok", httpStatus: 200, usage: result.usage });
+  return new Response(JSON.stringify(result.body), { headers });
+};

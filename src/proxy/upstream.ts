@@ -1,0 +1,147 @@
+// One attempt against one deployment: translate, send, wait (with timeouts), translate back.
+// Retries and fallbacks wrap this in src/router.
+import type { Deployment } from "../config/runtime";
+import type { Env } from "../env";
+import { GatewayError, badRequest } from "../errors";
+import { readCapped } from "../lib/body";
+import type { Usage } from "../openai/schema";
+import { GATEWAY_PARAMS } from "../openai/schema";
+import { apiBaseForDisplay } from "../providers/openai";
+import { openTranslatedStream } from "../providers/stream";
+import type { AdapterContext, EndpointHandler, UpstreamRequest } from "../providers/types";
+import type { LlmCall } from "./call";
+
+export type UpstreamResult =
+  | { kind: "json"; body: { usage?: Partial<Usage> }; usage?: Usage }
+  | { kind: "stream"; body: ReadableStream<Uint8Array> };
+
+export interface AttemptOptions {
+  /** Whole-request limit for non-streaming calls, ms. */
+  timeoutMs: number;
+  /** Limit on time to the first chunk for streaming calls, ms. */
+  streamTimeoutMs: number;
+  /** litellm_settings.drop_params (or the request's own drop_params). */
+  dropParams: boolean;
+}
+
+const MAX_ERROR_BODY = 64 * 1024;
+
+const ENDPOINT_PATH = { chat: "/chat/completions", completion: "/completions", embedding: "/embeddings" } as const;
+
+/** Refuses (or, with drop_params, removes) params the provider cannot honour. */
+function checkParams<T extends Record<string, unknown>>(body: T, handler: EndpointHandler<never, unknown>, dropParams: boolean, provider: string): T {
+  const supported = handler.supportedParams;
+  if (!supported) return body;
+  let out: T | undefined;
+  for (const key of Object.keys(body)) {
+    if (supported.has(key) || GATEWAY_PARAMS.has(key) || body[key] === undefined || body[key] === null) continue;
+    if (!dropParams) {
+      throw new GatewayError(400, "bad_request", `${provider} does not support parameter '${key}'. To drop unsupported params set litellm_settings.drop_params: true (or "drop_params": true in the request).`, { param: key, type: "UnsupportedParamsError" });
+    }
+    out ??= { ...body };
+    delete out[key];
+  }
+  return out ?? body;
+}
+
+function normaliseUsage(u: Partial<Usage> | undefined): Usage | undefined {
+  if (!u) return undefined;
+  const prompt = u.prompt_tokens ?? 0;
+  const completion = u.completion_tokens ?? 0;
+  return { ...u, prompt_tokens: prompt, completion_tokens: completion, total_tokens: u.total_tokens ?? prompt + completion } as Usage;
+}
+
+function send(req: UpstreamRequest, ctx: AdapterContext, signal: AbortSignal): Promise<Response> {
+  const { adapter, params } = ctx.deployment;
+  if (adapter.send) return adapter.send(req, ctx, signal);
+  const init: RequestInit = { method: req.method ?? "POST", headers: req.headers, body: req.body, signal };
+  if (params.vpc_binding) {
+    // Workers VPC / service binding: reach a private origin (e.g. Ollama behind a Tunnel) without a public hostname.
+    const binding = ctx.env[params.vpc_binding] as Fetcher | undefined;
+    if (!binding || typeof binding.fetch !== "function") {
+      throw new GatewayError(500, "server", `binding '${params.vpc_binding}' (litellm_params.vpc_binding) is not configured in wrangler.toml`);
+    }
+    return binding.fetch(req.url, init);
+  }
+  return fetch(req.url, init);
+}
+
+/** Calls one deployment. Throws GatewayError on any failure before the response (or first chunk) is ready. */
+export async function callDeployment(call: LlmCall, deployment: Deployment, env: Env, options: AttemptOptions): Promise<UpstreamResult> {
+  const { endpoint, body } = call.request;
+  const handler = deployment.adapter[endpoint] as EndpointHandler<never, unknown> | undefined;
+  if (!handler) throw badRequest(`${deployment.provider} models do not support ${ENDPOINT_PATH[endpoint]}`, "model");
+  const streaming = call.stream;
+  if (streaming && !handler.stream) throw badRequest(`${deployment.provider} does not support streaming for ${ENDPOINT_PATH[endpoint]}`, "stream");
+
+  const ctx: AdapterContext = { deployment, env, callId: call.id, stream: streaming };
+  const payload = checkParams(body as Record<string, unknown>, handler, options.dropParams, deployment.provider);
+  const req = await handler.buildRequest(payload as never, ctx);
+  call.deployment = deployment;
+  call.apiBase = apiBaseForDisplay(req.url);
+
+  // One controller aborts the upstream for a timeout or a client disconnect.
+  const controller = new AbortController();
+  const onClientAbort = () => controller.abort(call.signal.reason);
+  call.signal.addEventListener("abort", onClientAbort);
+  const limitMs = streaming ? options.streamTimeoutMs : options.timeoutMs;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new DOMException("upstream timeout", "TimeoutError"));
+  }, limitMs);
+  const started = Date.now();
+  const timeoutError = () =>
+    new GatewayError(408, "timeout", `${deployment.provider} did not answer within ${limitMs / 1000}s (${streaming ? "stream_timeout" : "timeout"})`, { upstream: true });
+
+  try {
+    let res: Response;
+    try {
+      res = await send(req, ctx, controller.signal);
+    } catch (err) {
+      if (timedOut) throw timeoutError();
+      if (call.signal.aborted) throw new GatewayError(499, "bad_request", "Client closed the request");
+      if (err instanceof GatewayError) throw err;
+      throw new GatewayError(500, "server", `Could not reach ${deployment.provider} at ${call.apiBase} (connection failed)`, { upstream: true });
+    }
+
+    if (!res.ok) {
+      const text = await readCapped(res.body, MAX_ERROR_BODY).then(({ bytes }) => new TextDecoder().decode(bytes)).catch(() => "");
+      throw deployment.adapter.mapError({ status: res.status, headers: res.headers, text }, ctx);
+    }
+
+    if (streaming) {
+      if (!res.body) throw new GatewayError(502, "server", `${deployment.provider} sent an empty stream`, { upstream: true });
+      const translator = handler.stream!.translator(ctx, payload as never);
+      const stream = await openTranslatedStream(res.body, handler.stream!.decoder, translator, {
+        includeUsage: call.includeUsage,
+        chunkObject: endpoint === "chat" ? "chat.completion.chunk" : "text_completion",
+        onEnd: (outcome) =>
+          call.finish({
+            status: outcome.status,
+            httpStatus: 200,
+            usage: normaliseUsage(outcome.usage),
+            error: outcome.error,
+          }),
+      });
+      return { kind: "stream", body: stream };
+    }
+
+    let json: unknown;
+    try {
+      json = await res.json();
+    } catch {
+      if (timedOut) throw timeoutError();
+      throw new GatewayError(502, "server", `${deployment.provider} sent a response that is not JSON`, { upstream: true });
+    }
+    const parsed = handler.parseResponse(json, ctx) as { usage?: Partial<Usage> };
+    return { kind: "json", body: parsed, usage: normaliseUsage(parsed.usage) };
+  } catch (err) {
+    if (timedOut && !(err instanceof GatewayError)) throw timeoutError();
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    call.signal.removeEventListener("abort", onClientAbort);
+    call.upstreamMs += Date.now() - started;
+  }
+}

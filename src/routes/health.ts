@@ -1,0 +1,54 @@
+// LiteLLM's health routes: liveness and readiness need no key; /health (master key) probes every deployment.
+import { Hono } from "hono";
+import type { GatewayEnv } from "../app";
+import { authenticate, requireMaster } from "../auth/middleware";
+import type { Deployment } from "../config/runtime";
+import { toGatewayError } from "../errors";
+import { LlmCall, type LlmRequest } from "../proxy/call";
+import { callDeployment } from "../proxy/upstream";
+import { publicParams } from "./models";
+
+export const healthRoutes = new Hono<GatewayEnv>();
+
+for (const path of ["/health/liveliness", "/health/liveness"]) {
+  healthRoutes.get(path, (c) => c.json("I'm alive!"));
+}
+
+healthRoutes.get("/health/readiness", async (c) => {
+  try {
+    await c.env.DB.prepare("SELECT 1").first();
+    return c.json({ status: "healthy", db: "connected" });
+  } catch {
+    return c.json({ status: "unhealthy", db: "unreachable" }, 503);
+  }
+});
+
+const PROBE_TIMEOUT_MS = 30_000;
+
+/** A one-token request in the deployment's mode. */
+function probeRequest(d: Deployment): LlmRequest {
+  if (d.info.mode === "embedding") return { endpoint: "embedding", body: { model: d.modelName, input: "ping" } };
+  if (d.info.mode === "completion") return { endpoint: "completion", body: { model: d.modelName, prompt: "ping", max_tokens: 1 } };
+  return { endpoint: "chat", body: { model: d.modelName, messages: [{ role: "user", content: "ping" }], max_tokens: 1 } };
+}
+
+async function probe(d: Deployment, c: { env: GatewayEnv["Bindings"]; var: GatewayEnv["Variables"] }) {
+  const call = new LlmCall(crypto.randomUUID(), probeRequest(d), { name: d.modelName, deployments: [d] }, c.var.principal, new AbortController().signal);
+  const base = { model: `${d.provider}/${d.model}`, model_name: d.modelName, model_id: d.id, ...publicParams(d.params) };
+  try {
+    await callDeployment(call, d, c.env, { timeoutMs: PROBE_TIMEOUT_MS, streamTimeoutMs: PROBE_TIMEOUT_MS, dropParams: true });
+    return { healthy: true, entry: { ...base, api_base: call.apiBase || undefined } };
+  } catch (err) {
+    const e = toGatewayError(err);
+    return { healthy: false, entry: { ...base, api_base: call.apiBase || undefined, error: e.message, status: e.status } };
+  }
+}
+
+healthRoutes.get("/health", authenticate, requireMaster, async (c) => {
+  const model = c.req.query("model");
+  const deployments = [...c.var.runtime.groups.values()].flatMap((g) => g.deployments).filter((d) => !model || d.modelName === model);
+  const results = await Promise.all(deployments.map((d) => probe(d, c)));
+  const healthy = results.filter((r) => r.healthy).map((r) => r.entry);
+  const unhealthy = results.filter((r) => !r.healthy).map((r) => r.entry);
+  return c.json({ healthy_endpoints: healthy, unhealthy_endpoints: unhealthy, healthy_count: healthy.length, unhealthy_count: unhealthy.length });
+});

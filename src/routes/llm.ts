@@ -1,0 +1,21 @@
+// OpenAI-compatible LLM endpoints, each with and without /v1, plus Azure-style deployment paths.
+import { Hono } from "hono";
+import type { GatewayEnv } from "../app";
+import { authenticate } from "../auth/middleware";
+import type { LlmRequest } from "../proxy/call";
+import { authorizeModel, callMiddleware, dispatchCall, readLlmCall } from "../proxy/middleware";
+
+const ENDPOINTS: [path: string, endpoint: LlmRequest["endpoint"]][] = [
+  ["/chat/completions", "chat"],
+  ["/completions", "completion"],
+  ["/embeddings", "embedding"],
+];
+
+export const llmRoutes = new Hono<GatewayEnv>();
+
+for (const [path, endpoint] of ENDPOINTS) {
+  const chain = [authenticate, readLlmCall(endpoint), authorizeModel, ...callMiddleware, dispatchCall] as const;
+  for (const prefix of ["", "/v1", "/openai/deployments/:deployment", "/engines/:deployment"]) {
+    llmRoutes.post(prefix + path, ...chain);
+  }
+}

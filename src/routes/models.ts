@@ -1,0 +1,49 @@
+// GET /v1/models (OpenAI's list, only what the caller may use) and GET /model/info (LiteLLM's, secrets removed).
+import { Hono } from "hono";
+import type { GatewayEnv } from "../app";
+import { authenticate } from "../auth/middleware";
+import type { LitellmParams } from "../config/schema";
+import { mayUse } from "../proxy/middleware";
+
+export const modelRoutes = new Hono<GatewayEnv>();
+
+/** litellm_params fields never shown to anyone. */
+const SECRET_PARAMS = new Set(["api_key", "aws_access_key_id", "aws_secret_access_key", "aws_session_token", "vertex_credentials"]);
+
+export function publicParams(params: LitellmParams): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(params)) {
+    if (SECRET_PARAMS.has(k)) continue;
+    // Header names are useful to see; values (CF-Access-Client-Secret, ...) are not.
+    out[k] = k === "extra_headers" && v ? Object.fromEntries(Object.keys(v).map((h) => [h, "[redacted]"])) : v;
+  }
+  if (typeof out.api_base === "string") out.api_base = out.api_base.split("?")[0];
+  return out;
+}
+
+for (const path of ["/models", "/v1/models"]) {
+  modelRoutes.get(path, authenticate, (c) => {
+    const { runtime, principal } = c.var;
+    const created = runtime.createdAt;
+    const data = [...runtime.groups.values()]
+      .filter((g) => mayUse(principal, g))
+      .map((g) => ({ id: g.name, object: "model", created, owned_by: g.deployments[0]?.provider ?? "openai" }));
+    for (const pattern of runtime.patternNames) {
+      if (!principal.models?.length || principal.models.includes(pattern)) data.push({ id: pattern, object: "model", created, owned_by: "openai" });
+    }
+    return c.json({ object: "list", data });
+  });
+}
+
+for (const path of ["/model/info", "/v1/model/info"]) {
+  modelRoutes.get(path, authenticate, (c) => {
+    const { runtime, principal } = c.var;
+    const data = runtime.config.model_list
+      .filter((entry) => {
+        const group = runtime.groups.get(entry.model_name);
+        return group ? mayUse(principal, group) : !principal.models?.length;
+      })
+      .map((entry) => ({ model_name: entry.model_name, litellm_params: publicParams(entry.litellm_params), model_info: entry.model_info ?? {} }));
+    return c.json({ data });
+  });
+}

@@ -1,0 +1,229 @@
+// A mock of the providers' HTTP APIs, speaking their real wire formats (JSON, SSE, NDJSON) and error
+// bodies. Behaviour is chosen by the requested model name, so one server serves every test:
+//   error-<status>[-context|-policy|-html]  an error in the provider's own shape (429 sends retry-after: 7)
+//   slow-<ms>        answer after a delay (a timeout test sees the disconnect in /__requests)
+//   garbage          200 with a body that is not JSON
+//   stream-break     stream two chunks, then cut the connection
+//   stream-slow-<ms> stream with a delay between chunks
+//   anything else    a normal answer; with `tools` in the request, a tool call
+// Every request is recorded; GET /__requests?contains=<text> returns the matching ones.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface RecordedRequest {
+  path: string;
+  method: string;
+  headers: IncomingMessage["headers"];
+  body: string;
+  /** The client went away before the answer was complete. */
+  closedEarly: boolean;
+  at: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const WORDS = ["Hello", " from", " the", " mock", "."];
+const TEXT = WORDS.join("");
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  res.writeHead(status, { "content-type": "application/json", ...headers });
+  res.end(JSON.stringify(body));
+}
+
+/** error-<status>[-variant] in OpenAI's error shape. */
+function openaiError(res: ServerResponse, model: string): boolean {
+  const m = /^error-(\d{3})(?:-(\w+))?/.exec(model);
+  if (!m) return false;
+  const status = Number(m[1]);
+  const variant = m[2];
+  if (variant === "html") {
+    res.writeHead(status, { "content-type": "text/html" });
+    res.end("<html><body><h1>502 Bad Gateway</h1></body></html>");
+    return true;
+  }
+  const bodies: Record<number, { message: string; type: string; code: string | null; param?: string | null }> = {
+    400: variant === "context"
+      ? { message: "This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens.", type: "invalid_request_error", code: "context_length_exceeded", param: "messages" }
+      : variant === "policy"
+        ? { message: "Your request was rejected as a result of our safety system.", type: "invalid_request_error", code: "content_policy_violation" }
+        : { message: "Invalid value for 'temperature'.", type: "invalid_request_error", code: null, param: "temperature" },
+    401: { message: "Incorrect API key provided: sk-proj-abcdefgh************************wxyz. You can find your API key at https://platform.openai.com/account/api-keys.", type: "invalid_request_error", code: "invalid_api_key" },
+    403: { message: "You are not allowed to sample from this model", type: "invalid_request_error", code: null },
+    404: { message: "The model `gpt-9` does not exist or you do not have access to it.", type: "invalid_request_error", code: "model_not_found" },
+    429: { message: "Rate limit reached for gpt-4o in organization org-123 on requests per min (RPM): Limit 3, Used 3, Requested 1.", type: "requests", code: "rate_limit_exceeded" },
+    500: { message: "The server had an error while processing your request. Sorry about that!", type: "server_error", code: null },
+    503: { message: "The engine is currently overloaded, please try again later", type: "server_error", code: null },
+  };
+  const body = bodies[status] ?? { message: `mock error ${status}`, type: "server_error", code: null };
+  json(res, status, { error: { param: null, ...body } }, status === 429 ? { "retry-after": "7" } : {});
+  return true;
+}
+
+async function openai(req: IncomingMessage, res: ServerResponse, path: string, body: Record<string, any>) {
+  const model = String(body.model ?? "");
+  if (openaiError(res, model)) return;
+  const slow = /^slow-(\d+)/.exec(model);
+  if (slow) await sleep(Number(slow[1]));
+  if (model === "garbage") {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end("this is not json");
+    return;
+  }
+  const created = 1700000000;
+  const id = "chatcmpl-mock123";
+  const usage = { prompt_tokens: 11, completion_tokens: 5, total_tokens: 16, prompt_tokens_details: { cached_tokens: 0 }, completion_tokens_details: { reasoning_tokens: 0 } };
+
+  if (path.endsWith("/embeddings")) {
+    const inputs = Array.isArray(body.input) ? body.input : [body.input];
+    json(res, 200, {
+      object: "list",
+      model,
+      data: inputs.map((_: unknown, index: number) => ({ object: "embedding", index, embedding: [0.01 * (index + 1), 0.02, 0.03] })),
+      usage: { prompt_tokens: 4 * inputs.length, total_tokens: 4 * inputs.length },
+    });
+    return;
+  }
+  const isChat = path.endsWith("/chat/completions");
+  const toolCall = isChat && Array.isArray(body.tools) && body.tools.length > 0;
+  if (!body.stream) {
+    if (!isChat) {
+      json(res, 200, { id: "cmpl-mock123", object: "text_completion", created, model, choices: [{ index: 0, text: TEXT, finish_reason: "stop", logprobs: null }], usage });
+      return;
+    }
+    const message = toolCall
+      ? { role: "assistant", content: null, tool_calls: [{ id: "call_abc", type: "function", function: { name: body.tools[0].function.name, arguments: '{"city":"Paris"}' } }] }
+      : { role: "assistant", content: TEXT, refusal: null };
+    json(res, 200, { id, object: "chat.completion", created, model, system_fingerprint: "fp_mock", choices: [{ index: 0, message, logprobs: null, finish_reason: toolCall ? "tool_calls" : "stop" }], usage });
+    return;
+  }
+
+  // OpenAI SSE: with include_usage, every chunk carries "usage":null and a last chunk has choices [] + usage.
+  const includeUsage = body.stream_options?.include_usage === true;
+  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+  const send = (chunk: object) => res.write(`data: ${JSON.stringify(includeUsage ? { ...chunk, usage: null } : chunk)}\n\n`);
+  const base = isChat ? { id, object: "chat.completion.chunk", created, model, system_fingerprint: "fp_mock" } : { id: "cmpl-mock123", object: "text_completion", created, model };
+  const gap = Number(/^stream-slow-(\d+)/.exec(model)?.[1] ?? 0);
+  if (isChat) send({ ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }] });
+  if (toolCall) {
+    const name = body.tools[0].function.name;
+    send({ ...base, choices: [{ index: 0, delta: { tool_calls: [{ index: 0, id: "call_abc", type: "function", function: { name, arguments: "" } }] }, finish_reason: null }] });
+    for (const part of ['{"city"', ':"Paris"}']) send({ ...base, choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: part } }] }, finish_reason: null }] });
+  } else {
+    for (const [i, word] of WORDS.entries()) {
+      if (gap) await sleep(gap);
+      if (res.destroyed) return;
+      send({ ...base, choices: [isChat ? { index: 0, delta: { content: word }, logprobs: null, finish_reason: null } : { index: 0, text: word, logprobs: null, finish_reason: null }] });
+      if (model === "stream-break" && i === 1) {
+        res.socket?.destroy();
+        return;
+      }
+    }
+  }
+  send({ ...base, choices: [isChat ? { index: 0, delta: {}, logprobs: null, finish_reason: toolCall ? "tool_calls" : "stop" } : { index: 0, text: "", logprobs: null, finish_reason: "stop" }] });
+  if (includeUsage) res.write(`data: ${JSON.stringify({ ...base, choices: [], usage })}\n\n`);
+  res.end("data: [DONE]\n\n");
+}
+
+async function ollama(req: IncomingMessage, res: ServerResponse, path: string, body: Record<string, any>) {
+  const model = String(body.model ?? "");
+  const status = Number(/^error-(\d{3})/.exec(model)?.[1] ?? 0);
+  if (status) {
+    json(res, status, { error: status === 404 ? `model "${model}" not found, try pulling it first` : "mock ollama failure" });
+    return;
+  }
+  const slow = /^slow-(\d+)/.exec(model);
+  if (slow) await sleep(Number(slow[1]));
+  const created_at = "2026-11-21T00:00:00.000Z";
+  const counts = { prompt_eval_count: 26, eval_count: 5, total_duration: 5000000, eval_duration: 4000000 };
+  if (path === "/api/embed") {
+    const inputs = Array.isArray(body.input) ? body.input : [body.input];
+    json(res, 200, { model, embeddings: inputs.map(() => [0.1, 0.2, 0.3]), total_duration: 100, load_duration: 10, prompt_eval_count: 3 * inputs.length });
+    return;
+  }
+  const isChat = path === "/api/chat";
+  const toolCall = isChat && Array.isArray(body.tools) && body.tools.length > 0;
+  if (!body.stream) {
+    const final = isChat
+      ? { model, created_at, message: toolCall ? { role: "assistant", content: "", tool_calls: [{ function: { name: body.tools[0].function.name, arguments: { city: "Paris" } } }] } : { role: "assistant", content: TEXT }, done: true, done_reason: "stop", ...counts }
+      : { model, created_at, response: TEXT, done: true, done_reason: "stop", context: [1, 2, 3], ...counts };
+    json(res, 200, final);
+    return;
+  }
+  res.writeHead(200, { "content-type": "application/x-ndjson" });
+  const line = (o: object) => res.write(JSON.stringify(o) + "\n");
+  if (toolCall) {
+    line({ model, created_at, message: { role: "assistant", content: "", tool_calls: [{ function: { name: body.tools[0].function.name, arguments: { city: "Paris" } } }] }, done: false });
+  } else {
+    for (const [i, word] of WORDS.entries()) {
+      line(isChat ? { model, created_at, message: { role: "assistant", content: word }, done: false } : { model, created_at, response: word, done: false });
+      if (model === "stream-break" && i === 1) {
+        res.socket?.destroy();
+        return;
+      }
+      if (model === "stream-error" && i === 1) {
+        line({ error: "an error was encountered while running the model" });
+        res.end();
+        return;
+      }
+    }
+  }
+  res.end(JSON.stringify(isChat ? { model, created_at, message: { role: "assistant", content: "" }, done: true, done_reason: "stop", ...counts } : { model, created_at, response: "", done: true, done_reason: "stop", ...counts }) + "\n");
+}
+
+export interface MockUpstream {
+  url: string;
+  port: number;
+  requests: RecordedRequest[];
+  close(): Promise<void>;
+}
+
+export async function startMockUpstream(port = 0): Promise<MockUpstream> {
+  const requests: RecordedRequest[] = [];
+  const server: Server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? "/", "http://mock");
+    if (url.pathname === "/__requests") {
+      const contains = url.searchParams.get("contains");
+      json(res, 200, contains ? requests.filter((r) => r.body.includes(contains)) : requests);
+      return;
+    }
+    const text = await readBody(req);
+    const record: RecordedRequest = { path: url.pathname, method: req.method ?? "GET", headers: req.headers, body: text, closedEarly: false, at: Date.now() };
+    requests.push(record);
+    if (requests.length > 5000) requests.splice(0, 1000);
+    res.on("close", () => {
+      if (!res.writableFinished) record.closedEarly = true;
+    });
+    let body: Record<string, any> = {};
+    try {
+      body = text ? JSON.parse(text) : {};
+    } catch {
+      json(res, 400, { error: { message: "mock: body is not JSON", type: "invalid_request_error", param: null, code: null } });
+      return;
+    }
+    try {
+      if (url.pathname.startsWith("/openai/")) await openai(req, res, url.pathname, body);
+      else if (url.pathname.startsWith("/api/")) await ollama(req, res, url.pathname, body);
+      else json(res, 404, { error: { message: `mock: no route ${url.pathname}`, type: "invalid_request_error", param: null, code: null } });
+    } catch (err) {
+      if (!res.headersSent) json(res, 500, { error: { message: String(err), type: "server_error", param: null, code: null } });
+      else res.destroy();
+    }
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  const actual = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${actual}`,
+    port: actual,
+    requests,
+    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
