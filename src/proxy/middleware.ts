@@ -1,7 +1,9 @@
-// The LLM request path, as Hono middleware in order:
-//   authenticate -> readLlmCall -> authorizeModel -> ...callMiddleware -> dispatchCall
+// The LLM request path, as Hono middleware (the chain itself is listed in src/routes/llm.ts):
+//   authenticate -> readLlmCall -> authorizeModel -> [feature middleware] -> dispatchCall
 // Features that act around an upstream call (limits and spend, cache, guardrails, logging) are
-// middleware in `callMiddleware`: they run before dispatch, and may await `c.var.call.done` after.
+// middleware placed before dispatchCall: they act before the call, and after `await next()` they
+// may add headers to c.res and schedule work on `c.var.call.done` (which, for a stream, settles
+// when the last chunk was sent or the client went away).
 import { createMiddleware } from "hono/factory";
 import type { MiddlewareHandler } from "hono";
 import type { z } from "zod";
@@ -17,9 +19,6 @@ import { LlmCall, type LlmRequest } from "./call";
 const DEFAULT_MAX_BODY_MB = 4;
 
 const schemas = { chat: chatRequestSchema, completion: completionRequestSchema, embedding: embeddingRequestSchema } as const;
-
-/** Added by features (src/limits, src/cache, ...) in the order they must run. */
-export const callMiddleware: MiddlewareHandler<GatewayEnv>[] = [];
 
 function validationError(error: z.ZodError): GatewayError {
   const issue = error.issues[0];

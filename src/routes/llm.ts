@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import type { GatewayEnv } from "../app";
 import { authenticate } from "../auth/middleware";
 import type { LlmRequest } from "../proxy/call";
-import { authorizeModel, callMiddleware, dispatchCall, readLlmCall } from "../proxy/middleware";
+import { authorizeModel, dispatchCall, readLlmCall } from "../proxy/middleware";
 
 const ENDPOINTS: [path: string, endpoint: LlmRequest["endpoint"]][] = [
   ["/chat/completions", "chat"],
@@ -14,7 +14,8 @@ const ENDPOINTS: [path: string, endpoint: LlmRequest["endpoint"]][] = [
 export const llmRoutes = new Hono<GatewayEnv>();
 
 for (const [path, endpoint] of ENDPOINTS) {
-  const chain = [authenticate, readLlmCall(endpoint), authorizeModel, ...callMiddleware, dispatchCall] as const;
+  // The request path, in order. Feature middleware (limits, cache, guardrails) goes before dispatchCall.
+  const chain = [authenticate, readLlmCall(endpoint), authorizeModel, dispatchCall] as const;
   for (const prefix of ["", "/v1", "/openai/deployments/:deployment", "/engines/:deployment"]) {
     llmRoutes.post(prefix + path, ...chain);
   }
