@@ -1,0 +1,182 @@
+// Starting (and stopping) everything the benchmark measures: the mock upstream, the null Worker,
+// the gateway twice (master key / full path), Portkey's gateway, and optionally `wrangler dev`.
+// Every server listens on 127.0.0.1 only; bench/run.ts checks that with `ss -ltnp` before any traffic.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { ROOT } from "../scripts/build-config";
+import type { Target } from "./client";
+import { pin } from "./proc";
+import { WRANGLER, type Bundle, startGateway, startNullWorker } from "./workerd";
+
+export type ArmKey = "direct" | "null" | "gateway" | "full" | "portkey" | "wranglerdev";
+
+export interface Arm {
+  key: ArmKey;
+  label: string;
+  /** How the server under test runs (reported next to each figure). */
+  mode: string;
+  target: Target;
+  /** The process under test (for CPU and RSS), when there is a single one. */
+  pid?: number;
+  /** Honest notes about what this arm did and did not exercise. */
+  notes: string[];
+  stop(): Promise<void>;
+}
+
+const children = new Set<ChildProcess>();
+
+/** Ends the processes this harness started, by pid (also on Ctrl-C). */
+export function killChildren(): void {
+  for (const child of children) if (child.exitCode === null && child.pid) process.kill(child.pid, "SIGTERM");
+  children.clear();
+}
+
+/** Starts a child, pinned to `cpus` from its first instruction when given, and waits for `ready` on its output. */
+function startChild(cmd: string, args: string[], opts: { cpus?: string; env?: NodeJS.ProcessEnv; ready: RegExp; from: "stdout" | "stderr"; timeoutMs?: number }): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+  const [file, argv] = opts.cpus ? ["taskset", ["-c", opts.cpus, cmd, ...args]] : [cmd, args];
+  const child = spawn(file, argv, { cwd: ROOT, env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+  children.add(child);
+  const log: string[] = [];
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${cmd} did not start in time:\n${log.join("\n")}`)), opts.timeoutMs ?? 60_000);
+    for (const stream of ["stdout", "stderr"] as const) {
+      createInterface({ input: child[stream]! }).on("line", (line) => {
+        if (log.length < 200) log.push(line);
+        const match = stream === opts.from ? opts.ready.exec(line) : null;
+        if (match) {
+          clearTimeout(timer);
+          resolvePromise({ child, match });
+        }
+      });
+    }
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${cmd} exited (${code}) before it was ready:\n${log.join("\n")}`));
+    });
+  });
+}
+
+const stopChild = (child: ChildProcess) => async () => {
+  if (child.exitCode !== null || !child.pid) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  process.kill(child.pid, "SIGTERM");
+  await exited;
+  children.delete(child);
+};
+
+export interface MockProcess {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export async function startMockProcess(opts: { cpus?: string; delayMs: number; chunks: number; chunkMs: number }): Promise<MockProcess> {
+  const { child, match } = await startChild(
+    process.execPath,
+    ["--import", "tsx", resolve(ROOT, "bench/mock-upstream.ts"), "--delay-ms", String(opts.delayMs), "--chunks", String(opts.chunks), "--chunk-ms", String(opts.chunkMs)],
+    { cpus: opts.cpus, ready: /^\{"port":(\d+)\}$/, from: "stdout" },
+  );
+  return { url: `http://127.0.0.1:${match[1]}`, pid: child.pid!, stop: stopChild(child) };
+}
+
+const chatUrl = (base: string) => new URL(`${base}/v1/chat/completions`);
+
+export function directArm(mock: MockProcess): Arm {
+  return {
+    key: "direct",
+    label: "1 direct to mock",
+    mode: "Node http mock",
+    target: { url: chatUrl(mock.url), headers: { authorization: "Bearer sk-bench-upstream" }, model: "bench" },
+    pid: mock.pid,
+    notes: [],
+    stop: async () => {},
+  };
+}
+
+export async function nullArm(mock: MockProcess, cpus?: string): Promise<Arm> {
+  const worker = await startNullWorker(mock.url);
+  if (cpus) pin(worker.pid, cpus);
+  return {
+    key: "null",
+    label: "2 null Worker",
+    mode: "workerd via Miniflare API, direct socket",
+    target: { url: chatUrl(worker.url), headers: { authorization: "Bearer sk-bench-upstream" }, model: "bench" },
+    pid: worker.pid,
+    notes: [],
+    stop: worker.dispose,
+  };
+}
+
+export async function gatewayArm(key: "gateway" | "full", bundle: Bundle, mock: MockProcess, masterKey: string, cpus?: string): Promise<Arm & { baseUrl: string; migrated: boolean }> {
+  const gw = await startGateway(key, bundle, { LITELLM_MASTER_KEY: masterKey, BENCH_UPSTREAM: `${mock.url}/v1` });
+  if (cpus) pin(gw.pid, cpus);
+  return {
+    key,
+    label: key === "gateway" ? "3 gateway, master key" : "4 gateway, full path",
+    mode: "workerd via Miniflare API, direct socket",
+    target: { url: chatUrl(gw.url), headers: { authorization: `Bearer ${masterKey}` }, model: key === "gateway" ? "bench" : "bench-pair" },
+    pid: gw.pid,
+    baseUrl: gw.url,
+    migrated: gw.migrated,
+    notes: [],
+    stop: gw.dispose,
+  };
+}
+
+export async function portkeyArm(mock: MockProcess, cpus?: string): Promise<Arm> {
+  const { child, match } = await startChild(
+    process.execPath,
+    ["--import", resolve(ROOT, "bench/portkey/loopback.mjs"), resolve(ROOT, "node_modules/@portkey-ai/gateway/build/start-server.js"), "--port=0", "--headless"],
+    { cpus, ready: /^BENCH_LISTENING (.*)$/, from: "stderr" },
+  );
+  const { address, port } = JSON.parse(match[1]) as AddressInfo;
+  if (address !== "127.0.0.1") throw new Error(`Portkey bound ${address}, not 127.0.0.1; refusing to continue`);
+  return {
+    key: "portkey",
+    label: "5 Portkey gateway",
+    mode: "Node (its npm start-server.js)",
+    target: {
+      url: chatUrl(`http://127.0.0.1:${port}`),
+      headers: { authorization: "Bearer sk-bench-upstream", "x-portkey-provider": "openai", "x-portkey-custom-host": `${mock.url}/v1` },
+      model: "bench",
+    },
+    pid: child.pid,
+    notes: [],
+    stop: stopChild(child),
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePromise) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolvePromise(port));
+    });
+  });
+}
+
+/** The arm-3 gateway under `wrangler dev` (what `npm start` runs), to show what its proxy layers cost. */
+export async function wranglerDevArm(mock: MockProcess, masterKey: string, configPath: string, cpus?: string): Promise<Arm> {
+  const port = await freePort();
+  const state = mkdtempSync(join(tmpdir(), "bench-wranglerdev-"));
+  const envFile = join(state, "dev.env");
+  writeFileSync(envFile, `LITELLM_MASTER_KEY=${JSON.stringify(masterKey)}\nBENCH_UPSTREAM=${JSON.stringify(`${mock.url}/v1`)}\n`, { mode: 0o600 });
+  const { child } = await startChild(
+    WRANGLER,
+    ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--env-file", envFile, "--show-interactive-dev-session=false", "--inspector-port", String(await freePort())],
+    { cpus, env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", GATEWAY_CONFIG: configPath, GATEWAY_BUILD_QUIET: "1" }, ready: /Ready on http/, from: "stdout", timeoutMs: 120_000 },
+  );
+  return {
+    key: "wranglerdev",
+    label: "3w gateway under wrangler dev",
+    mode: "wrangler dev (Node proxy + Miniflare entry Worker + workerd)",
+    target: { url: chatUrl(`http://127.0.0.1:${port}`), headers: { authorization: `Bearer ${masterKey}` }, model: "bench" },
+    pid: undefined,
+    notes: ["CPU and RSS not reported: wrangler dev spreads the work over several processes"],
+    stop: stopChild(child),
+  };
+}

@@ -1,0 +1,134 @@
+// Running Workers for the benchmark in the least-overhead local mode found: Miniflare's API driving
+// workerd directly, each Worker on its own "direct socket" (Miniflare's unsafeDirectSockets), so a
+// request goes client -> workerd -> the Worker with no Node proxy and no Miniflare entry Worker in
+// between. `wrangler dev` puts its own proxy layers in front; bench/run.ts can measure that too (--wrangler-dev).
+// The gateway runs from the bundle `wrangler deploy --dry-run` makes (the same bytes a deploy uploads),
+// with the bindings read from wrangler.toml and local D1/KV/DO state in a temp dir, migrations applied.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { gzipSync } from "node:zlib";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { ROOT } from "../scripts/build-config";
+import { childPids } from "./proc";
+
+// The Miniflare (and so the workerd) that wrangler itself runs, i.e. what `npm start` users get.
+const requireFromWrangler = createRequire(createRequire(import.meta.url).resolve("wrangler/package.json"));
+const { Miniflare, convertV4MiniflareOptions } = (await import(requireFromWrangler.resolve("miniflare"))) as typeof import("miniflare") & {
+  /** This Miniflare's constructor takes a new options shape; wrangler converts its (v4-shaped) options with this. */
+  convertV4MiniflareOptions(options: unknown): ConstructorParameters<typeof import("miniflare").Miniflare>[0];
+};
+
+export const WRANGLER = resolve(ROOT, "node_modules/.bin/wrangler");
+
+export function runtimeVersions(): Record<string, string> {
+  const version = (req: NodeJS.Require, pkg: string) => (req(`${pkg}/package.json`) as { version: string }).version;
+  const requireFromMiniflare = createRequire(requireFromWrangler.resolve("miniflare"));
+  return {
+    wrangler: version(createRequire(import.meta.url), "wrangler"),
+    miniflare: version(requireFromWrangler, "miniflare"),
+    workerd: version(requireFromMiniflare, "workerd"),
+  };
+}
+const WRANGLER_ENV = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", WRANGLER_LOG: "warn" };
+
+export interface WorkerdArm {
+  /** Base URL of the Worker's own socket. */
+  url: string;
+  /** The workerd process serving it. */
+  pid: number;
+  dispose(): Promise<void>;
+}
+
+export interface Bundle {
+  path: string;
+  /** What wrangler printed ("Total Upload: ... / gzip: ..."), as printed. */
+  wranglerSize: string;
+  bytes: number;
+  gzipBytes: number;
+}
+
+/** `wrangler deploy --dry-run --outdir` for a given config.yaml; build/config.json is restored afterwards. */
+export function buildGatewayBundle(configPath: string, outDir: string): Bundle {
+  const compiledPath = resolve(ROOT, "build/config.json");
+  const saved = existsSync(compiledPath) ? readFileSync(compiledPath) : undefined;
+  try {
+    const run = spawnSync(WRANGLER, ["deploy", "--dry-run", "--outdir", outDir], {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { ...WRANGLER_ENV, WRANGLER_LOG: "log", GATEWAY_CONFIG: configPath, GATEWAY_BUILD_QUIET: "1" }, // "log": the size line
+    });
+    if (run.status !== 0) throw new Error(`wrangler deploy --dry-run failed for ${configPath}:\n${run.stdout}\n${run.stderr}`);
+    const sizeLine = /Total Upload:[^\n]*/.exec(run.stdout + run.stderr)?.[0] ?? "(wrangler printed no size line)";
+    const file = readdirSync(outDir).find((f) => f.endsWith(".js"));
+    if (!file) throw new Error(`wrangler deploy --dry-run wrote no .js bundle into ${outDir}`);
+    const code = readFileSync(join(outDir, file));
+    return { path: join(outDir, file), wranglerSize: sizeLine.trim(), bytes: code.byteLength, gzipBytes: gzipSync(code).byteLength };
+  } finally {
+    if (saved) writeFileSync(compiledPath, saved);
+  }
+}
+
+/** Applies migrations/ to a fresh local D1 under persistDir (as `npm start` does); false when there are none. */
+function applyMigrations(persistDir: string): boolean {
+  const dir = resolve(ROOT, "migrations");
+  if (!existsSync(dir) || !readdirSync(dir).some((f) => f.endsWith(".sql"))) return false;
+  const run = spawnSync(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir], { cwd: ROOT, encoding: "utf8", env: WRANGLER_ENV });
+  if (run.status !== 0) throw new Error(`applying D1 migrations failed:\n${run.stdout}\n${run.stderr}`);
+  return true;
+}
+
+async function startMiniflare(name: string, worker: Record<string, unknown>, persistDir: string | undefined): Promise<WorkerdArm> {
+  const before = new Set(childPids(process.pid));
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      host: "127.0.0.1",
+      port: 0,
+      logRequests: false,
+      ...(persistDir ? { resourcePersistencePath: join(persistDir, "v3") } : {}),
+      workers: [{ name, ...worker, unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] }],
+    }),
+  );
+  await mf.ready;
+  const url = (await mf.unsafeGetDirectURL(name)).toString().replace(/\/$/, "");
+  const pid = childPids(process.pid).find((p) => !before.has(p));
+  if (!pid) throw new Error(`could not find the workerd process of ${name}`);
+  return { url, pid, dispose: () => mf.dispose() };
+}
+
+function rootCompat() {
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(resolve(ROOT, "wrangler.toml"));
+  return workerOptions;
+}
+
+/** Arm 2: the null pass-through Worker, same compatibility date and flags as the gateway. */
+export function startNullWorker(upstream: string): Promise<WorkerdArm> {
+  const { compatibilityDate, compatibilityFlags } = rootCompat();
+  return startMiniflare(
+    "null",
+    {
+      modules: true,
+      scriptPath: resolve(ROOT, "bench/null-worker/index.js"),
+      compatibilityDate,
+      compatibilityFlags,
+      bindings: { UPSTREAM: upstream },
+    },
+    undefined,
+  );
+}
+
+/** Arms 3 and 4: the gateway bundle with wrangler.toml's bindings (D1, KV, Durable Objects) and the given vars. */
+export async function startGateway(name: string, bundle: Bundle, vars: Record<string, string>): Promise<WorkerdArm & { migrated: boolean; persistDir: string }> {
+  const persistDir = mkdtempSync(join(tmpdir(), `bench-${name}-`));
+  mkdirSync(persistDir, { recursive: true });
+  const migrated = applyMigrations(persistDir);
+  const { rootPath: _root, modulesRules: _rules, ...options } = rootCompat() as Record<string, unknown>;
+  const arm = await startMiniflare(
+    name,
+    { ...options, modules: true, scriptPath: bundle.path, modulesRoot: dirname(bundle.path), bindings: { ...(options.bindings as object), ...vars } },
+    persistDir,
+  );
+  return { ...arm, migrated, persistDir };
+}
