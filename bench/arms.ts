@@ -7,10 +7,10 @@ import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
-import { ROOT } from "../scripts/build-config";
+import { ROOT } from "./proc";
 import type { Target } from "./client";
 import { pin } from "./proc";
-import { WRANGLER, type Bundle, startGateway, startNullWorker } from "./workerd";
+import { WRANGLER, WRANGLER_ENV, type Bundle, startGateway, startNullWorker } from "./workerd";
 
 export type ArmKey = "direct" | "null" | "gateway" | "full" | "portkey" | "wranglerdev";
 
@@ -166,9 +166,9 @@ export async function wranglerDevArm(mock: MockProcess, masterKey: string, confi
   const envFile = join(state, "dev.env");
   writeFileSync(envFile, `LITELLM_MASTER_KEY=${JSON.stringify(masterKey)}\nBENCH_UPSTREAM=${JSON.stringify(`${mock.url}/v1`)}\n`, { mode: 0o600 });
   const { child } = await startChild(
-    WRANGLER,
-    ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--env-file", envFile, "--show-interactive-dev-session=false", "--inspector-port", String(await freePort())],
-    { cpus, env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", GATEWAY_CONFIG: configPath, GATEWAY_BUILD_QUIET: "1" }, ready: /Ready on http/, from: "stdout", timeoutMs: 120_000 },
+    WRANGLER[0],
+    [WRANGLER[1], "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--env-file", envFile, "--show-interactive-dev-session=false", "--inspector-port", String(await freePort())],
+    { cpus, env: { ...WRANGLER_ENV, WRANGLER_LOG: "log", GATEWAY_CONFIG: configPath, GATEWAY_BUILD_QUIET: "1" }, ready: /Ready on http/, from: "stdout", timeoutMs: 120_000 },
   );
   return {
     key: "wranglerdev",

@@ -1,6 +1,11 @@
 // What the harness reads about the processes it runs (Linux /proc, taskset, ss).
 import { spawnSync } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The repository root. (The harness imports nothing from src/: it measures the built Worker.) */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
 

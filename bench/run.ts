@@ -11,18 +11,19 @@
 //   --soak-seconds N [300]    soak of the full-path gateway, RSS sampled every second
 //   --arms list               subset of direct,null,gateway,full,portkey (default all)
 //   --wrangler-dev            also run the arm-3 gateway under `wrangler dev` (what `npm start` runs)
+//   --phases list             subset of latency,stream,load,soak (default all)
 //   --no-pin                  do not pin processes to CPUs
-import { readFileSync, mkdirSync, writeFileSync, existsSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { parse } from "yaml";
-import { compileConfig } from "../src/config/compile";
-import { ROOT } from "../scripts/build-config";
+import { ROOT } from "./proc";
 import { type Arm, type ArmKey, directArm, gatewayArm, killChildren, nullArm, portkeyArm, startMockProcess, wranglerDevArm } from "./arms";
-import { type Sample, type StreamSample, closedLoop, newAgent, post, postStream, sequential } from "./client";
+import { type StreamSample, closedLoop, newAgent, postStream, sequential } from "./client";
 import { cpuMs, descendants, hasCommand, listeners, pin, rssMiB } from "./proc";
-import { fmt, median, percentile, signed, slope, table } from "./stats";
+import { type ArmResult, type Results, renderReport } from "./report";
+import { median, percentile, slope } from "./stats";
 import { buildGatewayBundle, runtimeVersions } from "./workerd";
 
 const { values: flags } = parseArgs({
@@ -42,8 +43,10 @@ const { values: flags } = parseArgs({
     arms: { type: "string", default: "direct,null,gateway,full,portkey" },
     "wrangler-dev": { type: "boolean", default: false },
     "no-pin": { type: "boolean", default: false },
+    phases: { type: "string", default: "latency,stream,load,soak" },
   },
 });
+const phases = new Set(flags.phases!.split(","));
 
 const quick = flags.quick;
 const num = (value: string | undefined, full: number, short: number) => (value !== undefined ? Number(value) : quick ? short : full);
@@ -80,9 +83,16 @@ process.on("SIGINT", () => {
   process.exit(130);
 });
 
-const armLines: string[] = [];
+function gitDescribe(): string {
+  const run = spawnSync("git", ["log", "-1", "--format=%h %s"], { cwd: ROOT, encoding: "utf8" });
+  const dirty = spawnSync("git", ["status", "--porcelain", "--", "src"], { cwd: ROOT, encoding: "utf8" }).stdout.trim() ? " + uncommitted src/ changes" : "";
+  return `commit ${run.stdout.trim()}${dirty}`;
+}
+
+const startedAt = new Date().toISOString();
+const loadAtStart = os.loadavg().map((l) => l.toFixed(2)).join(" ");
 const arms: Arm[] = [];
-let failed = false;
+let report: Results | undefined;
 try {
   // --- Bundles, exactly as `wrangler deploy` would upload them. ---
   const bundleDir = join(os.tmpdir(), `bench-bundles-${process.pid}`);
@@ -91,9 +101,6 @@ try {
   progress("bundling the gateway with wrangler deploy --dry-run ...");
   const gatewayBundle = buildGatewayBundle(gatewayConfig, join(bundleDir, "gateway"));
   const fullBundle = buildGatewayBundle(fullConfig, join(bundleDir, "full"));
-
-  // What this build does with the full-path config: which of its keys are not acted on yet.
-  const fullWarnings = (await compileConfig(parse(readFileSync(fullConfig, "utf8")))).warnings;
 
   const masterKey = `sk-bench-master-${crypto.randomUUID()}`;
   progress("starting the mock upstream and the arms ...");
@@ -142,8 +149,8 @@ try {
       full.notes.push(`RAN WITHOUT VIRTUAL KEYS: POST /key/generate answered HTTP ${res.status} on this build, so arm 4 used the master key (no per-key limits or budget)`);
     }
     if (!full.migrated) full.notes.push("no D1 migrations in this build (migrations/ is empty)");
-    // compileConfig's warning names every config key this build accepts but does not act on.
-    const ignored = fullWarnings.flatMap((w) => w.replace(/^[^:]*:\s*/, "").split(/,\s*/));
+    // The build's config warning names every key this build accepts but does not act on.
+    const ignored = fullBundle.warnings.flatMap((w) => w.replace(/^[^:]*:\s*/, "").split(/,\s*/));
     const strategy = ignored.find((k) => k.includes("routing_strategy"));
     full.notes.push(strategy ? `RAN WITHOUT LEAST-BUSY: this build ignores ${strategy} (config warning), so simple-shuffle picked the deployment` : "least-busy routing over two deployments");
     const prices = ignored.filter((k) => k.includes("cost_per_token"));
@@ -159,24 +166,36 @@ try {
     if (bad.length) throw new Error(`${arm.label}: ${bad.length}/${warm.length} warm-up requests failed, e.g. ${bad[0].error}`);
     await postStream(arm.target, agents.get(arm)!);
   }
-  const idleRss = new Map(arms.filter((a) => a.pid).map((a) => [a, rssMiB(a.pid!)]));
-
-  // --- Latency at concurrency 1, interleaved rounds (arm order rotates every round). ---
-  const rotate = <T>(list: T[], by: number) => list.map((_, i) => list[(i + by) % list.length]);
-  const latency = new Map<Arm, { p50: number[]; p90: number[]; p99: number[]; errors: number; firstError?: string; modelIds: Map<string, number> }>(
-    arms.map((a) => [a, { p50: [], p90: [], p99: [], errors: 0, modelIds: new Map() }]),
+  const results = new Map<Arm, ArmResult>(
+    arms.map((a) => [
+      a,
+      {
+        key: a.key,
+        label: a.label,
+        mode: a.mode,
+        notes: a.notes,
+        latency: { p50: [], p90: [], p99: [], errors: 0 },
+        streams: { firstChunkByRound: [], firstChunk: [], worstGap: [], chunkCounts: [], errors: 0, count: 0 },
+        load: {},
+        rssIdleMiB: a.pid ? rssMiB(a.pid) : undefined,
+      },
+    ]),
   );
-  for (let round = 0; round < P.rounds; round++) {
+  const rotate = <T>(list: T[], by: number) => list.map((_, i) => list[(i + by) % list.length]);
+
+  // --- Latency at concurrency 1, interleaved rounds (the arm order rotates every round). ---
+  const modelIds = new Map<string, number>();
+  for (let round = 0; round < (phases.has("latency") ? P.rounds : 0); round++) {
     progress(`latency round ${round + 1}/${P.rounds}`);
     for (const arm of rotate(arms, round)) {
       const agent = agents.get(arm)!;
       await sequential(arm.target, agent, P.warmup);
       const samples = await sequential(arm.target, agent, P.requests);
-      const r = latency.get(arm)!;
+      const r = results.get(arm)!.latency;
       const ok = samples.filter((s) => s.ok).map((s) => s.ms);
       r.errors += samples.length - ok.length;
       r.firstError ??= samples.find((s) => !s.ok)?.error;
-      for (const s of samples) if (s.modelId) r.modelIds.set(s.modelId, (r.modelIds.get(s.modelId) ?? 0) + 1);
+      if (arm.key === "full") for (const s of samples) if (s.modelId) modelIds.set(s.modelId, (modelIds.get(s.modelId) ?? 0) + 1);
       r.p50.push(percentile(ok, 50));
       r.p90.push(percentile(ok, 90));
       r.p99.push(percentile(ok, 99));
@@ -184,53 +203,55 @@ try {
   }
 
   // --- Streaming, interleaved the same way. ---
-  const streamResults = new Map<Arm, { firstChunk: number[]; samples: StreamSample[] }>(arms.map((a) => [a, { firstChunk: [], samples: [] }]));
-  for (let round = 0; round < P.rounds; round++) {
+  for (let round = 0; round < (phases.has("stream") ? P.rounds : 0); round++) {
     progress(`streaming round ${round + 1}/${P.rounds}`);
     for (const arm of rotate(arms, round)) {
-      const r = streamResults.get(arm)!;
+      const r = results.get(arm)!.streams;
       const batch: StreamSample[] = [];
       for (let i = 0; i < P.streams; i++) batch.push(await postStream(arm.target, agents.get(arm)!));
-      r.samples.push(...batch);
-      r.firstChunk.push(median(batch.filter((s) => s.ok).map((s) => s.firstChunkMs)));
+      const ok = batch.filter((s) => s.ok);
+      r.count += batch.length;
+      r.errors += batch.length - ok.length;
+      r.firstError ??= batch.find((s) => !s.ok)?.error;
+      r.firstChunkByRound.push(median(ok.map((s) => s.firstChunkMs)));
+      r.firstChunk.push(...ok.map((s) => s.firstChunkMs));
+      r.worstGap.push(...ok.map((s) => s.worstGapMs));
+      r.chunkCounts.push(...ok.map((s) => s.chunks));
     }
   }
   for (const agent of agents.values()) agent.destroy();
 
-  // --- Throughput and tail latency under load, CPU per request of each server process. ---
-  interface LoadRun { rps: number; p50: number; p99: number; errors: number; requests: number; firstError?: string; cpuUs: number; mockCpuUs: number }
-  const load = new Map<string, LoadRun[]>();
-  for (const c of P.concurrency) {
+  // --- Throughput and tail latency under load; CPU per request of each server process. ---
+  for (const c of phases.has("load") ? P.concurrency : []) {
     for (let round = 0; round < P.loadRounds; round++) {
       progress(`load c=${c} round ${round + 1}/${P.loadRounds}`);
       for (const arm of rotate(arms, round)) {
         const cpu0 = arm.pid ? cpuMs(arm.pid) : NaN;
         const mock0 = cpuMs(mock.pid);
         const { samples, elapsedMs } = await closedLoop(arm.target, c, P.loadSeconds * 1000);
-        const ok = samples.filter((s) => s.ok);
-        const runs = load.get(`${arm.key}:${c}`) ?? [];
-        runs.push({
+        const ok = samples.filter((s) => s.ok).map((s) => s.ms);
+        const load = results.get(arm)!.load;
+        (load[c] ??= []).push({
           rps: (ok.length * 1000) / elapsedMs,
-          p50: percentile(ok.map((s) => s.ms), 50),
-          p99: percentile(ok.map((s) => s.ms), 99),
+          p50: percentile(ok, 50),
+          p99: percentile(ok, 99),
           errors: samples.length - ok.length,
           requests: samples.length,
           firstError: samples.find((s) => !s.ok)?.error,
-          cpuUs: arm.key === "direct" ? NaN : ((cpuMs(arm.pid ?? 0) - cpu0) * 1000) / samples.length,
+          cpuUs: arm.pid ? ((cpuMs(arm.pid) - cpu0) * 1000) / samples.length : NaN,
           mockCpuUs: ((cpuMs(mock.pid) - mock0) * 1000) / samples.length,
         });
-        load.set(`${arm.key}:${c}`, runs);
       }
     }
   }
 
   // --- Soak: the full-path gateway (else the plain one) under steady load; workerd RSS every second. ---
   const soakArm = arms.find((a) => a.key === "full") ?? arms.find((a) => a.key === "gateway");
-  let soak: { arm: Arm; idle: number; start: number; max: number; end: number; after: number; growth: number; requests: number; errors: number; streams: number; streamErrors: number; firstError?: string } | undefined;
-  if (soakArm?.pid && P.soakSeconds > 0) {
+  let soak: Results["soak"];
+  if (soakArm?.pid && P.soakSeconds > 0 && phases.has("soak")) {
     progress(`soak: ${P.soakSeconds} s on "${soakArm.label}" (7 JSON loops + 1 streaming loop)`);
     const pid = soakArm.pid;
-    const idle = rssMiB(pid);
+    const before = rssMiB(pid);
     const times: number[] = [];
     const rss: number[] = [];
     const t0 = Date.now();
@@ -238,200 +259,75 @@ try {
       times.push((Date.now() - t0) / 60_000);
       rss.push(rssMiB(pid));
     }, 1000);
-    const result = await closedLoop(soakArm.target, 8, P.soakSeconds * 1000, 1);
+    const run = await closedLoop(soakArm.target, 8, P.soakSeconds * 1000, 1);
     clearInterval(sampler);
     const end = rssMiB(pid);
     await new Promise((r) => setTimeout(r, 10_000));
-    const after = rssMiB(pid);
-    // Growth over the soak, leaving out its first tenth (isolate warm-up, pools filling).
-    const from = Math.floor(times.length / 10);
-    const all = [...result.samples, ...result.streams] as Sample[];
+    const from = Math.floor(times.length / 10); // leave out warm-up of pools and caches
+    const failures = [...run.samples, ...run.streams].filter((s) => !s.ok);
     soak = {
-      arm: soakArm,
-      idle,
-      start: rss[0] ?? NaN,
+      label: soakArm.label,
+      before,
+      first: rss[0] ?? NaN,
       max: Math.max(...rss),
       end,
-      after,
-      growth: slope(times.slice(from), rss.slice(from)),
-      requests: result.samples.length,
-      errors: result.samples.filter((s) => !s.ok).length,
-      streams: result.streams.length,
-      streamErrors: result.streams.filter((s) => !s.ok).length,
-      firstError: all.find((s) => !s.ok)?.error,
+      after: rssMiB(pid),
+      growthMiBPerMin: slope(times.slice(from), rss.slice(from)),
+      requests: run.samples.length,
+      streams: run.streams.length,
+      errors: failures.length,
+      firstError: failures[0]?.error,
     };
   }
 
-  // --- Spend: did the full path record what it was asked to? ---
+  // --- Arm 4: did it record spend, and which deployments answered? ---
   if (full && virtualKey) {
     const res = await fetch(`${full.baseUrl}/key/info?key=${encodeURIComponent(virtualKey)}`, { headers: { authorization: `Bearer ${masterKey}` } });
     const body = (await res.json().catch(() => ({}))) as { info?: { spend?: number } };
     full.notes.push(
       res.ok && typeof body.info?.spend === "number"
-        ? `spend recorded for the key after the run: $${body.info.spend.toFixed(6)}`
-        : `could not read spend back: GET /key/info answered HTTP ${res.status}`,
+        ? `spend recorded for the key after the run (GET /key/info): $${body.info.spend.toFixed(6)}`
+        : `could not read the key's spend back: GET /key/info answered HTTP ${res.status}`,
     );
   }
-  const fullIds = full ? latency.get(full)?.modelIds : undefined;
-  if (full && fullIds) full.notes.push(`deployments that answered at concurrency 1: ${[...fullIds.entries()].map(([id, n]) => `${id.slice(0, 8)}… ×${n}`).join(", ") || "(no x-litellm-model-id header)"}`);
+  if (full && modelIds.size) full.notes.push(`deployments that answered at concurrency 1 (x-litellm-model-id): ${[...modelIds].map(([id, n]) => `${id.slice(0, 8)}… ×${n}`).join(", ")}`);
 
-  // ==================================== report ====================================
-  const direct = arms.find((a) => a.key === "direct");
-  const nullWorker = arms.find((a) => a.key === "null");
-  /** Median over rounds of (arm − base) for one statistic, so drift between rounds cancels out. */
-  const delta = (arm: Arm, base: Arm | undefined, stat: "p50" | "p90" | "p99") => {
-    if (!base) return NaN;
-    const a = latency.get(arm)![stat];
-    const b = latency.get(base)![stat];
-    return median(a.map((v, i) => v - b[i]));
-  };
-  const out: string[] = [];
   const versions = runtimeVersions();
   const portkeyVersion = (JSON.parse(readFileSync(resolve(ROOT, "node_modules/@portkey-ai/gateway/package.json"), "utf8")) as { version: string }).version;
-  out.push(`# Gateway benchmark — ${new Date().toISOString()}${quick ? " (QUICK RUN: not for publication)" : ""}`);
-  out.push("");
-  out.push(`- Machine: ${os.cpus()[0]?.model} × ${cpuCount} CPUs, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Linux ${os.release()}; load average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
-  out.push(`- Software: Node ${process.version}, wrangler ${versions.wrangler}, miniflare ${versions.miniflare}, workerd ${versions.workerd}, @portkey-ai/gateway ${portkeyVersion}`);
-  out.push(`- CPU pinning: ${pinNote}`);
-  out.push(`- ${loopbackNote}`);
-  out.push(`- Parameters: ${P.rounds} rounds × ${P.requests} requests at concurrency 1 (+${P.warmup} dropped per arm per round, ${P.warmup * 10} dropped per arm before round 1); load ${P.concurrency.join("/")} connections × ${P.loadSeconds} s × ${P.loadRounds} rounds; ${P.streams} streams per arm per round of ${P.chunks} chunks every ${P.chunkMs} ms; mock JSON delay ${P.delayMs} ms; soak ${P.soakSeconds} s`);
-  out.push("");
-  out.push("## Arms");
-  out.push("");
-  out.push(table(["arm", "runs as"], arms.map((a) => [a.label, a.mode])));
-  out.push("");
-  for (const a of arms) for (const note of a.notes) out.push(`- ${a.label}: ${note}`);
-  if (arms.some((a) => a.notes.length)) out.push("");
-  out.push("## Latency at concurrency 1 (ms; each figure is the median over rounds of that round's percentile)");
-  out.push("");
-  out.push(
-    table(
-      ["arm", "p50", "p90", "p99", "added p50", "added p90", "added p99", "errors"],
-      arms.map((a) => {
-        const r = latency.get(a)!;
-        const errors = r.errors ? `${r.errors} (${r.firstError})` : "0";
-        return [a.label, fmt(median(r.p50)), fmt(median(r.p90)), fmt(median(r.p99)), signed(delta(a, direct, "p50")), signed(delta(a, direct, "p90")), signed(delta(a, direct, "p99")), errors];
-      }),
-    ),
-  );
-  out.push("");
-  out.push("\"added\" = over direct-to-mock, per round, median over rounds.");
-  out.push("");
-  if (nullWorker) {
-    out.push("## The gateway's own cost: over the null Worker in the same workerd (ms, median over rounds of per-round differences)");
-    out.push("");
-    const rows = arms
-      .filter((a) => a.key === "gateway" || a.key === "full" || a.key === "wranglerdev")
-      .map((a) => {
-        const p50 = delta(a, nullWorker, "p50");
-        const p99 = delta(a, nullWorker, "p99");
-        return [a.label, signed(p50), signed(delta(a, nullWorker, "p90")), signed(p99), p50 <= 0.3 ? "PASS" : "FAIL", p99 <= 1 ? "PASS" : "FAIL"];
-      });
-    out.push(table(["arm", "own p50", "own p90", "own p99", "goal p50 ≤ 0.3", "goal p99 ≤ 1"], rows));
-    out.push("");
-  }
-  const portkey = arms.find((a) => a.key === "portkey");
-  if (portkey && direct) {
-    const pk = delta(portkey, direct, "p50");
-    const lines = arms
-      .filter((a) => a.key === "gateway" || a.key === "full")
-      .map((a) => `- ${a.label} adds ${signed(delta(a, direct, "p50"))} ms p50 vs Portkey's ${signed(pk)} ms: ${delta(a, direct, "p50") < pk ? "PASS (less than Portkey)" : "FAIL (not less than Portkey)"}`);
-    out.push("## Against Portkey in the same run");
-    out.push("");
-    out.push(...lines);
-    out.push("");
-  }
-  out.push(`## Streaming (${P.chunks} chunks every ${P.chunkMs} ms; the upstream finishes ${(P.chunks - 1) * P.chunkMs} ms after its first chunk)`);
-  out.push("");
-  const directStreams = direct ? streamResults.get(direct)! : undefined;
-  const directChunks = directStreams?.samples.find((s) => s.ok)?.chunks;
-  out.push(
-    table(
-      ["arm", "first chunk p50", "added first chunk", "worst gap p50", "worst gap max", "chunks", "same count as direct", "first byte before upstream end", "errors"],
-      arms.map((a) => {
-        const r = streamResults.get(a)!;
-        const ok = r.samples.filter((s) => s.ok);
-        const added = directStreams ? median(r.firstChunk.map((v, i) => v - directStreams.firstChunk[i])) : NaN;
-        const counts = [...new Set(ok.map((s) => s.chunks))];
-        const early = ok.filter((s) => s.firstChunkMs < (P.chunks - 1) * P.chunkMs).length;
-        const errors = r.samples.length - ok.length;
-        return [
-          a.label,
-          fmt(median(r.firstChunk)),
-          signed(added),
-          fmt(median(ok.map((s) => s.worstGapMs))),
-          fmt(Math.max(...ok.map((s) => s.worstGapMs))),
-          counts.join("/") || "n/a",
-          directChunks === undefined ? "n/a" : counts.length === 1 && counts[0] === directChunks ? "yes" : "NO",
-          `${early}/${ok.length}`,
-          errors ? `${errors} (${r.samples.find((s) => !s.ok)?.error})` : "0",
-        ];
-      }),
-    ),
-  );
-  out.push("");
-  out.push(`## Throughput under load (closed loop; median over ${P.loadRounds} round(s) of ${P.loadSeconds} s; errors summed)`);
-  out.push("");
-  const loadRows: (string | number)[][] = [];
-  for (const c of P.concurrency) {
-    for (const a of arms) {
-      const runs = load.get(`${a.key}:${c}`) ?? [];
-      const errors = runs.reduce((n, r) => n + r.errors, 0);
-      const requests = runs.reduce((n, r) => n + r.requests, 0);
-      loadRows.push([
-        a.label,
-        c,
-        fmt(median(runs.map((r) => r.rps)), 0),
-        fmt(median(runs.map((r) => r.p50))),
-        fmt(median(runs.map((r) => r.p99))),
-        errors ? `${errors}/${requests} (${runs.find((r) => r.firstError)?.firstError})` : `0/${requests}`,
-        a.key === "direct" ? "—" : fmt(median(runs.map((r) => r.cpuUs)), 0),
-        fmt(median(runs.map((r) => r.mockCpuUs)), 0),
-      ]);
-    }
-  }
-  out.push(table(["arm", "connections", "req/s", "p50 ms", "p99 ms", "errors", "server CPU µs/req", "mock CPU µs/req"], loadRows));
-  out.push("");
-  out.push("\"server CPU\" = user+system time of the process under test (workerd for arms 2–4, all its threads) over the run, per request; from /proc, 10 ms ticks.");
-  out.push("");
-  out.push("## Memory (RSS, MiB)");
-  out.push("");
-  out.push(table(["arm", "RSS idle after warm-up"], [...idleRss.entries()].map(([a, v]) => [a.label, fmt(v, 1)])));
-  out.push("");
-  if (soak) {
-    const errors = soak.errors + soak.streamErrors;
-    out.push(`Soak of "${soak.arm.label}" for ${P.soakSeconds} s (${soak.requests} JSON requests + ${soak.streams} streams, ${errors} errors${errors ? `: ${soak.firstError}` : ""}):`);
-    out.push("");
-    out.push(
-      table(
-        ["workerd RSS", "before soak", "first second", "max during", "at end", "10 s after", "growth MiB/min (slope, first 10% left out)"],
-        [["MiB", fmt(soak.idle, 1), fmt(soak.start, 1), fmt(soak.max, 1), fmt(soak.end, 1), fmt(soak.after, 1), signed(soak.growth, 2)]],
-      ),
-    );
-    out.push("");
-  }
-  out.push("## Worker bundle (wrangler deploy --dry-run)");
-  out.push("");
-  out.push(`- wrangler printed: \`${gatewayBundle.wranglerSize}\``);
-  out.push(`- ${gatewayBundle.path.split("/").pop()}: ${fmt(gatewayBundle.bytes / 1024, 1)} KiB, ${fmt(gatewayBundle.gzipBytes / 1024, 1)} KiB gzipped (gzip -6 by this harness)`);
-  out.push("");
-  armLines.push(...out);
+  report = {
+    startedAt,
+    quick,
+    machine: `${os.cpus()[0]?.model} × ${cpuCount} CPUs, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Linux ${os.release()}; load average at start ${loadAtStart}, at end ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`,
+    software: `Node ${process.version}, wrangler ${versions.wrangler}, miniflare ${versions.miniflare}, workerd ${versions.workerd}, @portkey-ai/gateway ${portkeyVersion}; gateway at ${gitDescribe()}`,
+    pinning: pinNote,
+    loopback: loopbackNote,
+    parameters: P,
+    phases: [...phases],
+    arms: [...results.values()],
+    soak,
+    bundle: {
+      wranglerPrinted: gatewayBundle.wranglerSize,
+      file: gatewayBundle.path.split("/").pop()!,
+      kib: gatewayBundle.bytes / 1024,
+      gzipKib: gatewayBundle.gzipBytes / 1024,
+    },
+  };
 } catch (err) {
-  failed = true;
   process.stderr.write(`[bench] FAILED: ${(err as Error).stack ?? err}\n`);
 } finally {
   for (const arm of arms) await arm.stop().catch(() => {});
   killChildren();
 }
 
-if (!failed) {
-  const report = armLines.join("\n");
-  process.stdout.write(report + "\n");
+if (report) {
+  const text = renderReport(report);
+  process.stdout.write(text + "\n");
   const dir = resolve(ROOT, "bench/results");
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${new Date().toISOString().replace(/[:.]/g, "-")}${quick ? "-quick" : ""}.md`);
-  writeFileSync(file, report + "\n");
-  writeFileSync(join(dir, "latest.md"), report + "\n");
-  progress(`written to ${file} (and bench/results/latest.md)`);
+  const base = join(dir, `${startedAt.replace(/[:.]/g, "-")}${quick ? "-quick" : ""}`);
+  writeFileSync(`${base}.md`, text + "\n");
+  writeFileSync(`${base}.json`, JSON.stringify(report, null, 1));
+  writeFileSync(join(dir, "latest.md"), text + "\n");
+  progress(`written to ${base}.md and .json (and bench/results/latest.md)`);
 }
-process.exit(failed ? 1 : 0);
+process.exit(report ? 0 : 1);

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
-import { ROOT } from "../scripts/build-config";
+import { ROOT } from "./proc";
 import { childPids } from "./proc";
 
 // The Miniflare (and so the workerd) that wrangler itself runs, i.e. what `npm start` users get.
@@ -21,7 +21,8 @@ const { Miniflare, convertV4MiniflareOptions } = (await import(requireFromWrangl
   convertV4MiniflareOptions(options: unknown): ConstructorParameters<typeof import("miniflare").Miniflare>[0];
 };
 
-export const WRANGLER = resolve(ROOT, "node_modules/.bin/wrangler");
+/** wrangler's CLI, run with this very Node (22) whatever `node` is first on PATH. */
+export const WRANGLER = [process.execPath, resolve(ROOT, "node_modules/wrangler/bin/wrangler.js")] as const;
 
 export function runtimeVersions(): Record<string, string> {
   const version = (req: NodeJS.Require, pkg: string) => (req(`${pkg}/package.json`) as { version: string }).version;
@@ -32,13 +33,22 @@ export function runtimeVersions(): Record<string, string> {
     workerd: version(requireFromMiniflare, "workerd"),
   };
 }
-const WRANGLER_ENV = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", WRANGLER_LOG: "warn" };
+/** For wrangler and its [build] command (`tsx ...`): the project's bin first on PATH, no prompts, no metrics. */
+export const WRANGLER_ENV = {
+  ...process.env,
+  PATH: `${resolve(ROOT, "node_modules/.bin")}:${process.env.PATH ?? ""}`,
+  CI: "true",
+  WRANGLER_SEND_METRICS: "false",
+  WRANGLER_LOG: "warn",
+};
 
 export interface WorkerdArm {
   /** Base URL of the Worker's own socket. */
   url: string;
   /** The workerd process serving it. */
   pid: number;
+  /** workerd's DevTools inspector, when asked for (bench/profile.ts). */
+  inspectorUrl?: string;
   dispose(): Promise<void>;
 }
 
@@ -46,6 +56,8 @@ export interface Bundle {
   path: string;
   /** What wrangler printed ("Total Upload: ... / gzip: ..."), as printed. */
   wranglerSize: string;
+  /** The config warnings the build printed (keys this build accepts but does not act on). */
+  warnings: string[];
   bytes: number;
   gzipBytes: number;
 }
@@ -55,17 +67,19 @@ export function buildGatewayBundle(configPath: string, outDir: string): Bundle {
   const compiledPath = resolve(ROOT, "build/config.json");
   const saved = existsSync(compiledPath) ? readFileSync(compiledPath) : undefined;
   try {
-    const run = spawnSync(WRANGLER, ["deploy", "--dry-run", "--outdir", outDir], {
+    const run = spawnSync(WRANGLER[0], [WRANGLER[1], "deploy", "--dry-run", "--outdir", outDir], {
       cwd: ROOT,
       encoding: "utf8",
-      env: { ...WRANGLER_ENV, WRANGLER_LOG: "log", GATEWAY_CONFIG: configPath, GATEWAY_BUILD_QUIET: "1" }, // "log": the size line
+      env: { ...WRANGLER_ENV, WRANGLER_LOG: "log", GATEWAY_CONFIG: configPath }, // "log": the size line
     });
     if (run.status !== 0) throw new Error(`wrangler deploy --dry-run failed for ${configPath}:\n${run.stdout}\n${run.stderr}`);
-    const sizeLine = /Total Upload:[^\n]*/.exec(run.stdout + run.stderr)?.[0] ?? "(wrangler printed no size line)";
+    const output = run.stdout + run.stderr;
+    const sizeLine = /Total Upload:[^\n]*/.exec(output)?.[0] ?? "(wrangler printed no size line)";
+    const warnings = [...output.matchAll(/\[gateway\] warning: ([^\n]*)/g)].map((m) => m[1].trim());
     const file = readdirSync(outDir).find((f) => f.endsWith(".js"));
     if (!file) throw new Error(`wrangler deploy --dry-run wrote no .js bundle into ${outDir}`);
     const code = readFileSync(join(outDir, file));
-    return { path: join(outDir, file), wranglerSize: sizeLine.trim(), bytes: code.byteLength, gzipBytes: gzipSync(code).byteLength };
+    return { path: join(outDir, file), wranglerSize: sizeLine.trim(), warnings, bytes: code.byteLength, gzipBytes: gzipSync(code).byteLength };
   } finally {
     if (saved) writeFileSync(compiledPath, saved);
   }
@@ -75,18 +89,19 @@ export function buildGatewayBundle(configPath: string, outDir: string): Bundle {
 function applyMigrations(persistDir: string): boolean {
   const dir = resolve(ROOT, "migrations");
   if (!existsSync(dir) || !readdirSync(dir).some((f) => f.endsWith(".sql"))) return false;
-  const run = spawnSync(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir], { cwd: ROOT, encoding: "utf8", env: WRANGLER_ENV });
+  const run = spawnSync(WRANGLER[0], [WRANGLER[1], "d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir], { cwd: ROOT, encoding: "utf8", env: WRANGLER_ENV });
   if (run.status !== 0) throw new Error(`applying D1 migrations failed:\n${run.stdout}\n${run.stderr}`);
   return true;
 }
 
-async function startMiniflare(name: string, worker: Record<string, unknown>, persistDir: string | undefined): Promise<WorkerdArm> {
+async function startMiniflare(name: string, worker: Record<string, unknown>, persistDir: string | undefined, inspect = false): Promise<WorkerdArm> {
   const before = new Set(childPids(process.pid));
   const mf = new Miniflare(
     convertV4MiniflareOptions({
       host: "127.0.0.1",
       port: 0,
       logRequests: false,
+      ...(inspect ? { inspectorPort: 0, inspectorHost: "127.0.0.1" } : {}),
       ...(persistDir ? { resourcePersistencePath: join(persistDir, "v3") } : {}),
       workers: [{ name, ...worker, unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] }],
     }),
@@ -95,7 +110,8 @@ async function startMiniflare(name: string, worker: Record<string, unknown>, per
   const url = (await mf.unsafeGetDirectURL(name)).toString().replace(/\/$/, "");
   const pid = childPids(process.pid).find((p) => !before.has(p));
   if (!pid) throw new Error(`could not find the workerd process of ${name}`);
-  return { url, pid, dispose: () => mf.dispose() };
+  const inspectorUrl = inspect ? (await mf.getInspectorURL()).toString() : undefined;
+  return { url, pid, inspectorUrl, dispose: () => mf.dispose() };
 }
 
 function rootCompat() {
@@ -120,7 +136,7 @@ export function startNullWorker(upstream: string): Promise<WorkerdArm> {
 }
 
 /** Arms 3 and 4: the gateway bundle with wrangler.toml's bindings (D1, KV, Durable Objects) and the given vars. */
-export async function startGateway(name: string, bundle: Bundle, vars: Record<string, string>): Promise<WorkerdArm & { migrated: boolean; persistDir: string }> {
+export async function startGateway(name: string, bundle: Bundle, vars: Record<string, string>, inspect = false): Promise<WorkerdArm & { migrated: boolean; persistDir: string }> {
   const persistDir = mkdtempSync(join(tmpdir(), `bench-${name}-`));
   mkdirSync(persistDir, { recursive: true });
   const migrated = applyMigrations(persistDir);
@@ -129,6 +145,7 @@ export async function startGateway(name: string, bundle: Bundle, vars: Record<st
     name,
     { ...options, modules: true, scriptPath: bundle.path, modulesRoot: dirname(bundle.path), bindings: { ...(options.bindings as object), ...vars } },
     persistDir,
+    inspect,
   );
   return { ...arm, migrated, persistDir };
 }

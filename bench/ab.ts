@@ -1,0 +1,59 @@
+// `npx tsx bench/ab.ts <bundle.js> [<bundle.js> ...] [--model bench] [--seconds 2] [--rounds 10] [--connections 8]`
+// A/B of gateway builds: each bundle (from `wrangler deploy --dry-run --outdir`) runs in its own
+// workerd, and the harness compares workerd CPU per request and throughput, interleaved in rounds, with
+// the null Worker as the floor. For "make it fast": try a change, bundle it, compare against the old bundle.
+import { basename, dirname } from "node:path";
+import { parseArgs } from "node:util";
+import { type Arm, killChildren, nullArm, startMockProcess } from "./arms";
+import { closedLoop, type Target } from "./client";
+import { cpuMs, hasCommand, pin } from "./proc";
+import { fmt, median, table } from "./stats";
+import { startGateway } from "./workerd";
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    model: { type: "string", default: "bench" },
+    seconds: { type: "string", default: "2" },
+    rounds: { type: "string", default: "10" },
+    connections: { type: "string", default: "8" },
+  },
+});
+const cpus = hasCommand("taskset") ? "1" : undefined;
+if (cpus) pin(process.pid, "0");
+const masterKey = "sk-bench-ab";
+try {
+  const mock = await startMockProcess({ cpus, delayMs: 0, chunks: 20, chunkMs: 10 });
+  const arms: Pick<Arm, "label" | "target" | "pid" | "stop">[] = [await nullArm(mock, cpus)];
+  for (const [i, path] of positionals.entries()) {
+    const gw = await startGateway(`ab${i}`, { path, wranglerSize: "", warnings: [], bytes: 0, gzipBytes: 0 }, { LITELLM_MASTER_KEY: masterKey, BENCH_UPSTREAM: `${mock.url}/v1` });
+    if (cpus) pin(gw.pid, cpus);
+    const target: Target = { url: new URL(`${gw.url}/v1/chat/completions`), headers: { authorization: `Bearer ${masterKey}` }, model: values.model! };
+    arms.push({ label: `${basename(dirname(path))}/${basename(path)}`, target, pid: gw.pid, stop: gw.dispose });
+  }
+  const cpu = new Map(arms.map((a) => [a, [] as number[]]));
+  const rps = new Map(arms.map((a) => [a, [] as number[]]));
+  for (const a of arms) await closedLoop(a.target, 8, 2000); // warm-up
+  for (let round = 0; round < Number(values.rounds); round++) {
+    for (const a of arms.map((_, i) => arms[(i + round) % arms.length])) {
+      const c0 = cpuMs(a.pid!);
+      const { samples, elapsedMs } = await closedLoop(a.target, Number(values.connections), Number(values.seconds) * 1000);
+      const bad = samples.find((s) => !s.ok);
+      if (bad) throw new Error(`${a.label}: ${bad.error}`);
+      cpu.get(a)!.push(((cpuMs(a.pid!) - c0) * 1000) / samples.length);
+      rps.get(a)!.push((samples.length * 1000) / elapsedMs);
+    }
+  }
+  // Per round, minus the null Worker of the same round; median over rounds (drift cancels out).
+  const floor = cpu.get(arms[0])!;
+  console.log(
+    table(
+      ["build", "workerd CPU µs/req", "minus null Worker", "req/s"],
+      arms.map((a) => [a.label, fmt(median(cpu.get(a)!), 0), fmt(median(cpu.get(a)!.map((v, i) => v - floor[i])), 0), fmt(median(rps.get(a)!), 0)]),
+    ),
+  );
+  for (const a of arms) await a.stop();
+  await mock.stop();
+} finally {
+  killChildren();
+}

@@ -1,0 +1,186 @@
+// Turns what bench/run.ts measured into the markdown report it prints and saves. Only measured
+// values appear; a phase that did not run leaves its section out.
+import { fmt, median, signed, table } from "./stats";
+
+export interface ArmResult {
+  key: string;
+  label: string;
+  mode: string;
+  notes: string[];
+  /** Per round: that round's percentiles at concurrency 1, ms. */
+  latency: { p50: number[]; p90: number[]; p99: number[]; errors: number; firstError?: string };
+  streams: { firstChunkByRound: number[]; firstChunk: number[]; worstGap: number[]; chunkCounts: number[]; errors: number; firstError?: string; count: number };
+  load: Record<string, { rps: number; p50: number; p99: number; errors: number; requests: number; firstError?: string; cpuUs: number; mockCpuUs: number }[]>;
+  rssIdleMiB?: number;
+}
+
+export interface Results {
+  startedAt: string;
+  quick: boolean;
+  machine: string;
+  software: string;
+  pinning: string;
+  loopback: string;
+  parameters: { rounds: number; requests: number; warmup: number; concurrency: number[]; loadSeconds: number; loadRounds: number; streams: number; chunks: number; chunkMs: number; delayMs: number; soakSeconds: number };
+  phases: string[];
+  arms: ArmResult[];
+  soak?: { label: string; before: number; first: number; max: number; end: number; after: number; growthMiBPerMin: number; requests: number; streams: number; errors: number; firstError?: string };
+  bundle: { wranglerPrinted: string; file: string; kib: number; gzipKib: number };
+}
+
+/** Median over rounds of (arm − base) for one percentile: drift between rounds cancels out. */
+export function delta(arm: ArmResult, base: ArmResult | undefined, stat: "p50" | "p90" | "p99"): number {
+  if (!base) return NaN;
+  const b = base.latency[stat];
+  return median(arm.latency[stat].map((v, i) => v - b[i]));
+}
+
+const GOAL_P50_MS = 0.3;
+const GOAL_P99_MS = 1;
+
+export function renderReport(r: Results): string {
+  const P = r.parameters;
+  const has = (phase: string) => r.phases.includes(phase);
+  const direct = r.arms.find((a) => a.key === "direct");
+  const nullWorker = r.arms.find((a) => a.key === "null");
+  const portkey = r.arms.find((a) => a.key === "portkey");
+  const gateways = r.arms.filter((a) => a.key === "gateway" || a.key === "full" || a.key === "wranglerdev");
+  const out: string[] = [];
+  // Blocks (tables, paragraphs, lists) are separated by blank lines so that markdown keeps them apart.
+  const section = (title: string, ...blocks: string[]) => out.push(`## ${title}`, "", ...blocks.flatMap((b) => [b, ""]));
+
+  out.push(`# Gateway benchmark, ${r.startedAt}${r.quick ? " (QUICK RUN: for checking the harness, not for publication)" : ""}`, "");
+  out.push(
+    `- Machine: ${r.machine}`,
+    `- Software: ${r.software}`,
+    `- CPU pinning: ${r.pinning}`,
+    `- ${r.loopback}`,
+    `- Parameters: ${P.rounds} rounds × ${P.requests} requests per arm at concurrency 1 (+${P.warmup} dropped per arm per round, ${P.warmup * 10} dropped per arm before round 1); ` +
+      `load ${P.concurrency.join("/")} connections × ${P.loadSeconds} s × ${P.loadRounds} round(s); ${P.streams} streams per arm per round, ${P.chunks} chunks every ${P.chunkMs} ms; ` +
+      `mock JSON delay ${P.delayMs} ms; soak ${P.soakSeconds} s; phases: ${r.phases.join(", ")}`,
+    "",
+  );
+
+  section("Arms", table(["arm", "runs as"], r.arms.map((a) => [a.label, a.mode])), r.arms.flatMap((a) => a.notes.map((n) => `- ${a.label}: ${n}`)).join("\n"));
+
+  if (has("latency")) {
+    section(
+      "Latency at concurrency 1 (ms; median over rounds of each round's percentile; \"added\" = minus direct-to-mock in the same round)",
+      table(
+        ["arm", "p50", "p90", "p99", "added p50", "added p90", "added p99", "errors"],
+        r.arms.map((a) => [
+          a.label,
+          fmt(median(a.latency.p50)),
+          fmt(median(a.latency.p90)),
+          fmt(median(a.latency.p99)),
+          signed(delta(a, direct, "p50")),
+          signed(delta(a, direct, "p90")),
+          signed(delta(a, direct, "p99")),
+          a.latency.errors ? `${a.latency.errors} (${a.latency.firstError})` : "0",
+        ]),
+      ),
+    );
+    if (nullWorker && gateways.length) {
+      section(
+        "The gateway's own cost: minus the null Worker in the same workerd and the same round (ms)",
+        table(
+          ["arm", "own p50", "own p90", "own p99", `goal p50 ≤ ${GOAL_P50_MS}`, `goal p99 ≤ ${GOAL_P99_MS}`],
+          gateways.map((a) => {
+            const p50 = delta(a, nullWorker, "p50");
+            const p99 = delta(a, nullWorker, "p99");
+            return [a.label, signed(p50), signed(delta(a, nullWorker, "p90")), signed(p99), p50 <= GOAL_P50_MS ? "PASS" : "FAIL", p99 <= GOAL_P99_MS ? "PASS" : "FAIL"];
+          }),
+        ),
+      );
+    }
+    if (portkey && direct) {
+      const pk = delta(portkey, direct, "p50");
+      section(
+        "Against Portkey in the same run (added p50 over direct)",
+        gateways
+          .filter((a) => a.key !== "wranglerdev")
+          .map((a) => {
+            const ours = delta(a, direct, "p50");
+            return `- ${a.label}: ${signed(ours)} ms vs Portkey ${signed(pk)} ms: ${ours < pk ? "PASS (adds less than Portkey)" : "FAIL (does not add less than Portkey)"}`;
+          })
+          .join("\n"),
+      );
+    }
+  }
+
+  if (has("stream")) {
+    const upstreamEnd = (P.chunks - 1) * P.chunkMs;
+    const directCount = direct?.streams.chunkCounts[0];
+    section(
+      `Streaming (${P.chunks} chunks, one every ${P.chunkMs} ms: the upstream's last chunk leaves ${upstreamEnd} ms after its first; ms)`,
+      table(
+        ["arm", "first chunk p50", "added first chunk", "worst gap p50", "worst gap max", "chunks", "same count as direct", "first chunk before upstream end", "errors"],
+        r.arms.map((a) => {
+          const s = a.streams;
+          const counts = [...new Set(s.chunkCounts)];
+          return [
+            a.label,
+            fmt(median(s.firstChunk)),
+            direct ? signed(median(s.firstChunkByRound.map((v, i) => v - direct.streams.firstChunkByRound[i]))) : "n/a",
+            fmt(median(s.worstGap)),
+            fmt(Math.max(...s.worstGap)),
+            counts.join("/") || "n/a",
+            directCount === undefined ? "n/a" : counts.length === 1 && counts[0] === directCount ? "yes" : "NO",
+            `${s.firstChunk.filter((t) => t < upstreamEnd).length}/${s.firstChunk.length}`,
+            s.errors ? `${s.errors} (${s.firstError})` : "0",
+          ];
+        }),
+      ),
+      "\"added first chunk\" is per round against direct-to-mock, median over rounds. \"worst gap\" is the longest wait between two consecutive chunks of one stream.",
+    );
+  }
+
+  if (has("load")) {
+    const rows: (string | number)[][] = [];
+    for (const c of P.concurrency) {
+      for (const a of r.arms) {
+        const runs = a.load[c] ?? [];
+        const errors = runs.reduce((n, x) => n + x.errors, 0);
+        const requests = runs.reduce((n, x) => n + x.requests, 0);
+        rows.push([
+          a.label,
+          c,
+          fmt(median(runs.map((x) => x.rps)), 0),
+          fmt(median(runs.map((x) => x.p50))),
+          fmt(median(runs.map((x) => x.p99))),
+          errors ? `${errors}/${requests} (${runs.find((x) => x.firstError)?.firstError})` : `0/${requests}`,
+          a.key === "direct" || a.key === "wranglerdev" ? "—" : fmt(median(runs.map((x) => x.cpuUs)), 0),
+          fmt(median(runs.map((x) => x.mockCpuUs)), 0),
+        ]);
+      }
+    }
+    section(
+      `Throughput under load (closed loop; median over ${P.loadRounds} round(s) of ${P.loadSeconds} s; errors summed)`,
+      table(["arm", "connections", "req/s", "p50 ms", "p99 ms", "errors", "server CPU µs/req", "mock CPU µs/req"], rows),
+      "\"server CPU\": user+system time of the process under test (workerd for arms 2–4, all threads; Node for Portkey) per request, from /proc (10 ms ticks). The mock's own CPU is listed apart.",
+    );
+  }
+
+  const idle = r.arms.filter((a) => a.rssIdleMiB !== undefined);
+  const soak = r.soak;
+  section(
+    "Memory (RSS, MiB)",
+    table(["process", "RSS after warm-up"], idle.map((a) => [a.key === "direct" ? "mock upstream (Node)" : a.label, fmt(a.rssIdleMiB!, 1)])),
+    ...(soak
+      ? [
+          `Soak of "${soak.label}" for ${P.soakSeconds} s: ${soak.requests} JSON requests + ${soak.streams} streams, ${soak.errors} errors${soak.errors ? ` (${soak.firstError})` : ""}.`,
+          table(
+            ["workerd RSS", "before", "first second", "max during", "at end", "10 s after", "growth MiB/min"],
+            [["MiB", fmt(soak.before, 1), fmt(soak.first, 1), fmt(soak.max, 1), fmt(soak.end, 1), fmt(soak.after, 1), signed(soak.growthMiBPerMin, 2)]],
+          ),
+          "Growth is the least-squares slope of RSS sampled every second, leaving out the soak's first tenth.",
+        ]
+      : []),
+  );
+
+  section(
+    "Worker bundle (wrangler deploy --dry-run)",
+    `- wrangler printed: \`${r.bundle.wranglerPrinted}\`\n- ${r.bundle.file}: ${fmt(r.bundle.kib, 1)} KiB, ${fmt(r.bundle.gzipKib, 1)} KiB gzipped (gzip level 6, by the harness)`,
+  );
+  return out.join("\n");
+}
