@@ -78,17 +78,22 @@ export const authorizeModel = createMiddleware<GatewayEnv>(async (c, next) => {
   await next();
 });
 
-function successHeaders(call: LlmCall): Headers {
-  const h = new Headers(call.headers);
+/**
+ * LiteLLM's success headers (after those middleware added to call.headers), as one plain object:
+ * the runtime takes it in a single call where a Headers object would cost one call per header.
+ */
+function successHeaders(call: LlmCall, contentType: string): Record<string, string> {
   const duration = Date.now() - call.startedAt;
-  h.set("x-litellm-call-id", call.id);
-  h.set("x-litellm-model-group", call.group.name);
-  if (call.deployment) h.set("x-litellm-model-id", call.deployment.id);
-  if (call.apiBase) h.set("x-litellm-model-api-base", call.apiBase);
-  h.set("x-litellm-response-duration-ms", String(duration));
-  h.set("x-litellm-overhead-duration-ms", String(Math.max(0, duration - call.upstreamMs)));
-  h.set("x-litellm-attempted-retries", String(call.attemptedRetries));
-  h.set("x-litellm-attempted-fallbacks", String(call.attemptedFallbacks));
+  const h: Record<string, string> = Object.fromEntries(call.headers);
+  h["content-type"] = contentType;
+  h["x-litellm-call-id"] = call.id;
+  h["x-litellm-model-group"] = call.group.name;
+  if (call.deployment) h["x-litellm-model-id"] = call.deployment.id;
+  if (call.apiBase) h["x-litellm-model-api-base"] = call.apiBase;
+  h["x-litellm-response-duration-ms"] = String(duration);
+  h["x-litellm-overhead-duration-ms"] = String(Math.max(0, duration - call.upstreamMs));
+  h["x-litellm-attempted-retries"] = String(call.attemptedRetries);
+  h["x-litellm-attempted-fallbacks"] = String(call.attemptedFallbacks);
   return h;
 }
 
@@ -103,13 +108,12 @@ export const dispatchCall: MiddlewareHandler<GatewayEnv> = async (c) => {
     call.finish({ status: call.signal.aborted ? "aborted" : "error", httpStatus: error.status, error });
     throw error;
   }
-  const headers = successHeaders(call);
   if (result.kind === "stream") {
-    headers.set("content-type", "text/event-stream");
-    headers.set("cache-control", "no-cache");
+    const headers = successHeaders(call, "text/event-stream");
+    headers["cache-control"] = "no-cache";
     return new Response(result.body, { headers });
   }
-  headers.set("content-type", "application/json");
+  const headers = successHeaders(call, "application/json");
   call.finish({ status: "ok", httpStatus: 200, usage: result.usage });
   return new Response(JSON.stringify(result.body), { headers });
 };
