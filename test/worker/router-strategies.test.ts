@@ -9,14 +9,7 @@ import type { Env } from "../../src/env";
 import { LlmCall, type LlmRequest } from "../../src/proxy/call";
 import { Router } from "../../src/router";
 import { MOCK_URL, openaiModel, testGateway } from "./helpers";
-
-const uid = () => crypto.randomUUID().slice(0, 8);
-const chat = (model: string, content = "hi") => ({ model, messages: [{ role: "user", content }] });
-const mockModel = (name: string, extra: Record<string, unknown> = {}, info: Record<string, unknown> = {}) => ({
-  model_name: name,
-  litellm_params: { model: `openai/${name}-${uid()}`, mock_response: "ok", ...extra },
-  model_info: info,
-});
+import { chat, edgeState, mockModel, uid } from "./router-helpers";
 
 /** A router over a config, for picking without calling anything. */
 async function routerFor(config: GatewayConfigInput) {
@@ -164,8 +157,6 @@ describe("latency-based-routing", () => {
   });
 });
 
-const bindings = env as unknown as Env;
-const edgeState = (group: string) => bindings.ROUTER_STATE!.get(bindings.ROUTER_STATE!.idFromName(group));
 
 describe("least-busy", () => {
   it("spreads overlapping slow calls evenly, and the in-flight counts return to zero", async () => {
