@@ -109,17 +109,20 @@ export interface CooldownRule {
   allowedFailsPolicy?: AllowedFailsPolicy;
 }
 
-/** LiteLLM's failure threshold for single-deployment groups: all of at least this many calls this minute failed. */
+/** LiteLLM's thresholds (constants.py): a lone deployment cools only when all of 1000+ calls this minute failed. */
 const SINGLE_DEPLOYMENT_MIN_CALLS = 1000;
 const FAILURE_RATE_LIMIT = 0.5;
+const FAILURE_RATE_MIN_CALLS = 5;
 
 /**
  * LiteLLM's `_should_cooldown_deployment`, for an error that counts (see `coolsDown`) and with
  * this minute's counts already including it:
  * - allowed_fails / allowed_fails_policy set: cool once this minute's failures exceed the allowance;
- * - else: a 429 cools at once when the group has other deployments; more than half of this
- *   minute's calls failing cools (a single-deployment group only when all of 1000+ calls failed);
- *   401/404 (a broken deployment, not a busy one) cool at once.
+ * - else: a 429 cools at once when the group has other deployments; more than half of at least 5
+ *   calls this minute failing cools (a lone deployment only when all of 1000+ calls failed); a
+ *   401/404 (a broken deployment, not a busy one) cools at once when the group has others.
+ *   LiteLLM also cools a lone deployment on 401/404, after which its callers only see 429 "No
+ *   deployments available" instead of the real error; here a lone deployment keeps answering it.
  */
 export function shouldCoolDown(error: GatewayError, groupSize: number, counts: MinuteCount, rule: CooldownRule): boolean {
   if (rule.allowedFails !== undefined || rule.allowedFailsPolicy !== undefined) {
@@ -131,7 +134,8 @@ export function shouldCoolDown(error: GatewayError, groupSize: number, counts: M
   const total = counts.successes + counts.failures;
   const rate = total ? counts.failures / total : 0;
   if (rate === 1 && total >= SINGLE_DEPLOYMENT_MIN_CALLS) return true;
-  if (rate > FAILURE_RATE_LIMIT && !single) return true;
+  if (single) return false;
+  if (rate > FAILURE_RATE_LIMIT && total >= FAILURE_RATE_MIN_CALLS) return true;
   return !transient(error.status);
 }
 

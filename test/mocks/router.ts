@@ -3,7 +3,6 @@
 //                         a 429 sends retry-after: 1), then answers normally
 //   stream-fail-first     a 200 event stream whose connection drops before the first event
 //   stream-error-first    a 200 event stream whose first event is an OpenAI error event
-//   stream-cut            two chunks, then (after they surely arrived) the connection drops mid-stream
 import type { ServerResponse } from "node:http";
 
 const failures = new Map<string, number>();
@@ -31,14 +30,6 @@ export function routerScenario(res: ServerResponse, body: Record<string, any>): 
   if (model === "stream-error-first" && body.stream) {
     res.writeHead(200, { "content-type": "text/event-stream" });
     res.end(`data: ${JSON.stringify({ error: { message: "upstream overloaded", type: "server_error", param: null, code: null } })}\n\n`);
-    return true;
-  }
-  if (model === "stream-cut" && body.stream) {
-    res.writeHead(200, { "content-type": "text/event-stream" });
-    const chunk = (delta: object) => ({ id: "chatcmpl-cut", object: "chat.completion.chunk", created: 1700000000, model, choices: [{ index: 0, delta, finish_reason: null }] });
-    res.write(`data: ${JSON.stringify(chunk({ role: "assistant", content: "" }))}\n\n`);
-    res.write(`data: ${JSON.stringify(chunk({ content: "Hello" }))}\n\n`);
-    setTimeout(() => res.socket?.destroy(), 50);
     return true;
   }
   return false;

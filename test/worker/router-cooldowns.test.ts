@@ -29,16 +29,18 @@ describe("which errors cool a deployment down (LiteLLM's rule)", () => {
     expect(coolsDown(new GatewayError(500, "server", "binding missing"))).toBe(false);
   });
 
-  it("a 429 cools at once when the group has others; failure rate over 50% cools; 401/404 always", () => {
+  it("a 429 or 401/404 cools at once when the group has others; over 50% of 5+ calls failing cools; a lone deployment almost never", () => {
     const rule = {};
     expect(shouldCoolDown(upstreamError(429, "rate_limit"), 2, counts(10, 1), rule)).toBe(true);
     expect(shouldCoolDown(upstreamError(429, "rate_limit"), 1, counts(0, 1), rule)).toBe(false);
-    expect(shouldCoolDown(upstreamError(500), 3, counts(0, 1), rule)).toBe(true);
-    expect(shouldCoolDown(upstreamError(500), 3, counts(3, 1), rule)).toBe(false);
+    expect(shouldCoolDown(upstreamError(500), 3, counts(0, 1), rule)).toBe(false); // too few calls to judge
+    expect(shouldCoolDown(upstreamError(500), 3, counts(2, 3), rule)).toBe(true);
+    expect(shouldCoolDown(upstreamError(500), 3, counts(3, 2), rule)).toBe(false);
     expect(shouldCoolDown(upstreamError(500), 1, counts(0, 5), rule)).toBe(false);
     expect(shouldCoolDown(upstreamError(500), 1, counts(0, 1000), rule)).toBe(true);
-    expect(shouldCoolDown(upstreamError(401, "auth"), 1, counts(5, 1), rule)).toBe(true);
-    expect(shouldCoolDown(upstreamError(404, "not_found"), 1, counts(5, 1), rule)).toBe(true);
+    expect(shouldCoolDown(upstreamError(401, "auth"), 2, counts(5, 1), rule)).toBe(true);
+    expect(shouldCoolDown(upstreamError(404, "not_found"), 2, counts(5, 1), rule)).toBe(true);
+    expect(shouldCoolDown(upstreamError(401, "auth"), 1, counts(5, 1), rule)).toBe(false); // the caller keeps seeing the real 401
   });
 
   it("allowed_fails / allowed_fails_policy: cool once this minute's failures exceed the allowance", () => {

@@ -154,7 +154,7 @@ describe("streams", () => {
 
   it("after the first byte, an upstream failure ends the stream with an OpenAI-shaped error event; the gateway stays healthy", async () => {
     const name = `mid-${uid()}`;
-    const gw = await testGateway({ model_list: [openaiModel(name, "stream-cut"), openaiModel(`ok-${name}`)] });
+    const gw = await testGateway({ model_list: [openaiModel(name, "stream-break"), openaiModel(`ok-${name}`)] });
     const res = await post(gw, chat(name, "hi", { stream: true }));
     expect(res.status).toBe(200);
     const events = (await readSse(res)) as any[];

@@ -50,7 +50,7 @@ describe("RouterState in-flight counts", () => {
     expect([...outcomes.values()].reduce((a, b) => a + b, 0)).toBe(total);
     expect(outcomes.get("abandoned stream")).toBeGreaterThan(0);
     await vi.waitFor(async () => expect((await edgeState(name).snapshot()).inFlight).toEqual({}), { timeout: 5000, interval: 100 });
-  });
+  }, 30_000);
 
   it("a lease expires on its own when its caller never settles (crashed isolate)", async () => {
     const state = edgeState(`lease-${uid()}`);
