@@ -12,12 +12,14 @@ import type { AttemptOptions, UpstreamResult } from "../proxy/upstream";
 import { cheapest } from "./cost-based";
 import { CooldownStore, cooldownSeconds, shouldCoolDown } from "./cooldowns";
 import { LatencyTracker } from "./latency";
+import { leastBusy } from "./least-busy";
 import { MinuteCounters } from "./minute-counters";
 import { tiersByOrder } from "./order";
 import { backoffMs, coolsDown, retriesAllowed } from "./policy";
 import type { EdgeStrategy } from "./router-state";
 import { resolveSettings, type FallbackMap, type RouterSettings } from "./settings";
 import { simpleShuffle } from "./simple-shuffle";
+import { lowestUsage } from "./usage-based";
 
 /** A picked deployment; `settle` gives its slot back once the call is over (answered, failed or abandoned). */
 export interface Selection {
@@ -64,6 +66,7 @@ export class Router {
   readonly counters: MinuteCounters;
   private readonly inFlight = new Map<string, number>();
   private readonly tables = new WeakMap<ModelGroup, GroupTable>();
+  /** least-busy / usage-based-routing-v2 with the RouterState binding present: counted edge-wide. */
   private readonly edgeStrategy: EdgeStrategy | undefined;
   private readonly tokenEstimates = new WeakMap<LlmCall, number>();
 
@@ -77,10 +80,11 @@ export class Router {
     this.latency = new LatencyTracker({ size: this.settings.latencyListSize, ttlMs: this.settings.latencyTtlMs, buffer: this.settings.latencyBuffer }, now);
     this.counters = new MinuteCounters(now);
     const s = this.settings.strategy;
-    this.edgeStrategy = s === "least-busy" || s === "usage-based-routing-v2" ? s : undefined;
-    if (this.edgeStrategy && !env.ROUTER_STATE) {
-      console.warn(`[router] routing_strategy ${s} needs the ROUTER_STATE Durable Object binding (wrangler.toml); picking per isolate instead`);
+    const edge = s === "least-busy" || s === "usage-based-routing-v2" ? s : undefined;
+    if (edge && !env.ROUTER_STATE) {
+      console.warn(`[router] routing_strategy ${s} needs the ROUTER_STATE Durable Object binding (wrangler.toml); counting per isolate instead`);
     }
+    this.edgeStrategy = env.ROUTER_STATE ? edge : undefined;
   }
 
   private table(group: ModelGroup): GroupTable {
@@ -141,7 +145,7 @@ export class Router {
     const pool = (tried?.size ? this.pool(table, tokens, now, tried) : undefined) ?? this.pool(table, tokens, now);
     if (!pool) throw this.noDeployment(group, tokens, now);
 
-    if (this.edgeStrategy && this.env.ROUTER_STATE) {
+    if (this.edgeStrategy) {
       const picked = await this.pickAtEdge(call, group, table, pool, tokens);
       if (picked === null) throw this.noDeployment(group, tokens, now, true);
       if (picked) return picked;
@@ -155,6 +159,11 @@ export class Router {
         return this.latency.pick(pool, call.stream);
       case "cost-based-routing":
         return cheapest(pool) ?? pool[0];
+      // Per isolate only when the RouterState object is missing or unreachable.
+      case "least-busy":
+        return leastBusy(pool, (id) => this.busy(id)) ?? pool[0];
+      case "usage-based-routing-v2":
+        return lowestUsage(pool, this.counters) ?? pool[0];
       default:
         return simpleShuffle(pool);
     }

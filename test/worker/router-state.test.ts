@@ -2,7 +2,8 @@
 // and leases of callers that never come back expire.
 import { describe, expect, it, vi } from "vitest";
 import { openaiModel, testGateway } from "./helpers";
-import { chat, edgeState, uid } from "./router-helpers";
+import { MOCK_URL } from "./helpers";
+import { chat, edgeState, mockModel, uid } from "./router-helpers";
 
 describe("RouterState in-flight counts", () => {
   it("return to zero after 500 mixed calls: JSON, streams, errors, client aborts and abandoned streams", async () => {
@@ -73,4 +74,21 @@ describe("RouterState in-flight counts", () => {
     await state.settle({ lease: first!.lease });
     expect((await state.pick(req))?.id).toBe(first!.id);
   });
+
+  it("costs one Durable Object round trip per call, only for the strategies that need it (measured)", async () => {
+    const perCall = async (strategy: "simple-shuffle" | "least-busy") => {
+      const name = `rt-${strategy}-${uid()}`;
+      const gw = await testGateway({ router_settings: { routing_strategy: strategy }, model_list: [mockModel(name), mockModel(name)] });
+      await gw.post("/v1/chat/completions", chat(name)); // warm up: tables, KV read, the object itself
+      await fetch(`${MOCK_URL}/__requests?contains=none`);
+      const started = performance.now();
+      const n = 200;
+      for (let i = 0; i < n; i++) expect((await gw.post("/v1/chat/completions", chat(name))).status).toBe(200);
+      return (performance.now() - started) / n;
+    };
+    const shuffle = await perCall("simple-shuffle");
+    const leastBusy = await perCall("least-busy");
+    console.log(`[router] mock_response call through the gateway: simple-shuffle ${shuffle.toFixed(2)} ms, least-busy ${leastBusy.toFixed(2)} ms (local workerd)`);
+    expect(leastBusy - shuffle).toBeLessThan(20);
+  }, 30_000);
 });

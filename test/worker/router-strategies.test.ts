@@ -215,6 +215,20 @@ describe("usage-based-routing-v2", () => {
   });
 });
 
+describe("least-busy / usage-based-routing-v2 without the RouterState binding", () => {
+  it("still route, counting per isolate (rpm included)", async () => {
+    const name = `nb-${uid()}`;
+    const gw = await testGateway(
+      { router_settings: { routing_strategy: "usage-based-routing-v2" }, model_list: [mockModel(name, { rpm: 1 }), mockModel(name, { rpm: 1 })] },
+      { ROUTER_STATE: undefined },
+    );
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await gw.post("/v1/chat/completions", chat(name))).status);
+    expect(statuses).toEqual([200, 200, 429]);
+    expect(await edgeState(name).snapshot()).toEqual({ inFlight: {}, minute: {} });
+  });
+});
+
 describe("rpm/tpm limits in every strategy", () => {
   it("simple-shuffle skips a deployment at its rpm this minute (per isolate)", async () => {
     const name = `lim-${uid()}`;
