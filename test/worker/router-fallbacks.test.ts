@@ -1,5 +1,8 @@
 // Fallbacks of every kind, in LiteLLM's order: retries within the group, then each fallback group in order.
 import { describe, expect, it } from "vitest";
+import type { Principal } from "../../src/auth/principal";
+import { LlmCall, type LlmRequest } from "../../src/proxy/call";
+import { fallbacksDisabled } from "../../src/router/fallbacks";
 import { openaiModel, testGateway, upstreamRequests } from "./helpers";
 import { chat, uid, upstreamCalls } from "./router-helpers";
 
@@ -165,6 +168,13 @@ describe("fallbacks", () => {
     expect((await post(configured, chat(names.bad, "hi", { disable_fallbacks: true }))).status).toBe(500);
     expect((await post(configured, chat(names.bad, "hi", { metadata: { disable_fallbacks: true } }))).status).toBe(500);
     expect((await post(configured, chat(names.bad))).status).toBe(200);
+  });
+
+  it("a key's metadata.disable_fallbacks turns them off too", () => {
+    const callAs = (principal: Principal) =>
+      new LlmCall("id", { endpoint: "chat", body: chat("m") } as LlmRequest, { name: "m", deployments: [] }, principal, new AbortController().signal);
+    expect(fallbacksDisabled(callAs({ kind: "master" }))).toBe(false);
+    expect(fallbacksDisabled(callAs({ kind: "virtual_key", metadata: { disable_fallbacks: true } } as Principal))).toBe(true);
   });
 
   it("mock_testing_fallbacks fails the requested group without calling it", async () => {

@@ -139,6 +139,18 @@ describe("latency-based-routing", () => {
     expect(new Set(fast).size).toBe(1);
   });
 
+  it("streams are routed on time to first chunk, non-streaming calls on time per output token", async () => {
+    const name = `latt-${uid()}`;
+    const { runtime, router } = await routerFor({ router_settings: { routing_strategy: "latency-based-routing" }, model_list: [mockModel(name), mockModel(name)] });
+    const [a, b] = runtime.groups.get(name)!.deployments;
+    router.latency.record(a.id, 2000, false, 100); // 20 ms per token
+    router.latency.record(b.id, 300, false, 5); // 60 ms per token
+    router.latency.record(a.id, 900, true); // slow first chunk
+    router.latency.record(b.id, 100, true);
+    expect(router.latency.pick([a, b], false)).toBe(a);
+    expect(router.latency.pick([a, b], true)).toBe(b);
+  });
+
   it("with lowest_latency_buffer, spreads over deployments within the buffer", async () => {
     const name = `latb-${uid()}`;
     const { runtime, router, callFor } = await routerFor({
