@@ -2,7 +2,8 @@
 // The isolate that saw the failure knows at once (its own map). Other isolates and colos learn it
 // from KV, which is written only when a deployment enters a cooldown (KV takes one write per second
 // per key, and up to a minute to show a write everywhere), and read at most every couple of
-// seconds per model group (one bulk read).
+// seconds per model group (one bulk read). Only an isolate's first request for a group waits for
+// that read; later reads run in the background and update the map when they land.
 import type { AllowedFailsPolicy } from "../config/schema";
 import type { GatewayError } from "../errors";
 import type { MinuteCount } from "./minute-counters";
@@ -33,6 +34,8 @@ export class CooldownStore {
     private readonly kv: KVNamespace | undefined,
     readonly now: () => number = Date.now,
     private readonly refreshMs = REFRESH_MS,
+    /** Runs a refresh without making the request wait (waitUntil); absent: refreshes are awaited. */
+    private readonly background?: (work: Promise<void>) => void,
   ) {}
 
   get(id: string, now = this.now()): Cooldown | undefined {
@@ -47,17 +50,26 @@ export class CooldownStore {
     return this.get(id, now) !== undefined;
   }
 
-  /** Learns cooldowns other isolates wrote for these deployments; reads KV at most every `refreshMs` per list. */
+  /**
+   * Learns the cooldowns other isolates wrote for these deployments. Reads KV at most every
+   * `refreshMs` per list; the first read is awaited, later ones go to `background` when given.
+   */
   async refresh(deployments: readonly { id: string }[]): Promise<void> {
     if (!this.kv) return;
     const now = this.now();
     const last = this.refreshedAt.get(deployments);
     if (last !== undefined && now - last < this.refreshMs) return;
     this.refreshedAt.set(deployments, now);
+    const reading = this.read(deployments, now);
+    if (last !== undefined && this.background) this.background(reading);
+    else await reading;
+  }
+
+  private async read(deployments: readonly { id: string }[], now: number): Promise<void> {
     try {
       for (let i = 0; i < deployments.length; i += KV_BULK_MAX) {
         const keys = deployments.slice(i, i + KV_BULK_MAX).map((d) => KV_PREFIX + d.id);
-        const values = await this.kv.get<Cooldown>(keys, "json");
+        const values = await this.kv!.get<Cooldown>(keys, "json");
         for (const [key, value] of values) {
           if (!value || !(value.until > now)) continue;
           const id = key.slice(KV_PREFIX.length);

@@ -76,7 +76,7 @@ export class Router {
     readonly now: () => number = Date.now,
   ) {
     this.settings = resolveSettings(config);
-    this.cooldowns = new CooldownStore(env.KV, now);
+    this.cooldowns = new CooldownStore(env.KV, now, undefined, defer);
     this.latency = new LatencyTracker({ size: this.settings.latencyListSize, ttlMs: this.settings.latencyTtlMs, buffer: this.settings.latencyBuffer }, now);
     this.counters = new MinuteCounters(now);
     const s = this.settings.strategy;

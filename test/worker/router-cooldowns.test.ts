@@ -115,6 +115,24 @@ describe("CooldownStore (fake clock, real KV)", () => {
   });
 });
 
+describe("CooldownStore background refresh", () => {
+  it("waits for KV only on a list's first refresh; later refreshes land in the background", async () => {
+    let now = Date.now();
+    const pending: Promise<void>[] = [];
+    const reader = new CooldownStore(bindings.KV, () => now, 2_000, (work) => pending.push(work));
+    const id = `dep-${uid()}`;
+    const deployments = [{ id }];
+    await reader.refresh(deployments); // first: awaited, nothing there yet
+    expect(pending).toHaveLength(0);
+    await new CooldownStore(bindings.KV, () => now).start(id, 30, 503, "503 unavailable"); // another isolate
+    now += 2_001;
+    await reader.refresh(deployments);
+    expect(pending).toHaveLength(1);
+    await Promise.all(pending);
+    expect(reader.isCooling(id)).toBe(true);
+  });
+});
+
 describe("cooldowns in the gateway", () => {
   it("a 429 cools the deployment at once; the next calls go to the others", async () => {
     const name = `cd-${uid()}`;
