@@ -89,6 +89,6 @@ describe("RouterState in-flight counts", () => {
     const shuffle = await perCall("simple-shuffle");
     const leastBusy = await perCall("least-busy");
     console.log(`[router] mock_response call through the gateway: simple-shuffle ${shuffle.toFixed(2)} ms, least-busy ${leastBusy.toFixed(2)} ms (local workerd)`);
-    expect(leastBusy - shuffle).toBeLessThan(20);
+    expect(leastBusy - shuffle).toBeLessThan(50);
   }, 30_000);
 });
