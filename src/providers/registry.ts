@@ -1,5 +1,6 @@
 // `model: <provider>/<id>` -> the adapter for <provider>. Add a provider by adding its file and one line here.
 import { GatewayError } from "../errors";
+import { anthropic } from "./anthropic";
 import { mock } from "./mock";
 import { ollama, ollamaChat } from "./ollama";
 import { OPENAI_COMPATIBLE, openAICompatible } from "./openai";
@@ -10,6 +11,7 @@ const adapters = new Map<string, ProviderAdapter>([
   ["ollama", ollama],
   ["ollama_chat", ollamaChat],
   ["mock", mock],
+  ["anthropic", anthropic],
 ]);
 
 export const PROVIDERS: readonly string[] = [...adapters.keys()];
