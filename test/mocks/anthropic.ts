@@ -53,7 +53,8 @@ function answer(body: Record<string, any>): { content: any[]; stop: string } {
   const last = body.messages.at(-1);
   const freshTurn = typeof last.content === "string" || !last.content.some((b: any) => b.type === "tool_result");
   const forced = body.tool_choice?.type === "tool" ? body.tools.find((t: any) => t.name === body.tool_choice.name) : undefined;
-  const tool = forced ?? (freshTurn && body.tool_choice?.type !== "none" ? body.tools?.[0] : undefined);
+  const custom = (body.tools ?? []).filter((t: any) => !t.type || t.type === "custom");
+  const tool = forced ?? (freshTurn && body.tool_choice?.type !== "none" ? custom[0] : undefined);
   if (tool) {
     const input = tool.name === "json_tool_call" ? { answer: "forty-two" } : { city: "Paris" };
     if (!forced) content.push({ type: "text", text: "Let me check." });
