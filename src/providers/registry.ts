@@ -1,6 +1,7 @@
 // `model: <provider>/<id>` -> the adapter for <provider>. Add a provider by adding its file and one line here.
 import { GatewayError } from "../errors";
 import { anthropic } from "./anthropic";
+import { gemini } from "./gemini";
 import { mock } from "./mock";
 import { ollama, ollamaChat } from "./ollama";
 import { OPENAI_COMPATIBLE, openAICompatible } from "./openai";
@@ -12,6 +13,7 @@ const adapters = new Map<string, ProviderAdapter>([
   ["ollama_chat", ollamaChat],
   ["mock", mock],
   ["anthropic", anthropic],
+  ["gemini", gemini],
 ]);
 
 export const PROVIDERS: readonly string[] = [...adapters.keys()];

@@ -55,7 +55,8 @@ export interface StreamTranslator {
 
 export interface EndpointHandler<Req, Res> {
   buildRequest(body: Req, ctx: AdapterContext): UpstreamRequest | Promise<UpstreamRequest>;
-  parseResponse(json: unknown, ctx: AdapterContext): Res;
+  /** `body` is the request as buildRequest got it (e.g. for encoding_format). */
+  parseResponse(json: unknown, ctx: AdapterContext, body: Req): Res;
   /** Absent: the endpoint cannot stream. */
   stream?: {
     decoder: StreamDecoderKind;

@@ -141,7 +141,7 @@ export async function callDeployment(call: LlmCall, deployment: Deployment, env:
       throw new GatewayError(502, "server", `${deployment.provider} sent a response that is not JSON`, { upstream: true });
     }
     if (passthrough) return { kind: "json", body: json as object, usage: passthrough.usage(json) };
-    const parsed = handler!.parseResponse(json, ctx) as { usage?: Partial<Usage> };
+    const parsed = handler!.parseResponse(json, ctx, payload as never) as { usage?: Partial<Usage> };
     const usage = normaliseUsage(parsed.usage);
     return { kind: "json", body: client ? client.fromOpenAI(parsed as never) : parsed, usage };
   } catch (err) {
