@@ -1,6 +1,7 @@
 // `model: <provider>/<id>` -> the adapter for <provider>. Add a provider by adding its file and one line here.
 import { GatewayError } from "../errors";
 import { anthropic } from "./anthropic";
+import { azure } from "./azure";
 import { gemini } from "./gemini";
 import { mock } from "./mock";
 import { ollama, ollamaChat } from "./ollama";
@@ -14,6 +15,7 @@ const adapters = new Map<string, ProviderAdapter>([
   ["mock", mock],
   ["anthropic", anthropic],
   ["gemini", gemini],
+  ["azure", azure],
 ]);
 
 export const PROVIDERS: readonly string[] = [...adapters.keys()];

@@ -10,6 +10,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { anthropicMock } from "./anthropic";
+import { azureMock } from "./azure";
 import { geminiMock } from "./gemini";
 
 export interface RecordedRequest {
@@ -215,6 +216,7 @@ export async function startMockUpstream(port = 0): Promise<MockUpstream> {
       else if (url.pathname.startsWith("/api/")) await ollama(req, res, url.pathname, body);
       else if (url.pathname.startsWith("/anthropic/")) await anthropicMock(req, res, url.pathname, body);
       else if (url.pathname.startsWith("/gemini/")) await geminiMock(req, res, url.pathname, body);
+      else if (url.pathname.startsWith("/azure/")) await azureMock(req, res, url.pathname, body);
       else json(res, 404, { error: { message: `mock: no route ${url.pathname}`, type: "invalid_request_error", param: null, code: null } });
     } catch (err) {
       if (!res.headersSent) json(res, 500, { error: { message: String(err), type: "server_error", param: null, code: null } });
