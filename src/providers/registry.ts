@@ -2,6 +2,7 @@
 import { GatewayError } from "../errors";
 import { anthropic } from "./anthropic";
 import { azure } from "./azure";
+import { bedrock } from "./bedrock";
 import { gemini } from "./gemini";
 import { mock } from "./mock";
 import { ollama, ollamaChat } from "./ollama";
@@ -16,6 +17,7 @@ const adapters = new Map<string, ProviderAdapter>([
   ["anthropic", anthropic],
   ["gemini", gemini],
   ["azure", azure],
+  ["bedrock", bedrock],
 ]);
 
 export const PROVIDERS: readonly string[] = [...adapters.keys()];

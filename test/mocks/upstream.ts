@@ -11,6 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { anthropicMock } from "./anthropic";
 import { azureMock } from "./azure";
+import { bedrockMock } from "./bedrock";
 import { geminiMock } from "./gemini";
 
 export interface RecordedRequest {
@@ -217,6 +218,7 @@ export async function startMockUpstream(port = 0): Promise<MockUpstream> {
       else if (url.pathname.startsWith("/anthropic/")) await anthropicMock(req, res, url.pathname, body);
       else if (url.pathname.startsWith("/gemini/")) await geminiMock(req, res, url.pathname, body);
       else if (url.pathname.startsWith("/azure/")) await azureMock(req, res, url.pathname, body);
+      else if (url.pathname.startsWith("/bedrock/")) await bedrockMock(req, res, url.pathname, body, text);
       else json(res, 404, { error: { message: `mock: no route ${url.pathname}`, type: "invalid_request_error", param: null, code: null } });
     } catch (err) {
       if (!res.headersSent) json(res, 500, { error: { message: String(err), type: "server_error", param: null, code: null } });
