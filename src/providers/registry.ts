@@ -7,6 +7,7 @@ import { gemini } from "./gemini";
 import { mock } from "./mock";
 import { ollama, ollamaChat } from "./ollama";
 import { OPENAI_COMPATIBLE, openAICompatible } from "./openai";
+import { cloudflare, workersAi } from "./workers_ai";
 import type { ProviderAdapter } from "./types";
 
 const adapters = new Map<string, ProviderAdapter>([
@@ -18,6 +19,8 @@ const adapters = new Map<string, ProviderAdapter>([
   ["gemini", gemini],
   ["azure", azure],
   ["bedrock", bedrock],
+  ["workers_ai", workersAi],
+  ["cloudflare", cloudflare],
 ]);
 
 export const PROVIDERS: readonly string[] = [...adapters.keys()];

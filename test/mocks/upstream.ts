@@ -12,6 +12,7 @@ import type { AddressInfo } from "node:net";
 import { anthropicMock } from "./anthropic";
 import { azureMock } from "./azure";
 import { bedrockMock } from "./bedrock";
+import { workersAiMock } from "./workers-ai";
 import { geminiMock } from "./gemini";
 
 export interface RecordedRequest {
@@ -219,6 +220,7 @@ export async function startMockUpstream(port = 0): Promise<MockUpstream> {
       else if (url.pathname.startsWith("/gemini/")) await geminiMock(req, res, url.pathname, body);
       else if (url.pathname.startsWith("/azure/")) await azureMock(req, res, url.pathname, body);
       else if (url.pathname.startsWith("/bedrock/")) await bedrockMock(req, res, url.pathname, body, text);
+      else if (url.pathname.startsWith("/cloudflare/")) await workersAiMock(req, res, url.pathname, body);
       else json(res, 404, { error: { message: `mock: no route ${url.pathname}`, type: "invalid_request_error", param: null, code: null } });
     } catch (err) {
       if (!res.headersSent) json(res, 500, { error: { message: String(err), type: "server_error", param: null, code: null } });
