@@ -121,6 +121,7 @@ export async function openTranslatedStream(
   options: PipeOptions,
 ): Promise<ReadableStream<Uint8Array>> {
   const reader = upstream.getReader();
+  reader.closed.catch(() => {}); // an upstream cut is handled in pull(); keep it from surfacing as unhandled
   const decoder = createDecoder(decoderKind);
   const format = options.format ?? openAIFormat(options);
   let pending = "";

@@ -52,7 +52,7 @@ export function parseDataUrl(url: string): InlineData | undefined {
 
 const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
 
-export function base64(bytes: Uint8Array): string {
+function base64(bytes: Uint8Array): string {
   let binary = "";
   for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(binary);
