@@ -22,7 +22,7 @@ function target(path: Path, ctx: AdapterContext): Omit<UpstreamRequest, "body"> 
   const version = params.api_version ?? envString(ctx, "AZURE_API_VERSION") ?? DEFAULT_API_VERSION;
   const headers: Record<string, string> = { "content-type": "application/json" };
   const key = params.api_key ?? envString(ctx, "AZURE_API_KEY");
-  const adToken = (params as { azure_ad_token?: string }).azure_ad_token ?? envString(ctx, "AZURE_AD_TOKEN");
+  const adToken = params.azure_ad_token ?? envString(ctx, "AZURE_AD_TOKEN");
   if (key) headers["api-key"] = key;
   else if (adToken) headers.authorization = `Bearer ${adToken}`;
   if (params.extra_headers) Object.assign(headers, params.extra_headers);

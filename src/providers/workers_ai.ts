@@ -23,7 +23,7 @@ const COMPLETION_PARAMS = new Set(["model", "prompt", "stream", "stream_options"
 /** Internal error codes of Workers AI -> HTTP status (developers.cloudflare.com/workers-ai/platform/errors). */
 const ERROR_STATUS: Record<number, number> = {
   3003: 400, 3006: 413, 3007: 408, 3008: 408, 3023: 403, 3036: 429, 3039: 400, 3040: 429, 3041: 403, 3042: 404,
-  5004: 400, 5005: 405, 5006: 400, 5007: 404, 5016: 403, 5018: 403, 5019: 405,
+  5004: 400, 5005: 405, 5006: 400, 5007: 404, 5016: 403, 5018: 403, 5019: 405, 5021: 400,
 };
 
 const envString = (ctx: AdapterContext, name: string) => (typeof ctx.env[name] === "string" ? (ctx.env[name] as string) : undefined);

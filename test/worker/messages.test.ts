@@ -180,6 +180,14 @@ describe("/v1/messages on other providers (translated)", () => {
     expect(events.at(-1)!.event).toBe("message_stop");
   });
 
+  it("ends a stream that breaks after it started with Anthropic's error event", async () => {
+    const gw = await testGateway({ model_list: [openaiModel("gpt", "stream-break")] });
+    const events = await readEvents(await post(gw, { model: "gpt", max_tokens: 10, stream: true, messages: [{ role: "user", content: "hi" }] }));
+    expect(events[0].event).toBe("message_start");
+    expect(events.filter((e) => e.event === "content_block_delta").map((e) => e.data.delta.text).join("")).toBe("Hello from");
+    expect(events.at(-1)).toMatchObject({ event: "error", data: { type: "error", error: { type: expect.any(String), message: expect.any(String) } } });
+  });
+
   it("refuses Anthropic-only features for a deployment that cannot serve them", async () => {
     const gw = await testGateway({ model_list: [openaiModel("gpt")] });
     const res = await post(gw, { model: "gpt", max_tokens: 10, tools: [{ type: "web_search_20250305", name: "web_search" }], messages: [{ role: "user", content: "news?" }] });

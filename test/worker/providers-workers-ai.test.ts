@@ -22,6 +22,8 @@ function fakeAi() {
       calls.push({ model, inputs, options });
       if (model === "@cf/test/capacity") throw new Error("3040: Capacity temporarily exceeded, please try again.");
       if (model === "@cf/test/missing") throw new Error("AiError: 5007: No such model @cf/test/missing or task");
+      if (model === "@cf/test/long") throw new Error("AiError: 5021: The estimated number of input and maximum output tokens (32769) exceeded this model context window limit (24000).");
+      if (model === "@cf/test/broken") throw new Error("internal error");
       if (inputs.text) return { shape: [inputs.text.length, 2], data: inputs.text.map((_: unknown, i: number) => [i, 0.5]) };
       const wantsTool = inputs.tools?.length && inputs.messages?.at(-1)?.role !== "tool";
       if (model === "@cf/test/openai") {
@@ -139,9 +141,13 @@ describe("workers_ai through the AI binding", () => {
     expect(completion).toMatchObject({ object: "text_completion", choices: [{ text: TEXT, finish_reason: "stop" }], usage });
   });
 
-  it("maps binding errors by their Workers AI code (3040 -> 429, 5007 -> 404)", async () => {
+  it("maps binding errors by their Workers AI code (3040 -> 429, 5007 -> 404, 5021 -> 400 context window, none -> 500)", async () => {
     const { ai } = fakeAi();
-    const gw = await testGateway({ model_list: [cfModel("busy", "@cf/test/capacity"), cfModel("gone", "@cf/test/missing", "cloudflare")] }, { AI: ai });
+    const gw = await testGateway({ model_list: [cfModel("busy", "@cf/test/capacity"), cfModel("gone", "@cf/test/missing", "cloudflare"), cfModel("long", "@cf/test/long"), cfModel("broken", "@cf/test/broken")] }, { AI: ai });
+    const long = await gw.post("/v1/chat/completions", { model: "long", messages: [{ role: "user", content: "hi" }] });
+    expect(long.status).toBe(400);
+    expect(((await long.json()) as any).error.message).toContain("context window limit");
+    expect((await gw.post("/v1/chat/completions", { model: "broken", messages: [{ role: "user", content: "hi" }] })).status).toBe(500);
     const busy = await gw.post("/v1/chat/completions", { model: "busy", messages: [{ role: "user", content: "hi" }] });
     expect(busy.status).toBe(429);
     expect(((await busy.json()) as any).error.message).toContain("Capacity temporarily exceeded");

@@ -23,7 +23,7 @@ export interface ProviderErrorDetails {
 /** Every credential a deployment may hold, so none can leak through an echoed message. */
 function secretsOf(ctx: AdapterContext): (string | undefined)[] {
   const p = ctx.deployment.params;
-  return [p.api_key, p.aws_secret_access_key, p.aws_session_token, p.aws_access_key_id];
+  return [p.api_key, p.aws_secret_access_key, p.aws_session_token, p.aws_access_key_id, p.azure_ad_token, ...Object.values(p.extra_headers ?? {})];
 }
 
 export function providerError(failure: UpstreamFailure, ctx: AdapterContext, details: ProviderErrorDetails): GatewayError {
