@@ -10,7 +10,6 @@ import {
   parseDataUrl,
   parseToolArguments,
   partsOf,
-  textOf,
   thinkingBlocksOf,
   thinkingBudget,
 } from "../providers/shared/content";
