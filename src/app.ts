@@ -10,6 +10,7 @@ import { GatewayError, toGatewayError } from "./errors";
 import type { LlmCall } from "./proxy/call";
 import { healthRoutes } from "./routes/health";
 import { llmRoutes } from "./routes/llm";
+import { messagesRoutes } from "./routes/messages";
 import { modelRoutes } from "./routes/models";
 
 export interface GatewayVariables {
@@ -44,6 +45,7 @@ export function createGateway(compiled: CompiledConfig) {
   app.route("/", healthRoutes);
   app.route("/", modelRoutes);
   app.route("/", llmRoutes);
+  app.route("/", messagesRoutes);
 
   app.notFound((c) => new GatewayError(404, "not_found", `Route not found: ${c.req.method} ${c.req.path}`).toResponse({ "x-litellm-call-id": c.var.callId ?? "" }));
 

@@ -1,9 +1,13 @@
 // The Worker's bindings (wrangler.toml) plus the secrets and vars that `os.environ/NAME` reads.
+import type { RouterState } from "./router/router-state";
+
 export interface Env {
   /** Keys, teams, spend logs (D1). */
   DB: D1Database;
   /** Cache entries and cooldown state (KV). */
   KV: KVNamespace;
+  /** Per-model-group in-flight counts and rpm/tpm windows (least-busy, usage-based-routing-v2). */
+  ROUTER_STATE?: DurableObjectNamespace<RouterState>;
   /** Workers AI, when bound. */
   AI?: Ai;
   LITELLM_MASTER_KEY?: string;

@@ -6,4 +6,6 @@ import type { CompiledConfig } from "./config/compile";
 
 const app = createGateway(compiled as unknown as CompiledConfig);
 
+export { RouterState } from "./router/router-state";
+
 export default app satisfies ExportedHandler<import("./env").Env>;

@@ -1,5 +1,5 @@
 // OpenAI-compatible LLM endpoints, each with and without /v1, plus Azure-style deployment paths.
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import type { GatewayEnv } from "../app";
 import { authenticate } from "../auth/middleware";
 import type { LlmRequest } from "../proxy/call";
@@ -13,9 +13,14 @@ const ENDPOINTS: [path: string, endpoint: LlmRequest["endpoint"]][] = [
 
 export const llmRoutes = new Hono<GatewayEnv>();
 
+/**
+ * The request path, in order, after a step that reads the request into c.var.call. Feature middleware
+ * (limits, cache, guardrails) goes before dispatchCall. Anthropic's /v1/messages uses it too (routes/messages.ts).
+ */
+export const llmChain = (read: MiddlewareHandler<GatewayEnv>) => [authenticate, read, authorizeModel, dispatchCall] as const;
+
 for (const [path, endpoint] of ENDPOINTS) {
-  // The request path, in order. Feature middleware (limits, cache, guardrails) goes before dispatchCall.
-  const chain = [authenticate, readLlmCall(endpoint), authorizeModel, dispatchCall] as const;
+  const chain = llmChain(readLlmCall(endpoint));
   for (const prefix of ["", "/v1", "/openai/deployments/:deployment", "/engines/:deployment"]) {
     llmRoutes.post(prefix + path, ...chain);
   }

@@ -6,9 +6,17 @@
 //   stream-break     stream two chunks, then cut the connection
 //   stream-slow-<ms> stream with a delay between chunks
 //   anything else    a normal answer; with `tools` in the request, a tool call
+//   (router scenarios - flaky-<n>, stream-fail-first, ... - are in ./router.ts)
 // Every request is recorded; GET /__requests?contains=<text> returns the matching ones.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { routerScenario } from "./router";
+import { cloudflareAccess } from "./access";
+import { anthropicMock } from "./anthropic";
+import { azureMock } from "./azure";
+import { bedrockMock } from "./bedrock";
+import { workersAiMock } from "./workers-ai";
+import { geminiMock } from "./gemini";
 
 export interface RecordedRequest {
   path: string;
@@ -69,7 +77,7 @@ function openaiError(res: ServerResponse, model: string): boolean {
 
 async function openai(req: IncomingMessage, res: ServerResponse, path: string, body: Record<string, any>) {
   const model = String(body.model ?? "");
-  if (openaiError(res, model)) return;
+  if (openaiError(res, model) || routerScenario(res, body)) return;
   const slow = /^slow-(\d+)/.exec(model);
   if (slow) await sleep(Number(slow[1]));
   if (model === "garbage") {
@@ -213,6 +221,12 @@ export async function startMockUpstream(port = 0): Promise<MockUpstream> {
     try {
       if (url.pathname.startsWith("/openai/")) await openai(req, res, url.pathname, body);
       else if (url.pathname.startsWith("/api/")) await ollama(req, res, url.pathname, body);
+      else if (url.pathname.startsWith("/anthropic/")) await anthropicMock(req, res, url.pathname, body);
+      else if (url.pathname.startsWith("/gemini/")) await geminiMock(req, res, url.pathname, body);
+      else if (url.pathname.startsWith("/azure/")) await azureMock(req, res, url.pathname, body);
+      else if (url.pathname.startsWith("/bedrock/")) await bedrockMock(req, res, url.pathname, body, text);
+      else if (url.pathname.startsWith("/cloudflare/")) await workersAiMock(req, res, url.pathname, body);
+      else if (url.pathname.startsWith("/tunnel/")) cloudflareAccess(req, res) && (await ollama(req, res, url.pathname.slice("/tunnel".length), body));
       else json(res, 404, { error: { message: `mock: no route ${url.pathname}`, type: "invalid_request_error", param: null, code: null } });
     } catch (err) {
       if (!res.headersSent) json(res, 500, { error: { message: String(err), type: "server_error", param: null, code: null } });
