@@ -24,7 +24,7 @@ export interface Results {
   parameters: { rounds: number; requests: number; warmup: number; concurrency: number[]; loadSeconds: number; loadRounds: number; streams: number; chunks: number; chunkMs: number; delayMs: number; soakSeconds: number };
   phases: string[];
   arms: ArmResult[];
-  soak?: { label: string; before: number; first: number; max: number; end: number; after: number; growthMiBPerMin: number; requests: number; streams: number; errors: number; firstError?: string };
+  soaks: { label: string; before: number; first: number; max: number; end: number; after: number; growthMiBPerMin: number; lateGrowthMiBPerMin: number; requests: number; streams: number; errors: number; firstError?: string }[];
   bundle: { wranglerPrinted: string; file: string; kib: number; gzipKib: number };
 }
 
@@ -162,18 +162,28 @@ export function renderReport(r: Results): string {
   }
 
   const idle = r.arms.filter((a) => a.rssIdleMiB !== undefined);
-  const soak = r.soak;
   section(
     "Memory (RSS, MiB)",
     table(["process", "RSS after warm-up"], idle.map((a) => [a.key === "direct" ? "mock upstream (Node)" : a.label, fmt(a.rssIdleMiB!, 1)])),
-    ...(soak
+    ...(r.soaks.length
       ? [
-          `Soak of "${soak.label}" for ${P.soakSeconds} s: ${soak.requests} JSON requests + ${soak.streams} streams, ${soak.errors} errors${soak.errors ? ` (${soak.firstError})` : ""}.`,
+          `Soak: ${P.soakSeconds} s per arm, one arm at a time, 7 JSON loops + 1 streaming loop:`,
           table(
-            ["workerd RSS", "before", "first second", "max during", "at end", "10 s after", "growth MiB/min"],
-            [["MiB", fmt(soak.before, 1), fmt(soak.first, 1), fmt(soak.max, 1), fmt(soak.end, 1), fmt(soak.after, 1), signed(soak.growthMiBPerMin, 2)]],
+            ["arm", "requests + streams", "errors", "RSS before", "first second", "max during", "at end", "10 s after", "growth MiB/min", "growth MiB/min, 2nd half"],
+            r.soaks.map((s) => [
+              s.label,
+              `${s.requests} + ${s.streams}`,
+              s.errors ? `${s.errors} (${s.firstError})` : "0",
+              fmt(s.before, 1),
+              fmt(s.first, 1),
+              fmt(s.max, 1),
+              fmt(s.end, 1),
+              fmt(s.after, 1),
+              signed(s.growthMiBPerMin, 2),
+              signed(s.lateGrowthMiBPerMin, 2),
+            ]),
           ),
-          "Growth is the least-squares slope of RSS sampled every second, leaving out the soak's first tenth.",
+          "Growth is the least-squares slope of RSS sampled every second, leaving out the soak's first tenth; the last column fits the second half only (a leak keeps growing there, a heap settling into its size does not). Compare the gateway with the null Worker: both run in workerd, whose RSS under load grows by itself.",
         ]
       : []),
   );

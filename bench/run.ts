@@ -8,7 +8,8 @@
 //   --concurrency a,b,c [8,32,64]   --load-seconds N [5]   --load-rounds N [3]
 //   --streams N [5]           streaming requests per arm per round;  --chunks N [20]  --chunk-ms N [10]
 //   --delay-ms N [0]          mock upstream delay for JSON answers
-//   --soak-seconds N [300]    soak of the full-path gateway, RSS sampled every second
+//   --soak-seconds N [300]    soak length per soaked arm, RSS sampled every second
+//   --soak-arms list [null,full]  arms to soak one after the other (the null Worker is the reference)
 //   --arms list               subset of direct,null,gateway,full,portkey (default all)
 //   --wrangler-dev            also run the arm-3 gateway under `wrangler dev` (what `npm start` runs)
 //   --phases list             subset of latency,stream,load,soak (default all)
@@ -44,6 +45,7 @@ const { values: flags } = parseArgs({
     "wrangler-dev": { type: "boolean", default: false },
     "no-pin": { type: "boolean", default: false },
     phases: { type: "string", default: "latency,stream,load,soak" },
+    "soak-arms": { type: "string", default: "null,full" },
   },
 });
 const phases = new Set(flags.phases!.split(","));
@@ -245,12 +247,14 @@ try {
     }
   }
 
-  // --- Soak: the full-path gateway (else the plain one) under steady load; workerd RSS every second. ---
-  const soakArm = arms.find((a) => a.key === "full") ?? arms.find((a) => a.key === "gateway");
-  let soak: Results["soak"];
-  if (soakArm?.pid && P.soakSeconds > 0 && phases.has("soak")) {
-    progress(`soak: ${P.soakSeconds} s on "${soakArm.label}" (7 JSON loops + 1 streaming loop)`);
-    const pid = soakArm.pid;
+  // --- Soak: each --soak-arms arm in turn under steady load, its RSS sampled every second. The null
+  // Worker goes first as the reference: workerd's own memory behaviour under load, without the gateway.
+  const soaks: NonNullable<Results["soaks"]> = [];
+  for (const key of phases.has("soak") && P.soakSeconds > 0 ? flags["soak-arms"]!.split(",") : []) {
+    const arm = arms.find((a) => a.key === key);
+    if (!arm?.pid) continue;
+    progress(`soak: ${P.soakSeconds} s on "${arm.label}" (7 JSON loops + 1 streaming loop)`);
+    const pid = arm.pid;
     const before = rssMiB(pid);
     const times: number[] = [];
     const rss: number[] = [];
@@ -259,25 +263,27 @@ try {
       times.push((Date.now() - t0) / 60_000);
       rss.push(rssMiB(pid));
     }, 1000);
-    const run = await closedLoop(soakArm.target, 8, P.soakSeconds * 1000, 1);
+    const run = await closedLoop(arm.target, 8, P.soakSeconds * 1000, 1);
     clearInterval(sampler);
     const end = rssMiB(pid);
     await new Promise((r) => setTimeout(r, 10_000));
     const from = Math.floor(times.length / 10); // leave out warm-up of pools and caches
+    const half = times.length >> 1;
     const failures = [...run.samples, ...run.streams].filter((s) => !s.ok);
-    soak = {
-      label: soakArm.label,
+    soaks.push({
+      label: arm.label,
       before,
       first: rss[0] ?? NaN,
       max: Math.max(...rss),
       end,
       after: rssMiB(pid),
       growthMiBPerMin: slope(times.slice(from), rss.slice(from)),
+      lateGrowthMiBPerMin: slope(times.slice(half), rss.slice(half)),
       requests: run.samples.length,
       streams: run.streams.length,
       errors: failures.length,
       firstError: failures[0]?.error,
-    };
+    });
   }
 
   // --- Arm 4: did it record spend, and which deployments answered? ---
@@ -304,7 +310,7 @@ try {
     parameters: P,
     phases: [...phases],
     arms: [...results.values()],
-    soak,
+    soaks,
     bundle: {
       wranglerPrinted: gatewayBundle.wranglerSize,
       file: gatewayBundle.path.split("/").pop()!,
