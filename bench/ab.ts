@@ -33,6 +33,7 @@ try {
   }
   const cpu = new Map(arms.map((a) => [a, [] as number[]]));
   const rps = new Map(arms.map((a) => [a, [] as number[]]));
+  const p50 = new Map(arms.map((a) => [a, [] as number[]]));
   for (const a of arms) await closedLoop(a.target, 8, 2000); // warm-up
   for (let round = 0; round < Number(values.rounds); round++) {
     for (const a of arms.map((_, i) => arms[(i + round) % arms.length])) {
@@ -42,14 +43,15 @@ try {
       if (bad) throw new Error(`${a.label}: ${bad.error}`);
       cpu.get(a)!.push(((cpuMs(a.pid!) - c0) * 1000) / samples.length);
       rps.get(a)!.push((samples.length * 1000) / elapsedMs);
+      p50.get(a)!.push(median(samples.map((x) => x.ms)));
     }
   }
   // Per round, minus the null Worker of the same round; median over rounds (drift cancels out).
-  const floor = cpu.get(arms[0])!;
+  const minusNull = (m: Map<unknown, number[]>, a: unknown) => median(m.get(a)!.map((v, i) => v - m.get(arms[0])![i]));
   console.log(
     table(
-      ["build", "workerd CPU µs/req", "minus null Worker", "req/s"],
-      arms.map((a) => [a.label, fmt(median(cpu.get(a)!), 0), fmt(median(cpu.get(a)!.map((v, i) => v - floor[i])), 0), fmt(median(rps.get(a)!), 0)]),
+      ["build", "workerd CPU µs/req", "minus null Worker", "req/s", "latency p50 ms", "minus null Worker"],
+      arms.map((a) => [a.label, fmt(median(cpu.get(a)!), 0), fmt(minusNull(cpu, a), 0), fmt(median(rps.get(a)!), 0), fmt(median(p50.get(a)!)), fmt(minusNull(p50, a))]),
     ),
   );
   for (const a of arms) await a.stop();

@@ -2,7 +2,7 @@
 // the gateway twice (master key / full path), Portkey's gateway, and optionally `wrangler dev`.
 // Every server listens on 127.0.0.1 only; bench/run.ts checks that with `ss -ltnp` before any traffic.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -177,6 +177,9 @@ export async function wranglerDevArm(mock: MockProcess, masterKey: string, confi
     target: { url: chatUrl(`http://127.0.0.1:${port}`), headers: { authorization: `Bearer ${masterKey}` }, model: "bench" },
     pid: undefined,
     notes: ["CPU and RSS not reported: wrangler dev spreads the work over several processes"],
-    stop: stopChild(child),
+    stop: async () => {
+      await stopChild(child)();
+      rmSync(state, { recursive: true, force: true });
+    },
   };
 }

@@ -3,7 +3,7 @@
 // through workerd's DevTools inspector (V8's sampling profiler) while the harness client drives it.
 // Prints self and inclusive time by function and by source module (esbuild's `// src/...` markers in
 // the bundle), and writes bench/results/<name>.cpuprofile (open it in Chrome DevTools).
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -130,9 +130,10 @@ function summarise(profile: Profile, moduleAt: (line: number) => string, bundleN
 }
 
 const N = Number(values.requests);
+const bundleDir = join(tmpdir(), `bench-profile-${process.pid}`);
 const connections = Number(values.connections);
 try {
-  const bundle = buildGatewayBundle(resolve(ROOT, values.config!), join(tmpdir(), `bench-profile-${process.pid}`));
+  const bundle = buildGatewayBundle(resolve(ROOT, values.config!), bundleDir);
   const mock = await startMockProcess({ delayMs: 0, chunks: 20, chunkMs: 1 });
   const masterKey = "sk-bench-profile";
   const gw = await startGateway("gateway", bundle, { LITELLM_MASTER_KEY: masterKey, BENCH_UPSTREAM: `${mock.url}/v1` }, true);
@@ -170,4 +171,5 @@ try {
   await mock.stop();
 } finally {
   killChildren();
+  rmSync(bundleDir, { recursive: true, force: true });
 }

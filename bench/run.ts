@@ -15,7 +15,7 @@
 //   --phases list             subset of latency,stream,load,soak (default all)
 //   --no-pin                  do not pin processes to CPUs
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -94,10 +94,10 @@ function gitDescribe(): string {
 const startedAt = new Date().toISOString();
 const loadAtStart = os.loadavg().map((l) => l.toFixed(2)).join(" ");
 const arms: Arm[] = [];
+const bundleDir = join(os.tmpdir(), `bench-bundles-${process.pid}`);
 let report: Results | undefined;
 try {
   // --- Bundles, exactly as `wrangler deploy` would upload them. ---
-  const bundleDir = join(os.tmpdir(), `bench-bundles-${process.pid}`);
   const gatewayConfig = resolve(ROOT, "bench/configs/gateway.yaml");
   const fullConfig = resolve(ROOT, "bench/configs/full.yaml");
   progress("bundling the gateway with wrangler deploy --dry-run ...");
@@ -323,6 +323,7 @@ try {
 } finally {
   for (const arm of arms) await arm.stop().catch(() => {});
   killChildren();
+  rmSync(bundleDir, { recursive: true, force: true });
 }
 
 if (report) {

@@ -5,7 +5,7 @@
 // The gateway runs from the bundle `wrangler deploy --dry-run` makes (the same bytes a deploy uploads),
 // with the bindings read from wrangler.toml and local D1/KV/DO state in a temp dir, migrations applied.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -138,7 +138,6 @@ export function startNullWorker(upstream: string): Promise<WorkerdArm> {
 /** Arms 3 and 4: the gateway bundle with wrangler.toml's bindings (D1, KV, Durable Objects) and the given vars. */
 export async function startGateway(name: string, bundle: Bundle, vars: Record<string, string>, inspect = false): Promise<WorkerdArm & { migrated: boolean; persistDir: string }> {
   const persistDir = mkdtempSync(join(tmpdir(), `bench-${name}-`));
-  mkdirSync(persistDir, { recursive: true });
   const migrated = applyMigrations(persistDir);
   const { rootPath: _root, modulesRules: _rules, ...options } = rootCompat() as Record<string, unknown>;
   const arm = await startMiniflare(
@@ -147,5 +146,9 @@ export async function startGateway(name: string, bundle: Bundle, vars: Record<st
     persistDir,
     inspect,
   );
-  return { ...arm, migrated, persistDir };
+  const dispose = async () => {
+    await arm.dispose();
+    rmSync(persistDir, { recursive: true, force: true });
+  };
+  return { ...arm, dispose, migrated, persistDir };
 }
