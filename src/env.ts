@@ -4,6 +4,10 @@ export interface Env {
   DB: D1Database;
   /** Cache entries and cooldown state (KV). */
   KV: KVNamespace;
+  /** One KeyGuard per virtual key, team and user: limits, budgets and spend (src/limits). */
+  KEY_GUARD: DurableObjectNamespace<import("./limits/guard").KeyGuard>;
+  /** "1" only in tests: lets them move a guard's clock (budget resets, expiry). */
+  ALLOW_TEST_CLOCK?: string;
   /** Workers AI, when bound. */
   AI?: Ai;
   LITELLM_MASTER_KEY?: string;

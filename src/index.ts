@@ -7,3 +7,5 @@ import type { CompiledConfig } from "./config/compile";
 const app = createGateway(compiled as unknown as CompiledConfig);
 
 export default app satisfies ExportedHandler<import("./env").Env>;
+
+export { KeyGuard } from "./limits/guard";

@@ -3,12 +3,13 @@ import { createMiddleware } from "hono/factory";
 import type { GatewayEnv } from "../app";
 import { GatewayError } from "../errors";
 import { extractApiKey, safeEqual } from "./credentials";
+import { virtualKeyPrincipal } from "../keys/lookup";
 import { MASTER, OPEN } from "./principal";
 
 export const authError = (message = "Authentication Error, Invalid proxy server token passed.") =>
   new GatewayError(401, "auth", message, { type: "auth_error", code: "401" });
 
-/** Any valid caller (master key; virtual keys in src/keys). */
+/** Any valid caller: the master key, or a virtual key (src/keys/lookup.ts). */
 export const authenticate = createMiddleware<GatewayEnv>(async (c, next) => {
   const { masterKey } = c.var.runtime;
   if (!masterKey) {
@@ -19,6 +20,10 @@ export const authenticate = createMiddleware<GatewayEnv>(async (c, next) => {
   if (!key) throw authError("Authentication Error, No api key passed in.");
   if (safeEqual(key, masterKey)) {
     c.set("principal", MASTER);
+    return next();
+  }
+  if (key.startsWith("sk-")) {
+    c.set("principal", await virtualKeyPrincipal(c.env, key));
     return next();
   }
   throw authError();
