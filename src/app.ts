@@ -11,6 +11,9 @@ import type { LlmCall } from "./proxy/call";
 import { healthRoutes } from "./routes/health";
 import { llmRoutes } from "./routes/llm";
 import { modelRoutes } from "./routes/models";
+import { keyRoutes } from "./keys/keys";
+import { teamAndUserRoutes } from "./keys/teams-and-users";
+import { spendRoutes } from "./spend/routes";
 
 export interface GatewayVariables {
   runtime: Runtime;
@@ -44,6 +47,9 @@ export function createGateway(compiled: CompiledConfig) {
   app.route("/", healthRoutes);
   app.route("/", modelRoutes);
   app.route("/", llmRoutes);
+  app.route("/", keyRoutes);
+  app.route("/", teamAndUserRoutes);
+  app.route("/", spendRoutes);
 
   app.notFound((c) => new GatewayError(404, "not_found", `Route not found: ${c.req.method} ${c.req.path}`).toResponse({ "x-litellm-call-id": c.var.callId ?? "" }));
 

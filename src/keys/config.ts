@@ -25,7 +25,7 @@ export function keyConfigOf(key: KeyRow, team: TeamRow | undefined, user: UserRo
     key_alias: key.key_alias,
     user_id: key.user_id,
     team_id: key.team_id,
-    models: key.models.length ? key.models : (team?.models ?? []),
+    models: key.models.length ? key.models : team?.models.length ? team.models : (user?.models ?? []),
     expires: key.expires,
     blocked: key.blocked,
     team_blocked: team?.blocked ?? false,

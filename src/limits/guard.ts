@@ -25,7 +25,7 @@ const FLUSH_MAX_BYTES = 512 * 1024;
 /** A reservation whose call never settled (its Worker died) stops holding budget after this. */
 const RESERVATION_TTL_MS = 30 * 60_000;
 /** Settled call ids are kept this long, so a repeated settlement is not counted twice. */
-const SETTLED_TTL_MS = 60 * 60_000;
+const SETTLED_TTL_MS = 10 * 60_000;
 /** Guards re-read their config from D1 this often while in use (admin routes also push changes at once). */
 const CONFIG_REFRESH_MS = 60_000;
 
@@ -195,12 +195,12 @@ export class KeyGuard extends DurableObject<Env> {
   async settle(s: Settlement): Promise<void> {
     await this.ready({ kind: "key", token: s.token });
     this.remember({ kind: "key", token: s.token });
-    if (this.alreadySettled(s.requestId)) return;
     const now = this.now();
-    this.ensureState();
-    this.rollBudgets(now);
     const config = this.config as KeyConfig | undefined;
     const call = this.finishReservation(s.requestId, { cost: s.cost, model: s.model, userId: config?.user_id ?? null, teamId: config?.team_id ?? null, at: now });
+    if (!call) return; // settled before: a repeated settlement
+    this.ensureState();
+    this.rollBudgets(now);
     const state = this.state!;
     state.budget.spend += s.cost;
     const model = (state.models[s.model] ??= { spend: 0, resetAt: null, duration: null });
@@ -296,11 +296,10 @@ export class KeyGuard extends DurableObject<Env> {
   async scopeSettle(s: ScopeSettlement): Promise<void> {
     await this.ready({ kind: s.kind, id: s.id });
     this.remember({ kind: s.kind, id: s.id });
-    if (this.alreadySettled(s.requestId)) return;
     const now = this.now();
+    if (!this.finishReservation(s.requestId, { cost: s.cost, model: s.model, userId: s.userId, teamId: null, at: now })) return;
     this.ensureState();
     this.rollBudgets(now);
-    this.finishReservation(s.requestId, { cost: s.cost, model: s.model, userId: s.userId, teamId: null, at: now });
     const state = this.state!;
     state.budget.spend += s.cost;
     if (s.kind === "team" && s.userId) state.members[s.userId] = (state.members[s.userId] ?? 0) + s.cost;
@@ -522,17 +521,15 @@ export class KeyGuard extends DurableObject<Env> {
     this.sql.exec("DELETE FROM calls WHERE id = ?", id);
   }
 
-  private alreadySettled(id: string): boolean {
-    return this.sql.exec<{ state: string }>("SELECT state FROM calls WHERE id = ?", id).toArray()[0]?.state === "settled";
-  }
-
   /**
-   * Ends a call's reservation and marks it settled. A call without one (the master key's, or one
-   * whose reservation expired) is recorded as it was admitted if known, else from `fallback`.
+   * Ends a call's reservation and marks it settled; undefined if it was settled already. A call
+   * without one (the master key's, or one whose reservation expired) is recorded as it was
+   * admitted if known, else from `fallback`.
    */
-  private finishReservation(id: string, fallback: Reservation): Reservation {
-    const expired = this.sql.exec<CallRow>("SELECT * FROM calls WHERE id = ?", id).toArray()[0];
-    const call = this.untrack(id) ?? (expired ? reservationOf(expired) : fallback);
+  private finishReservation(id: string, fallback: Reservation): Reservation | undefined {
+    const known = this.sql.exec<CallRow>("SELECT * FROM calls WHERE id = ?", id).toArray()[0];
+    if (known?.state === "settled") return undefined;
+    const call = this.untrack(id) ?? (known ? reservationOf(known) : fallback);
     this.sql.exec("INSERT OR REPLACE INTO calls (id, cost, model, user_id, team_id, at, state) VALUES (?, ?, ?, ?, ?, ?, 'settled')", id, call.cost, call.model, call.userId, call.teamId, this.now());
     return call;
   }
@@ -562,9 +559,9 @@ export class KeyGuard extends DurableObject<Env> {
 
   private changed(): void {
     this.stateSeq++;
-    this.dirty = true;
     this.putMeta("state", this.state);
-    this.putMeta("dirty", true);
+    if (!this.dirty) this.putMeta("dirty", true);
+    this.dirty = true;
   }
 
   // ---------------------------------------------------------------- flushing

@@ -21,7 +21,7 @@ export interface KeyConfig {
   key_alias: string | null;
   user_id: string | null;
   team_id: string | null;
-  /** What the key may call: its own models, else its team's; empty = all. */
+  /** What the key may call: its own models, else its team's, else its user's; empty = all. */
   models: string[];
   expires: number | null;
   blocked: boolean;

@@ -107,6 +107,12 @@ export async function storePriceMap(env: Env, prices: Map<string, Price>): Promi
   return stored;
 }
 
+/** Back to the bundled table (and config prices). */
+export async function clearPriceMap(env: Env): Promise<void> {
+  await env.KV.delete(PRICE_MAP_KV_KEY);
+  books.set(env.KV, { book: { version: Date.now(), uploaded: new Map() }, loadedAt: Date.now() });
+}
+
 // ---- lookup ----
 
 const DATE_SUFFIX = /-(\d{4}-\d{2}-\d{2}|\d{8})$/;

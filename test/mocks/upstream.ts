@@ -9,6 +9,7 @@
 // Every request is recorded; GET /__requests?contains=<text> returns the matching ones.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { inflight } from "./inflight";
 
 export interface RecordedRequest {
   path: string;
@@ -211,6 +212,7 @@ export async function startMockUpstream(port = 0): Promise<MockUpstream> {
     try {
       if (url.pathname.startsWith("/openai/")) await openai(req, res, url.pathname, body);
       else if (url.pathname.startsWith("/api/")) await ollama(req, res, url.pathname, body);
+      else if (url.pathname.startsWith("/inflight/")) await inflight(req, res, url.pathname, body);
       else json(res, 404, { error: { message: `mock: no route ${url.pathname}`, type: "invalid_request_error", param: null, code: null } });
     } catch (err) {
       if (!res.headersSent) json(res, 500, { error: { message: String(err), type: "server_error", param: null, code: null } });
