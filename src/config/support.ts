@@ -18,8 +18,6 @@ export const NOT_YET_IMPLEMENTED = new Set<string>([
   "general_settings.database_url",
   "litellm_settings.max_budget",
   "litellm_settings.budget_duration",
-  "litellm_settings.default_key_generate_params",
-  "litellm_settings.upperbound_key_generate_params",
   "general_settings.global_max_parallel_requests",
   "litellm_settings.num_retries",
   "litellm_settings.fallbacks",

@@ -87,6 +87,7 @@ const budgetRefusal = (message: string, retryAfter?: number): Refusal => ({ ok: 
 
 export class KeyGuard extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  private hasSchema: boolean;
   private identity: Identity | undefined;
   /** Distinguishes this storage from any earlier one with the same name (flush markers in D1). */
   private epoch: string;
@@ -118,19 +119,16 @@ export class KeyGuard extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.sql.exec(`
-      CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS calls (id TEXT PRIMARY KEY, cost REAL NOT NULL, model TEXT NOT NULL, user_id TEXT, team_id TEXT, at INTEGER NOT NULL, state TEXT NOT NULL);
-      CREATE INDEX IF NOT EXISTS calls_state_at ON calls (state, at);
-      CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, row TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS forwards (seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL);
-    `);
+    this.epoch = crypto.randomUUID();
+    // A guard asked about an unknown key writes nothing: its tables are made on its first write.
+    this.hasSchema = this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").toArray().length > 0;
+    if (!this.hasSchema) return;
     this.identity = this.meta<Identity>("identity");
     this.config = this.meta<Config>("config");
     this.state = this.meta<State>("state");
     this.dirty = this.meta<boolean>("dirty") ?? false;
     this.clockOffset = this.meta<number>("clock") ?? 0;
-    this.epoch = this.meta<string>("epoch") ?? crypto.randomUUID();
+    this.epoch = this.meta<string>("epoch") ?? this.epoch;
     for (const row of this.sql.exec<CallRow>("SELECT * FROM calls WHERE state = 'open'")) this.track(reservationOf(row), row.id);
     this.outboxRows = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM outbox").one().n;
     this.forwardRows = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM forwards").one().n;
@@ -312,6 +310,7 @@ export class KeyGuard extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     this.alarmAt = null;
+    if (!this.hasSchema) return;
     const now = this.now();
     this.rollBudgets(now);
     this.expireReservations(now);
@@ -327,12 +326,26 @@ export class KeyGuard extends DurableObject<Env> {
     return Date.now() + this.clockOffset;
   }
 
+  private ensureSchema(): void {
+    if (this.hasSchema) return;
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS calls (id TEXT PRIMARY KEY, cost REAL NOT NULL, model TEXT NOT NULL, user_id TEXT, team_id TEXT, at INTEGER NOT NULL, state TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS calls_state_at ON calls (state, at);
+      CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, row TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS forwards (seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL);
+    `);
+    this.hasSchema = true;
+  }
+
   private meta<T>(k: string): T | undefined {
+    if (!this.hasSchema) return undefined;
     const row = this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = ?", k).toArray()[0];
     return row ? (JSON.parse(row.v) as T) : undefined;
   }
 
   private putMeta(k: string, v: unknown): void {
+    this.ensureSchema();
     if (v === undefined) this.sql.exec("DELETE FROM meta WHERE k = ?", k);
     else this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)", k, JSON.stringify(v));
   }

@@ -10,7 +10,7 @@ import type { Runtime } from "../config/runtime";
 import type { SpendLogRow } from "../db/schema";
 import type { Env } from "../env";
 import { GatewayError, toGatewayError } from "../errors";
-import { confirmKey, forgetKey, principalOf, refusalError, touchKey } from "../keys/lookup";
+import { confirmKey, forgetKey, guardUnavailable, markAskedGuard, principalOf, refusalError, touchKey } from "../keys/lookup";
 import { hashKey } from "../keys/token";
 import type { Usage } from "../openai/schema";
 import type { CallOutcome, LlmCall } from "../proxy/call";
@@ -33,10 +33,11 @@ function tokenOf(principal: Principal, runtime: Runtime): Promise<string> | stri
 
 type Admitted = Extract<AdmitAnswer, { ok: true }>;
 
-async function admit(c: { env: Env; set: (k: "principal", v: Principal) => void }, call: LlmCall, principal: Principal, reservation: Reservation): Promise<Admitted> {
+async function admit(c: { env: Env; req: { raw: Request }; set: (k: "principal", v: Principal) => void }, call: LlmCall, principal: Principal, reservation: Reservation): Promise<Admitted> {
   const token = principal.token!;
   const guard = guardFor(c.env, { kind: "key", token });
-  const answer = await guard.admit({ token, requestId: call.id, model: call.group.name, cost: reservation.cost, knownVersion: principal.key?.version });
+  markAskedGuard(c.req.raw);
+  const answer = await guard.admit({ token, requestId: call.id, model: call.group.name, cost: reservation.cost, knownVersion: principal.key?.version }).catch(guardUnavailable);
   if (!answer.ok) {
     if (answer.revoked) forgetKey(token);
     throw refusalError(answer);
@@ -45,7 +46,7 @@ async function admit(c: { env: Env; set: (k: "principal", v: Principal) => void 
     touchKey(token);
     return answer;
   }
-  // The key changed since this isolate cached it: authorize again with what the guard says now.
+  // The key was not cached here, or changed since: authorize again with what the guard says now.
   confirmKey(answer.config);
   const fresh = principalOf(answer.config);
   c.set("principal", fresh);

@@ -1,4 +1,9 @@
+import { runInDurableObject } from "cloudflare:test";
+import { getTableColumns, getTableName, is } from "drizzle-orm";
+import { SQLiteTable, getTableConfig } from "drizzle-orm/sqlite-core";
 import { describe, expect, it } from "vitest";
+import * as schema from "../../src/db/schema";
+import { guardName } from "../../src/limits/guard";
 import { hashKey } from "../../src/keys/token";
 import { MASTER_KEY, testGateway } from "./helpers";
 import { chat, json, keyGuard, newKey, pricedMock, testEnv, unique } from "./keys-helpers";
@@ -232,4 +237,39 @@ describe("virtual key lifecycle through the HTTP API", () => {
       Object.assign(console, original);
     }
   });
+
+  it("checks an uncached key in the same guard round trip as the call, and still answers bad keys with 401 first", async () => {
+    const gw = await testGateway(config());
+    const { key } = await newKey(gw, { models: ["alpha"] });
+    // Not cached in this isolate yet: the guard's answer carries the model list.
+    const denied = await chat(gw, key, "beta");
+    expect(denied.status).toBe(403);
+    expect((await json(denied)).error.type).toBe("key_model_access_denied");
+    // A bad body with a valid key is a 400; with an unknown key, a 401.
+    const fresh = await newKey(gw);
+    expect((await gw.post("/v1/chat/completions", { model: "alpha", messages: [] }, fresh.key)).status).toBe(400);
+    const unknown = "sk-" + "u".repeat(40);
+    expect((await gw.post("/v1/chat/completions", { model: "alpha", messages: [] }, unknown)).status).toBe(401);
+    expect((await gw.post("/v1/chat/completions", { model: "no-such-model", messages: [{ role: "user", content: "hi" }] }, unknown)).status).toBe(401);
+    // Guessing keys leaves nothing behind in storage.
+    const stub = testEnv.KEY_GUARD.get(testEnv.KEY_GUARD.idFromName(guardName({ kind: "key", token: await hashKey(unknown) })));
+    const tables = await runInDurableObject(stub, (_, state) => state.storage.sql.exec("SELECT name FROM sqlite_master WHERE name = 'meta'").toArray());
+    expect(tables).toEqual([]);
+  });
 });
+
+describe("D1 schema", () => {
+  it("matches src/db/schema.ts after the migrations in migrations/", async () => {
+    const tables = (Object.values(schema) as unknown[]).filter((t): t is SQLiteTable => is(t, SQLiteTable));
+    expect(tables.length).toBe(7);
+    for (const table of tables) {
+      const { results } = await testEnv.DB.prepare(`PRAGMA table_info(${getTableName(table)})`).all<{ name: string; notnull: number; pk: number }>();
+      const actual = Object.fromEntries(results.map((c) => [c.name, { notNull: c.notnull === 1 || c.pk > 0, pk: c.pk > 0 }]));
+      const config = getTableConfig(table);
+      const pkColumns = new Set([...Object.values(getTableColumns(table)).filter((c) => c.primary).map((c) => c.name), ...config.primaryKeys.flatMap((pk) => pk.columns.map((c) => c.name))]);
+      const expected = Object.fromEntries(Object.values(getTableColumns(table)).map((c) => [c.name, { notNull: c.notNull || pkColumns.has(c.name), pk: pkColumns.has(c.name) }]));
+      expect(actual, getTableName(table)).toEqual(expected);
+    }
+  });
+});
+
