@@ -25,7 +25,8 @@ export async function buildConfig(configPath: string): Promise<CompiledConfig> {
     if (err instanceof ConfigError) fail(configPath, err.issues);
     throw err;
   }
-  for (const warning of compiled.warnings) console.warn(`[gateway] warning: ${warning}`);
+  // wrangler's [build] step re-runs this under `npm start`, which has already printed the warnings.
+  if (!process.env.GATEWAY_BUILD_QUIET) for (const warning of compiled.warnings) console.warn(`[gateway] warning: ${warning}`);
   mkdirSync(dirname(COMPILED_PATH), { recursive: true });
   writeFileSync(COMPILED_PATH, JSON.stringify(compiled));
   return compiled;

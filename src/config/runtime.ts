@@ -75,7 +75,8 @@ function splitModel(model: string): { provider: string; id: string } {
 
 /** Builds the deployment for a concrete upstream model string. */
 function makeDeployment(modelName: string, params: LitellmParams, info: ModelInfo, id: string): Deployment {
-  const { provider, id: model } = params.mock_response !== undefined ? { provider: "mock", id: params.model } : splitModel(params.model);
+  const split = splitModel(params.model);
+  const { provider, id: model } = params.mock_response !== undefined ? { provider: "mock", id: split.id } : split;
   return { id, modelName, provider, model, params, info, adapter: adapterFor(provider) };
 }
 

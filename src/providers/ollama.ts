@@ -262,7 +262,6 @@ const completionHandler: EndpointHandler<CompletionRequest, TextCompletion> = {
 const embeddingHandler: EndpointHandler<EmbeddingRequest, EmbeddingResponse> = {
   supportedParams: new Set(["model", "input", "user", "dimensions", "encoding_format"]),
   buildRequest(body, ctx) {
-    if (body.encoding_format === "base64") throw new GatewayError(400, "bad_request", "ollama returns float embeddings only", { param: "encoding_format" });
     const isText = typeof body.input === "string" || (body.input as unknown[]).every((x) => typeof x === "string");
     if (!isText) throw new GatewayError(400, "bad_request", "ollama embeddings take text input, not token ids", { param: "input" });
     const payload = { model: ctx.deployment.model, input: body.input, dimensions: body.dimensions };

@@ -94,6 +94,7 @@ export async function openTranslatedStream(
   options: PipeOptions,
 ): Promise<ReadableStream<Uint8Array>> {
   const reader = upstream.getReader();
+  reader.closed.catch(() => {}); // an upstream cut is handled in pull(); keep it from surfacing as unhandled
   const decoder = createDecoder(decoderKind);
   let pending = "";
   let finished = false;

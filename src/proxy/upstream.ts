@@ -4,7 +4,7 @@ import type { Deployment } from "../config/runtime";
 import type { Env } from "../env";
 import { GatewayError, badRequest } from "../errors";
 import { readCapped } from "../lib/body";
-import type { Usage } from "../openai/schema";
+import type { EmbeddingResponse, Usage } from "../openai/schema";
 import { GATEWAY_PARAMS } from "../openai/schema";
 import { apiBaseForDisplay } from "../providers/openai";
 import { openTranslatedStream } from "../providers/stream";
@@ -135,6 +135,7 @@ export async function callDeployment(call: LlmCall, deployment: Deployment, env:
       throw new GatewayError(502, "server", `${deployment.provider} sent a response that is not JSON`, { upstream: true });
     }
     const parsed = handler.parseResponse(json, ctx) as { usage?: Partial<Usage> };
+    if (endpoint === "embedding" && call.request.body.encoding_format === "base64") encodeEmbeddings(parsed as EmbeddingResponse);
     return { kind: "json", body: parsed, usage: normaliseUsage(parsed.usage) };
   } catch (err) {
     if (timedOut && !(err instanceof GatewayError)) throw timeoutError();
@@ -143,5 +144,19 @@ export async function callDeployment(call: LlmCall, deployment: Deployment, env:
     clearTimeout(timer);
     call.signal.removeEventListener("abort", onClientAbort);
     call.upstreamMs += Date.now() - started;
+  }
+}
+
+/**
+ * OpenAI's `encoding_format: "base64"` (the openai SDK's default): little-endian float32 bytes in base64.
+ * Providers that only return float arrays get them encoded here, once for all adapters.
+ */
+function encodeEmbeddings(res: EmbeddingResponse): void {
+  for (const item of res.data) {
+    if (typeof item.embedding === "string") continue;
+    const bytes = new Uint8Array(new Float32Array(item.embedding).buffer);
+    let binary = "";
+    for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    item.embedding = btoa(binary);
   }
 }

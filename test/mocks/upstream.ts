@@ -123,6 +123,7 @@ async function openai(req: IncomingMessage, res: ServerResponse, path: string, b
       if (res.destroyed) return;
       send({ ...base, choices: [isChat ? { index: 0, delta: { content: word }, logprobs: null, finish_reason: null } : { index: 0, text: word, logprobs: null, finish_reason: null }] });
       if (model === "stream-break" && i === 1) {
+        await sleep(50); // let the chunks so far reach the client, then cut the connection
         res.socket?.destroy();
         return;
       }
@@ -166,6 +167,7 @@ async function ollama(req: IncomingMessage, res: ServerResponse, path: string, b
     for (const [i, word] of WORDS.entries()) {
       line(isChat ? { model, created_at, message: { role: "assistant", content: word }, done: false } : { model, created_at, response: word, done: false });
       if (model === "stream-break" && i === 1) {
+        await sleep(50);
         res.socket?.destroy();
         return;
       }
