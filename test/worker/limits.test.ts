@@ -179,6 +179,8 @@ describe("budgets, exact under concurrency", () => {
     const resetAt = Date.parse(created.budget_reset_at as string);
     expect(resetAt % 30_000).toBe(0);
     expect(resetAt - Date.now()).toBeLessThanOrEqual(30_000);
+    // Start at the beginning of a 30 s period, so the test never straddles a reset.
+    await keyGuard(created.token).advanceClock(resetAt - Date.now() + 100);
     expect((await chat(gw, created.key, "alpha")).status).toBe(200);
     expect((await chat(gw, created.key, "alpha")).status).toBe(429);
     await keyGuard(created.token).advanceClock(30_000);
