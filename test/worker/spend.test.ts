@@ -102,6 +102,25 @@ describe("cost", () => {
     expect(rows[0]).toMatchObject({ prompt_tokens: 11, completion_tokens: 5, status: "success" });
   });
 
+  it("settles a stream the client abandons: the prompt is charged, the row says so", async () => {
+    const gw = await testGateway({ model_list: [openaiModel("slow-stream", "stream-slow-300", { input_cost_per_token: INPUT_PRICE, output_cost_per_token: OUTPUT_PRICE })] });
+    const { key, token } = await newKey(gw, { max_parallel_requests: 1 });
+    const res = await gw.post("/v1/chat/completions", { model: "slow-stream", stream: true, messages: [{ role: "user", content: "hi" }] }, key);
+    const reader = res.body!.getReader();
+    await reader.read();
+    await reader.cancel();
+    let rows: Record<string, any>[] = [];
+    for (let i = 0; i < 50 && !rows.length; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      await keyGuard(token).flushNow();
+      rows = await spendRows(token);
+    }
+    expect(rows[0]).toMatchObject({ status: "aborted", prompt_tokens: 5, completion_tokens: 0, spend: 5 * INPUT_PRICE });
+    expect(JSON.parse(rows[0].metadata)).toMatchObject({ usage_estimated: true });
+    // Its parallel slot is free again.
+    expect((await gw.post("/v1/chat/completions", { model: "slow-stream", messages: [{ role: "user", content: "hi" }] }, key)).status).toBe(200);
+  });
+
   it("calculates cost for /spend/calculate", async () => {
     const gw = await testGateway({ model_list: [pricedMock("alpha")] });
     const fromResponse = await json(gw.post("/spend/calculate", { completion_response: { model: "alpha", usage: { prompt_tokens: 100, completion_tokens: 10, total_tokens: 110 } } }));
