@@ -3,6 +3,7 @@
 // key's guard re-reads it, so the change applies to the next request.
 import { and, count, eq, inArray, sql, type SQL } from "drizzle-orm";
 import { Hono } from "hono";
+import { z } from "zod";
 import type { GatewayEnv } from "../app";
 import { authenticate } from "../auth/middleware";
 import type { LitellmSettings } from "../config/schema";
@@ -14,7 +15,6 @@ import { guardFor } from "../limits/guard";
 import { adminOnly, body, iso, notFound, optionalBody, query, refreshGuards } from "./admin";
 import { deleteKeysSchema, generateKeySchema, keyFields, keyRefSchema, listKeysQuery, regenerateKeySchema, updateKeySchema, type KeyFields } from "./fields";
 import { displayName, generateKey, hashKey, isToken, tokenOf } from "./token";
-import { z } from "zod";
 
 export const keyRoutes = new Hono<GatewayEnv>();
 
@@ -58,9 +58,8 @@ export async function findKey(env: Env, ref: string): Promise<KeyRow> {
 }
 
 /** The row changes the body asks for. */
-function keyPatch(input: Partial<KeyFields>, now: number): Partial<KeyRow> {
-  const { duration, key: _key, ...fields } = input as Partial<KeyFields> & { new_key?: string };
-  delete (fields as { new_key?: string }).new_key;
+function keyPatch(input: Partial<KeyFields> & { new_key?: string }, now: number): Partial<KeyRow> {
+  const { duration, key: _key, new_key: _newKey, ...fields } = input;
   const patch: Partial<KeyRow> = {};
   for (const [k, v] of Object.entries(fields)) if (v !== undefined) (patch as Record<string, unknown>)[k] = v;
   if (duration !== undefined) patch.expires = duration === null ? null : expiryAfter(duration, now);

@@ -16,7 +16,7 @@ import { loadKeyConfig, loadScopeConfig } from "../keys/config";
 import { nextBudgetReset } from "./duration";
 import { writeFlush, type FlushBatch, type FlushTotals, type OutboxRow } from "./flush";
 import type { AdmitAnswer, AdmitRequest, KeyConfig, Limits, LookupAnswer, RateHeaders, Refusal, ScopeAdmitRequest, ScopeConfig, ScopeSettlement, Settlement } from "./types";
-import { SlidingWindow, WindowMap } from "./window";
+import { SlidingWindow, WINDOW_MS, WindowMap } from "./window";
 
 const FLUSH_DELAY_MS = 1_000;
 const MAX_FLUSH_BACKOFF_MS = 60_000;
@@ -130,6 +130,7 @@ export class KeyGuard extends DurableObject<Env> {
     this.clockOffset = this.meta<number>("clock") ?? 0;
     this.epoch = this.meta<string>("epoch") ?? this.epoch;
     for (const row of this.sql.exec<CallRow>("SELECT * FROM calls WHERE state = 'open'")) this.track(reservationOf(row), row.id);
+    this.restoreWindows();
     this.outboxRows = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM outbox").one().n;
     this.forwardRows = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM forwards").one().n;
   }
@@ -195,7 +196,7 @@ export class KeyGuard extends DurableObject<Env> {
     this.remember({ kind: "key", token: s.token });
     const now = this.now();
     const config = this.config as KeyConfig | undefined;
-    const call = this.finishReservation(s.requestId, { cost: s.cost, model: s.model, userId: config?.user_id ?? null, teamId: config?.team_id ?? null, at: now });
+    const call = this.finishReservation(s.requestId, s.tokens, { cost: s.cost, model: s.model, userId: config?.user_id ?? null, teamId: config?.team_id ?? null, at: now });
     if (!call) return; // settled before: a repeated settlement
     this.ensureState();
     this.rollBudgets(now);
@@ -295,7 +296,7 @@ export class KeyGuard extends DurableObject<Env> {
     await this.ready({ kind: s.kind, id: s.id });
     this.remember({ kind: s.kind, id: s.id });
     const now = this.now();
-    if (!this.finishReservation(s.requestId, { cost: s.cost, model: s.model, userId: s.userId, teamId: null, at: now })) return;
+    if (!this.finishReservation(s.requestId, s.tokens, { cost: s.cost, model: s.model, userId: s.userId, teamId: null, at: now })) return;
     this.ensureState();
     this.rollBudgets(now);
     const state = this.state!;
@@ -314,7 +315,7 @@ export class KeyGuard extends DurableObject<Env> {
     const now = this.now();
     this.rollBudgets(now);
     this.expireReservations(now);
-    this.sql.exec("DELETE FROM calls WHERE state != 'open' AND at < ?", now - SETTLED_TTL_MS);
+    this.sql.exec("DELETE FROM calls WHERE state != 'open' AND coalesce(settled_at, at) < ?", now - SETTLED_TTL_MS);
     await this.drainForwards();
     await this.flush();
     this.scheduleAlarm();
@@ -330,8 +331,9 @@ export class KeyGuard extends DurableObject<Env> {
     if (this.hasSchema) return;
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS calls (id TEXT PRIMARY KEY, cost REAL NOT NULL, model TEXT NOT NULL, user_id TEXT, team_id TEXT, at INTEGER NOT NULL, state TEXT NOT NULL);
-      CREATE INDEX IF NOT EXISTS calls_state_at ON calls (state, at);
+      CREATE TABLE IF NOT EXISTS calls (id TEXT PRIMARY KEY, cost REAL NOT NULL, model TEXT NOT NULL, user_id TEXT, team_id TEXT, at INTEGER NOT NULL, state TEXT NOT NULL, tokens INTEGER NOT NULL DEFAULT 0, settled_at INTEGER);
+      CREATE INDEX IF NOT EXISTS calls_at ON calls (at);
+      CREATE INDEX IF NOT EXISTS calls_settled_at ON calls (settled_at);
       CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, row TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS forwards (seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL);
     `);
@@ -539,12 +541,28 @@ export class KeyGuard extends DurableObject<Env> {
    * without one (the master key's, or one whose reservation expired) is recorded as it was
    * admitted if known, else from `fallback`.
    */
-  private finishReservation(id: string, fallback: Reservation): Reservation | undefined {
+  private finishReservation(id: string, tokens: number, fallback: Reservation): Reservation | undefined {
     const known = this.sql.exec<CallRow>("SELECT * FROM calls WHERE id = ?", id).toArray()[0];
     if (known?.state === "settled") return undefined;
     const call = this.untrack(id) ?? (known ? reservationOf(known) : fallback);
-    this.sql.exec("INSERT OR REPLACE INTO calls (id, cost, model, user_id, team_id, at, state) VALUES (?, ?, ?, ?, ?, ?, 'settled')", id, call.cost, call.model, call.userId, call.teamId, this.now());
+    this.sql.exec(
+      "INSERT OR REPLACE INTO calls (id, cost, model, user_id, team_id, at, state, tokens, settled_at) VALUES (?, ?, ?, ?, ?, ?, 'settled', ?, ?)",
+      id, call.cost, call.model, call.userId, call.teamId, call.at, tokens, this.now(),
+    );
     return call;
+  }
+
+  /** After a restart: the last minute's requests and settled tokens, from the calls table. */
+  private restoreWindows(): void {
+    const since = this.now() - WINDOW_MS;
+    for (const r of this.sql.exec<{ at: number; model: string }>("SELECT at, model FROM calls WHERE at > ? ORDER BY at", since)) {
+      this.requests.add(r.at);
+      this.modelRequests.get(r.model).add(r.at);
+    }
+    for (const r of this.sql.exec<{ settled_at: number; model: string; tokens: number }>("SELECT settled_at, model, tokens FROM calls WHERE settled_at > ? ORDER BY settled_at", since)) {
+      this.tokens.add(r.settled_at, r.tokens);
+      this.modelTokens.get(r.model).add(r.settled_at, r.tokens);
+    }
   }
 
   private expireReservations(now: number): void {
@@ -681,14 +699,18 @@ export class KeyGuard extends DurableObject<Env> {
   }
 }
 
+/** A call this guard admitted or settled (kept SETTLED_TTL_MS after settling: repeats, and rate windows after a restart). */
 type CallRow = {
   id: string;
   cost: number;
   model: string;
   user_id: string | null;
   team_id: string | null;
+  /** When it was admitted. */
   at: number;
   state: "open" | "settled" | "expired";
+  tokens: number;
+  settled_at: number | null;
 };
 
 const reservationOf = (row: CallRow): Reservation => ({ cost: row.cost, model: row.model, userId: row.user_id, teamId: row.team_id, at: row.at });

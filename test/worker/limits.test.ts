@@ -1,4 +1,4 @@
-import { runDurableObjectAlarm } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { guardName } from "../../src/limits/guard";
 import { testGateway } from "./helpers";
@@ -42,6 +42,20 @@ describe("rate limits, exact under concurrency", () => {
     const wait = Number(refused.headers.get("retry-after"));
     await keyGuard(token).advanceClock(wait * 1000);
     expect((await chat(gw, key, "alpha")).status).toBe(200);
+  });
+
+  it("keeps counting across a restart of the guard (rate windows and spend come back from its storage)", async () => {
+    const gw = await testGateway(config());
+    const { key, token } = await newKey(gw, { rpm_limit: 3, tpm_limit: 1000, max_budget: 10 * HI_COST });
+    for (let i = 0; i < 2; i++) expect((await chat(gw, key, "alpha")).status).toBe(200);
+    const stub = testEnv.KEY_GUARD.get(testEnv.KEY_GUARD.idFromName(guardName({ kind: "key", token })));
+    await evictDurableObject(stub);
+    const third = await chat(gw, key, "alpha");
+    expect(third.status).toBe(200);
+    expect(third.headers.get("x-ratelimit-remaining-requests")).toBe("0");
+    expect(third.headers.get("x-ratelimit-remaining-tokens")).toBe("980");
+    expect(Number(third.headers.get("x-litellm-key-spend"))).toBe(3 * HI_COST);
+    expect((await chat(gw, key, "alpha")).status).toBe(429);
   });
 
   it("max_parallel_requests 2: never more than 2 calls in flight upstream", async () => {
