@@ -10,6 +10,7 @@ import { GatewayError, toGatewayError } from "./errors";
 import type { LlmCall } from "./proxy/call";
 import { healthRoutes } from "./routes/health";
 import { llmRoutes } from "./routes/llm";
+import { messagesRoutes } from "./routes/messages";
 import { modelRoutes } from "./routes/models";
 import { keyRoutes } from "./keys/keys";
 import { teamAndUserRoutes } from "./keys/teams-and-users";
@@ -47,6 +48,7 @@ export function createGateway(compiled: CompiledConfig) {
   app.route("/", healthRoutes);
   app.route("/", modelRoutes);
   app.route("/", llmRoutes);
+  app.route("/", messagesRoutes);
   app.route("/", keyRoutes);
   app.route("/", teamAndUserRoutes);
   app.route("/", spendRoutes);

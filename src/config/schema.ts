@@ -39,6 +39,8 @@ export const litellmParamsSchema = z.looseObject({
   aws_secret_access_key: str.optional(),
   aws_session_token: str.optional(),
   aws_region_name: str.optional(),
+  /** Azure: an Entra ID token, sent as Bearer when there is no api_key. */
+  azure_ad_token: str.optional(),
   /** Name of a Workers VPC / service binding to call instead of the global fetch. */
   vpc_binding: z.string().optional(),
 });

@@ -91,5 +91,5 @@ export async function answerUncheckedKey(c: Context<GatewayEnv>): Promise<void> 
   if (p.kind !== "virtual_key" || p.key || !c.error || askedGuard.has(c.req.raw)) return;
   const answer = await guardFor(c.env, { kind: "key", token: p.token! }).lookup(p.token!).catch(guardUnavailable);
   if (answer.ok) confirmKey(answer.config);
-  else c.res = refusalError(answer).toResponse({ "x-litellm-call-id": c.var.callId });
+  else throw refusalError(answer); // rendered by the route's onError (OpenAI or Anthropic shape)
 }

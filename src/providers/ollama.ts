@@ -4,6 +4,7 @@
 import { GatewayError, kindForStatus, redactSecrets } from "../errors";
 import { nowSeconds } from "../lib/ids";
 import type { ChatCompletion, ChatMessage, ChatRequest, CompletionRequest, EmbeddingRequest, EmbeddingResponse, FinishReason, TextCompletion, ToolCall, Usage } from "../openai/schema";
+import { plainMessage } from "./shared/errors";
 import { parseEventJson } from "./stream";
 import type { AdapterContext, ChunkSink, EndpointHandler, ProviderAdapter, StreamTranslator, UpstreamFailure, UpstreamRequest } from "./types";
 
@@ -282,11 +283,14 @@ const embeddingHandler: EndpointHandler<EmbeddingRequest, EmbeddingResponse> = {
 
 /** Ollama's error body is `{"error": "..."}`. */
 function mapOllamaError(failure: UpstreamFailure, ctx: AdapterContext): GatewayError {
-  let message = failure.text.slice(0, 300);
+  let message = plainMessage(failure);
   try {
     message = (JSON.parse(failure.text) as { error?: string }).error ?? message;
   } catch {
-    /* plain text body */
+    // Not Ollama's JSON: an HTML page from whatever sits in front of it. Behind a Tunnel that is Access.
+    if ((failure.status === 401 || failure.status === 403) && failure.headers.has("cf-ray")) {
+      message += " (Cloudflare Access refused the request: check the CF-Access-Client-Id / CF-Access-Client-Secret extra_headers)";
+    }
   }
   message = redactSecrets(message || `HTTP ${failure.status}`, ctx.deployment.params.api_key);
   let kind = kindForStatus(failure.status);

@@ -1,8 +1,13 @@
 // `model: <provider>/<id>` -> the adapter for <provider>. Add a provider by adding its file and one line here.
 import { GatewayError } from "../errors";
+import { anthropic } from "./anthropic";
+import { azure } from "./azure";
+import { bedrock } from "./bedrock";
+import { gemini } from "./gemini";
 import { mock } from "./mock";
 import { ollama, ollamaChat } from "./ollama";
 import { OPENAI_COMPATIBLE, openAICompatible } from "./openai";
+import { cloudflare, workersAi } from "./workers_ai";
 import type { ProviderAdapter } from "./types";
 
 const adapters = new Map<string, ProviderAdapter>([
@@ -10,6 +15,12 @@ const adapters = new Map<string, ProviderAdapter>([
   ["ollama", ollama],
   ["ollama_chat", ollamaChat],
   ["mock", mock],
+  ["anthropic", anthropic],
+  ["gemini", gemini],
+  ["azure", azure],
+  ["bedrock", bedrock],
+  ["workers_ai", workersAi],
+  ["cloudflare", cloudflare],
 ]);
 
 export const PROVIDERS: readonly string[] = [...adapters.keys()];

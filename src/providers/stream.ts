@@ -66,6 +66,19 @@ export interface StreamOutcome {
   error?: GatewayError;
 }
 
+/**
+ * How translated chunks are written to the client. The default is OpenAI's (`data:` lines, then
+ * [DONE]); a route answering in another API's format (Anthropic's /v1/messages) brings its own.
+ */
+export interface ClientStreamFormat {
+  /** SSE text for one emitted chunk ("" to write nothing). */
+  write(chunk: object | string): string;
+  /** SSE text after the upstream's last event. */
+  end(translator: StreamTranslator): string;
+  /** SSE text for an error after the stream started. */
+  error(error: GatewayError): string;
+}
+
 export interface PipeOptions {
   /** The client asked for `stream_options.include_usage`: end with a usage chunk. */
   includeUsage: boolean;
@@ -73,6 +86,8 @@ export interface PipeOptions {
   chunkObject: string;
   /** Called once, when the stream ends after it was handed over (not for failures before the first chunk, which reject). */
   onEnd(outcome: StreamOutcome): void;
+  /** Absent: OpenAI's format. */
+  format?: ClientStreamFormat;
 }
 
 const encoder = new TextEncoder();
@@ -80,6 +95,18 @@ const DONE = "data: [DONE]\n\n";
 
 function sse(chunk: object | string): string {
   return `data: ${typeof chunk === "string" ? chunk : JSON.stringify(chunk)}\n\n`;
+}
+
+function openAIFormat(options: PipeOptions): ClientStreamFormat {
+  return {
+    write: sse,
+    end(translator) {
+      if (!options.includeUsage || !translator.usage) return DONE;
+      const usage = { id: translator.id, object: options.chunkObject, created: Math.floor(Date.now() / 1000), model: translator.model, choices: [], usage: translator.usage };
+      return sse(usage) + DONE;
+    },
+    error: (error) => sse(error.toBody()),
+  };
 }
 
 /**
@@ -96,10 +123,11 @@ export async function openTranslatedStream(
   const reader = upstream.getReader();
   reader.closed.catch(() => {}); // an upstream cut is handled in pull(); keep it from surfacing as unhandled
   const decoder = createDecoder(decoderKind);
+  const format = options.format ?? openAIFormat(options);
   let pending = "";
   let finished = false;
   const emit: ChunkSink = (chunk) => {
-    pending += sse(chunk);
+    pending += format.write(chunk);
   };
   const finish = (outcome: StreamOutcome) => {
     if (finished) return;
@@ -114,10 +142,7 @@ export async function openTranslatedStream(
   const closing = () => {
     for (const event of decoder.end()) translator.onEvent(event, emit);
     translator.onEnd?.(emit);
-    if (options.includeUsage && translator.usage) {
-      emit({ id: translator.id, object: options.chunkObject, created: Math.floor(Date.now() / 1000), model: translator.model, choices: [], usage: translator.usage });
-    }
-    return take() + DONE;
+    return take() + format.end(translator);
   };
 
   /** Reads upstream chunks until some output exists; returns null at the upstream's end. */
@@ -163,7 +188,7 @@ export async function openTranslatedStream(
           }
         } catch (err) {
           const error = toGatewayError(err);
-          controller.enqueue(encoder.encode(take() + sse(error.toBody())));
+          controller.enqueue(encoder.encode(take() + format.error(error)));
           controller.close();
           reader.cancel().catch(() => {});
           finish({ status: "error", error });

@@ -17,6 +17,7 @@ import type {
 } from "../openai/schema";
 import type { StreamDecoderKind, StreamEvent } from "./stream";
 import type { Env } from "../env";
+import type { ClientApi } from "../proxy/call";
 
 export type Endpoint = "chat" | "completion" | "embedding";
 
@@ -54,7 +55,8 @@ export interface StreamTranslator {
 
 export interface EndpointHandler<Req, Res> {
   buildRequest(body: Req, ctx: AdapterContext): UpstreamRequest | Promise<UpstreamRequest>;
-  parseResponse(json: unknown, ctx: AdapterContext): Res;
+  /** `body` is the request as buildRequest got it (e.g. for encoding_format). */
+  parseResponse(json: unknown, ctx: AdapterContext, body: Req): Res;
   /** Absent: the endpoint cannot stream. */
   stream?: {
     decoder: StreamDecoderKind;
@@ -65,6 +67,18 @@ export interface EndpointHandler<Req, Res> {
    * refused with a 400 naming the param. Absent: everything is passed through.
    */
   supportedParams?: ReadonlySet<string>;
+}
+
+/**
+ * Serves a client that speaks this provider's own API (ClientApi) without translating: the client's
+ * body goes upstream nearly as is, and the response or stream comes back as the provider wrote it.
+ */
+export interface PassthroughHandler {
+  buildRequest(client: ClientApi, ctx: AdapterContext): UpstreamRequest | Promise<UpstreamRequest>;
+  /** Usage of a JSON response in OpenAI's terms, for spend and limits. */
+  usage(json: unknown): Usage | undefined;
+  /** The translator emits complete SSE frames in the client's format and tracks usage. */
+  stream: { decoder: StreamDecoderKind; translator(ctx: AdapterContext): StreamTranslator };
 }
 
 export interface UpstreamFailure {
@@ -80,6 +94,8 @@ export interface ProviderAdapter {
   chat?: EndpointHandler<ChatRequest, ChatCompletion>;
   completion?: EndpointHandler<CompletionRequest, TextCompletion>;
   embedding?: EndpointHandler<EmbeddingRequest, EmbeddingResponse>;
+  /** Chat calls from clients speaking this provider's own API (see ClientApi). */
+  passthrough?: Partial<Record<ClientApi["api"], PassthroughHandler>>;
   /** Replaces the HTTP fetch, for binding-backed providers (Workers AI) and mock deployments. */
   send?(request: UpstreamRequest, ctx: AdapterContext, signal: AbortSignal): Promise<Response>;
   /** Turns a non-2xx upstream answer into the gateway's error, keeping the upstream's message. */

@@ -4,12 +4,33 @@
 import type { Principal } from "../auth/principal";
 import type { Deployment, ModelGroup } from "../config/runtime";
 import type { GatewayError } from "../errors";
-import type { ChatRequest, CompletionRequest, EmbeddingRequest, Usage } from "../openai/schema";
+import type { ChatCompletion, ChatRequest, CompletionRequest, EmbeddingRequest, Usage } from "../openai/schema";
+import type { ClientStreamFormat } from "../providers/stream";
 
 export type LlmRequest =
   | { endpoint: "chat"; body: ChatRequest }
   | { endpoint: "completion"; body: CompletionRequest }
   | { endpoint: "embedding"; body: EmbeddingRequest };
+
+/**
+ * A client speaking another API than OpenAI's (Anthropic's /v1/messages). Its call carries the
+ * OpenAI form of its request, so limits, spend, cache and every adapter work unchanged; a deployment
+ * whose adapter has a passthrough for this API gets `body` nearly as is instead, and answers directly
+ * in the client's format.
+ */
+export interface ClientApi {
+  readonly api: "anthropic";
+  /** The client's own request body. */
+  readonly body: Record<string, unknown>;
+  /** Request headers a passthrough forwards (anthropic-beta, anthropic-version). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Set when the request uses features only a passthrough can serve (the reason, for a 400 elsewhere). */
+  readonly needsPassthrough?: string;
+  /** An OpenAI chat.completion in the client's format. */
+  fromOpenAI(completion: ChatCompletion): object;
+  /** How to write the stream: converting OpenAI chunks, or (passthrough) writing the upstream's own events. */
+  streamFormat(passthrough: boolean): ClientStreamFormat;
+}
 
 export interface CallOutcome {
   status: "ok" | "error" | "aborted";
@@ -46,6 +67,8 @@ export class LlmCall {
     readonly principal: Principal,
     /** Aborts when the client disconnects. */
     readonly signal: AbortSignal,
+    /** Absent for OpenAI-format clients. */
+    readonly client?: ClientApi,
   ) {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
   }

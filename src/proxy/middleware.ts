@@ -20,7 +20,7 @@ const DEFAULT_MAX_BODY_MB = 4;
 
 const schemas = { chat: chatRequestSchema, completion: completionRequestSchema, embedding: embeddingRequestSchema } as const;
 
-function validationError(error: z.ZodError): GatewayError {
+export function validationError(error: z.ZodError): GatewayError {
   const issue = error.issues[0];
   const path = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
   const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more)` : "";
@@ -39,26 +39,33 @@ export function mayUse(principal: Principal, group: ModelGroup): boolean {
   return group.deployments.some((d) => d.info.access_groups?.some((g) => allowed.includes(g)));
 }
 
+/** The largest request body accepted (general_settings.max_request_size_mb). */
+export const maxBodyBytes = (runtime: Runtime) => (runtime.config.general_settings.max_request_size_mb ?? DEFAULT_MAX_BODY_MB) * 1024 * 1024;
+
+/** The model group for a requested name, or LiteLLM's 400. */
+export function resolveGroup(runtime: Runtime, model: string): ModelGroup {
+  const group = runtime.resolveModel(model);
+  if (!group) {
+    throw new GatewayError(
+      400,
+      "bad_request",
+      `Invalid model name passed in model=${model}. Call \`/v1/models\` to view available models for your key.`,
+      { param: "model" },
+    );
+  }
+  return group;
+}
+
 /** Reads, validates and resolves the request into c.var.call. */
 export const readLlmCall = (endpoint: LlmRequest["endpoint"]) =>
   createMiddleware<GatewayEnv>(async (c, next) => {
     const { runtime } = c.var;
-    const maxBytes = (runtime.config.general_settings.max_request_size_mb ?? DEFAULT_MAX_BODY_MB) * 1024 * 1024;
-    const raw = await readJsonBody(c.req.raw, maxBytes);
+    const raw = await readJsonBody(c.req.raw, maxBodyBytes(runtime));
     const pathModel = c.req.param("deployment");
     if (pathModel) raw.model = pathModel; // Azure-style /openai/deployments/{model}/...
     const parsed = schemas[endpoint].safeParse(raw);
     if (!parsed.success) throw validationError(parsed.error);
-    const model = parsed.data.model;
-    const group = runtime.resolveModel(model);
-    if (!group) {
-      throw new GatewayError(
-        400,
-        "bad_request",
-        `Invalid model name passed in model=${model}. Call \`/v1/models\` to view available models for your key.`,
-        { param: "model" },
-      );
-    }
+    const group = resolveGroup(runtime, parsed.data.model);
     const request = { endpoint, body: parsed.data } as LlmRequest;
     c.set("call", new LlmCall(c.var.callId, request, group, c.var.principal, c.req.raw.signal));
     await next();

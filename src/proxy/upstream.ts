@@ -8,7 +8,7 @@ import type { EmbeddingResponse, Usage } from "../openai/schema";
 import { GATEWAY_PARAMS } from "../openai/schema";
 import { apiBaseForDisplay } from "../providers/openai";
 import { openTranslatedStream } from "../providers/stream";
-import type { AdapterContext, EndpointHandler, UpstreamRequest } from "../providers/types";
+import type { AdapterContext, EndpointHandler, PassthroughHandler, UpstreamRequest } from "../providers/types";
 import type { LlmCall } from "./call";
 
 export type UpstreamResult =
@@ -69,14 +69,18 @@ function send(req: UpstreamRequest, ctx: AdapterContext, signal: AbortSignal): P
 /** Calls one deployment. Throws GatewayError on any failure before the response (or first chunk) is ready. */
 export async function callDeployment(call: LlmCall, deployment: Deployment, env: Env, options: AttemptOptions): Promise<UpstreamResult> {
   const { endpoint, body } = call.request;
+  const { client } = call;
+  // A client speaking this provider's own API (Anthropic's /v1/messages -> anthropic/) skips translation.
+  const passthrough: PassthroughHandler | undefined = client && deployment.adapter.passthrough?.[client.api];
   const handler = deployment.adapter[endpoint] as EndpointHandler<never, unknown> | undefined;
-  if (!handler) throw badRequest(`${deployment.provider} models do not support ${ENDPOINT_PATH[endpoint]}`, "model");
+  if (!handler && !passthrough) throw badRequest(`${deployment.provider} models do not support ${ENDPOINT_PATH[endpoint]}`, "model");
+  if (client?.needsPassthrough && !passthrough) throw badRequest(`${client.needsPassthrough}, which ${deployment.provider} deployments cannot serve`);
   const streaming = call.stream;
-  if (streaming && !handler.stream) throw badRequest(`${deployment.provider} does not support streaming for ${ENDPOINT_PATH[endpoint]}`, "stream");
+  if (streaming && !passthrough && !handler!.stream) throw badRequest(`${deployment.provider} does not support streaming for ${ENDPOINT_PATH[endpoint]}`, "stream");
 
   const ctx: AdapterContext = { deployment, env, callId: call.id, stream: streaming };
-  const payload = checkParams(body as Record<string, unknown>, handler, options.dropParams, deployment.provider);
-  const req = await handler.buildRequest(payload as never, ctx);
+  const payload = passthrough ? body : checkParams(body as Record<string, unknown>, handler!, options.dropParams, deployment.provider);
+  const req = passthrough ? await passthrough.buildRequest(client!, ctx) : await handler!.buildRequest(payload as never, ctx);
   call.deployment = deployment;
   call.apiBase = apiBaseForDisplay(req.url);
 
@@ -112,10 +116,12 @@ export async function callDeployment(call: LlmCall, deployment: Deployment, env:
 
     if (streaming) {
       if (!res.body) throw new GatewayError(502, "server", `${deployment.provider} sent an empty stream`, { upstream: true });
-      const translator = handler.stream!.translator(ctx, payload as never);
-      const stream = await openTranslatedStream(res.body, handler.stream!.decoder, translator, {
+      const streamHandler = passthrough?.stream ?? handler!.stream!;
+      const translator = streamHandler.translator(ctx, payload as never);
+      const stream = await openTranslatedStream(res.body, streamHandler.decoder, translator, {
         includeUsage: call.includeUsage,
         chunkObject: endpoint === "chat" ? "chat.completion.chunk" : "text_completion",
+        format: client?.streamFormat(!!passthrough),
         onEnd: (outcome) =>
           call.finish({
             status: outcome.status,
@@ -134,9 +140,11 @@ export async function callDeployment(call: LlmCall, deployment: Deployment, env:
       if (timedOut) throw timeoutError();
       throw new GatewayError(502, "server", `${deployment.provider} sent a response that is not JSON`, { upstream: true });
     }
-    const parsed = handler.parseResponse(json, ctx) as { usage?: Partial<Usage> };
+    if (passthrough) return { kind: "json", body: json as object, usage: passthrough.usage(json) };
+    const parsed = handler!.parseResponse(json, ctx, payload as never) as { usage?: Partial<Usage> };
     if (endpoint === "embedding" && call.request.body.encoding_format === "base64") encodeEmbeddings(parsed as EmbeddingResponse);
-    return { kind: "json", body: parsed, usage: normaliseUsage(parsed.usage) };
+    const usage = normaliseUsage(parsed.usage);
+    return { kind: "json", body: client ? client.fromOpenAI(parsed as never) : parsed, usage };
   } catch (err) {
     if (timedOut && !(err instanceof GatewayError)) throw timeoutError();
     throw err;

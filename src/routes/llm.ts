@@ -1,5 +1,5 @@
 // OpenAI-compatible LLM endpoints, each with and without /v1, plus Azure-style deployment paths.
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import type { GatewayEnv } from "../app";
 import { authenticateCall } from "../auth/middleware";
 import { enforceLimits } from "../limits/middleware";
@@ -14,9 +14,14 @@ const ENDPOINTS: [path: string, endpoint: LlmRequest["endpoint"]][] = [
 
 export const llmRoutes = new Hono<GatewayEnv>();
 
+/**
+ * The request path, in order, after a step that reads the request into c.var.call. Feature middleware
+ * (limits, cache, guardrails) goes before dispatchCall. Anthropic's /v1/messages uses it too (routes/messages.ts).
+ */
+export const llmChain = (read: MiddlewareHandler<GatewayEnv>) => [authenticateCall, read, authorizeModel, enforceLimits, dispatchCall] as const;
+
 for (const [path, endpoint] of ENDPOINTS) {
-  // The request path, in order. Feature middleware (limits, cache, guardrails) goes before dispatchCall.
-  const chain = [authenticateCall, readLlmCall(endpoint), authorizeModel, enforceLimits, dispatchCall] as const;
+  const chain = llmChain(readLlmCall(endpoint));
   for (const prefix of ["", "/v1", "/openai/deployments/:deployment", "/engines/:deployment"]) {
     llmRoutes.post(prefix + path, ...chain);
   }

@@ -8,7 +8,7 @@ import { mayUse } from "../proxy/middleware";
 export const modelRoutes = new Hono<GatewayEnv>();
 
 /** litellm_params fields never shown to anyone. */
-const SECRET_PARAMS = new Set(["api_key", "aws_access_key_id", "aws_secret_access_key", "aws_session_token", "vertex_credentials"]);
+const SECRET_PARAMS = new Set(["api_key", "aws_access_key_id", "aws_secret_access_key", "aws_session_token", "vertex_credentials", "azure_ad_token"]);
 
 export function publicParams(params: LitellmParams): Record<string, unknown> {
   const out: Record<string, unknown> = {};

@@ -9,6 +9,12 @@
 // Every request is recorded; GET /__requests?contains=<text> returns the matching ones.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { cloudflareAccess } from "./access";
+import { anthropicMock } from "./anthropic";
+import { azureMock } from "./azure";
+import { bedrockMock } from "./bedrock";
+import { workersAiMock } from "./workers-ai";
+import { geminiMock } from "./gemini";
 import { inflight } from "./inflight";
 
 export interface RecordedRequest {
@@ -214,6 +220,12 @@ export async function startMockUpstream(port = 0): Promise<MockUpstream> {
     try {
       if (url.pathname.startsWith("/openai/")) await openai(req, res, url.pathname, body);
       else if (url.pathname.startsWith("/api/")) await ollama(req, res, url.pathname, body);
+      else if (url.pathname.startsWith("/anthropic/")) await anthropicMock(req, res, url.pathname, body);
+      else if (url.pathname.startsWith("/gemini/")) await geminiMock(req, res, url.pathname, body);
+      else if (url.pathname.startsWith("/azure/")) await azureMock(req, res, url.pathname, body);
+      else if (url.pathname.startsWith("/bedrock/")) await bedrockMock(req, res, url.pathname, body, text);
+      else if (url.pathname.startsWith("/cloudflare/")) await workersAiMock(req, res, url.pathname, body);
+      else if (url.pathname.startsWith("/tunnel/")) cloudflareAccess(req, res) && (await ollama(req, res, url.pathname.slice("/tunnel".length), body));
       else if (url.pathname.startsWith("/inflight/")) await inflight(req, res, url.pathname, body);
       else json(res, 404, { error: { message: `mock: no route ${url.pathname}`, type: "invalid_request_error", param: null, code: null } });
     } catch (err) {

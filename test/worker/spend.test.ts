@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { writeFlush, type OutboxRow } from "../../src/limits/flush";
 import { MASTER_KEY, openaiModel, ollamaModel, readSse, testGateway } from "./helpers";
-import { INPUT_PRICE, OUTPUT_PRICE, chat, flushKey, json, keyGuard, mockCallCost, newKey, pricedMock, testEnv, unique } from "./keys-helpers";
+import { INPUT_PRICE, MOCK_URL, OUTPUT_PRICE, chat, flushKey, json, keyGuard, mockCallCost, newKey, pricedMock, testEnv, unique } from "./keys-helpers";
 
 const HI_COST = mockCallCost("hi");
 
@@ -119,6 +119,27 @@ describe("cost", () => {
     expect(JSON.parse(rows[0].metadata)).toMatchObject({ usage_estimated: true });
     // Its parallel slot is free again.
     expect((await gw.post("/v1/chat/completions", { model: "slow-stream", messages: [{ role: "user", content: "hi" }] }, key)).status).toBe(200);
+  });
+
+  it("keys, limits and charges Anthropic's /v1/messages like chat calls, with errors in Anthropic's shape", async () => {
+    const gw = await testGateway({ model_list: [{ model_name: "claude", litellm_params: { model: "anthropic/claude-sonnet-4-5", api_base: `${MOCK_URL}/anthropic`, api_key: "sk-ant-upstream" } }] });
+    const { key, token } = await newKey(gw, { rpm_limit: 1 });
+    const messages = (apiKey: string) =>
+      gw.fetch("/v1/messages", { method: "POST", key: null, headers: { "x-api-key": apiKey, "anthropic-version": "2023-06-01" }, json: { model: "claude", max_tokens: 64, messages: [{ role: "user", content: "hi" }] } });
+    const ok = await messages(key);
+    expect(ok.status).toBe(200);
+    expect(Number(ok.headers.get("x-litellm-response-cost"))).toBeGreaterThan(0);
+    const limited = await messages(key);
+    expect(limited.status).toBe(429);
+    expect((await json(limited)).error.type).toBe("rate_limit_error");
+    const unknown = await messages("sk-" + "z".repeat(40));
+    expect(unknown.status).toBe(401);
+    expect(await json(unknown)).toMatchObject({ type: "error", error: { type: "authentication_error" } });
+    await flushKey(token);
+    const rows = await spendRows(token);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ model_group: "claude", status: "success" });
+    expect(rows[0].spend).toBe(Number(ok.headers.get("x-litellm-response-cost")));
   });
 
   it("calculates cost for /spend/calculate", async () => {

@@ -1,0 +1,117 @@
+// Anthropic's Messages API wire format: the request schema /v1/messages validates, and the types of
+// what Anthropic answers (messages, SSE events, errors). Objects are loose so fields this gateway does
+// not translate (citations, server tools, containers, ...) still reach an anthropic/ deployment.
+import { z } from "zod";
+
+const cacheControl = z.looseObject({ type: z.string() }).optional();
+
+/** Any content block; the ones the OpenAI translation reads are typed in `ContentBlock` below. */
+const contentBlockSchema = z.looseObject({ type: z.string().min(1) });
+
+export const messageParamSchema = z.looseObject({
+  role: z.enum(["user", "assistant"]),
+  content: z.union([z.string(), z.array(contentBlockSchema)]),
+});
+
+const textBlockParamSchema = z.looseObject({ type: z.literal("text"), text: z.string(), cache_control: cacheControl });
+
+export const toolParamSchema = z.looseObject({
+  name: z.string().min(1),
+  /** Custom tools have none or "custom"; server tools (web_search_..., bash_...) have a versioned type. */
+  type: z.string().optional(),
+  description: z.string().optional(),
+  input_schema: z.record(z.string(), z.unknown()).optional(),
+  cache_control: cacheControl,
+});
+
+export const toolChoiceParamSchema = z.looseObject({
+  type: z.enum(["auto", "any", "tool", "none"]),
+  name: z.string().optional(),
+  disable_parallel_tool_use: z.boolean().optional(),
+});
+
+export const messagesRequestSchema = z.looseObject({
+  model: z.string().min(1, "model is required"),
+  messages: z.array(messageParamSchema).min(1, "messages must have at least one message"),
+  /** Required by Anthropic; the gateway fills it in when absent (model_info.max_output_tokens, else 4096). */
+  max_tokens: z.number().int().min(1).optional(),
+  system: z.union([z.string(), z.array(textBlockParamSchema)]).optional(),
+  stop_sequences: z.array(z.string()).optional(),
+  stream: z.boolean().optional(),
+  temperature: z.number().min(0).max(1).optional(),
+  top_p: z.number().min(0).max(1).optional(),
+  top_k: z.number().int().min(0).optional(),
+  tools: z.array(toolParamSchema).optional(),
+  tool_choice: toolChoiceParamSchema.optional(),
+  metadata: z.looseObject({ user_id: z.string().nullable().optional() }).optional(),
+  thinking: z
+    .looseObject({ type: z.string(), budget_tokens: z.number().int().min(0).optional() })
+    .optional(),
+});
+
+/** /v1/messages/count_tokens takes the same fields minus generation settings. */
+export const countTokensRequestSchema = messagesRequestSchema.omit({ max_tokens: true, stream: true });
+
+export type MessagesRequest = z.infer<typeof messagesRequestSchema>;
+export type MessageParam = z.infer<typeof messageParamSchema>;
+export type ToolParam = z.infer<typeof toolParamSchema>;
+
+// ---- content blocks (requests and responses) ----
+
+export type ImageSource =
+  | { type: "base64"; media_type: string; data: string }
+  | { type: "url"; url: string }
+  | { type: "file"; file_id: string };
+
+export type ContentBlock =
+  | { type: "text"; text: string; cache_control?: { type: string } }
+  | { type: "image"; source: ImageSource; cache_control?: { type: string } }
+  | { type: "document"; source: ImageSource | { type: "text"; media_type: string; data: string }; title?: string; cache_control?: { type: string } }
+  | { type: "tool_use"; id: string; name: string; input: unknown; cache_control?: { type: string } }
+  | { type: "tool_result"; tool_use_id: string; content?: string | ContentBlock[]; is_error?: boolean; cache_control?: { type: string } }
+  | { type: "thinking"; thinking: string; signature: string }
+  | { type: "redacted_thinking"; data: string };
+
+export type StopReason = "end_turn" | "max_tokens" | "stop_sequence" | "tool_use" | "pause_turn" | "refusal" | "model_context_window_exceeded";
+
+export interface AnthropicUsage {
+  input_tokens: number;
+  output_tokens: number;
+  cache_creation_input_tokens?: number | null;
+  cache_read_input_tokens?: number | null;
+}
+
+export interface AnthropicMessage {
+  id: string;
+  type: "message";
+  role: "assistant";
+  model: string;
+  content: ContentBlock[];
+  stop_reason: StopReason | null;
+  stop_sequence: string | null;
+  usage: AnthropicUsage;
+}
+
+/** The `type` of Anthropic's error body for an HTTP status. */
+export function anthropicErrorType(status: number): string {
+  if (status === 401) return "authentication_error";
+  if (status === 402) return "billing_error";
+  if (status === 403) return "permission_error";
+  if (status === 404) return "not_found_error";
+  if (status === 408 || status === 504) return "timeout_error";
+  if (status === 413) return "request_too_large";
+  if (status === 429) return "rate_limit_error";
+  if (status === 503 || status === 529) return "overloaded_error";
+  if (status >= 500) return "api_error";
+  return "invalid_request_error";
+}
+
+/** Anthropic's error body `{"type":"error","error":{"type","message"}}`. */
+export function anthropicErrorBody(status: number, message: string) {
+  return { type: "error", error: { type: anthropicErrorType(status), message } };
+}
+
+/** One SSE frame as Anthropic writes them: a named event and its JSON. */
+export function anthropicEvent(event: { type: string }): string {
+  return `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+}

@@ -1,0 +1,295 @@
+// Streams between Anthropic's SSE events and OpenAI's chunks, both ways:
+//   AnthropicStreamTranslator    Anthropic events -> OpenAI chunks (the anthropic/ adapter)
+//   AnthropicPassthrough         Anthropic events -> the same events, reading usage (anthropic/ adapter, /v1/messages clients)
+//   anthropicClientFormat        OpenAI chunks -> Anthropic events (the /v1/messages route, other deployments)
+// Anthropic's stream: message_start, then per content block content_block_start / _delta... / _stop,
+// then message_delta (stop_reason, output usage) and message_stop; ping and error may come anytime.
+import type { GatewayError } from "../errors";
+import { nowSeconds } from "../lib/ids";
+import type { ChatCompletionChunk, FinishReason, Usage } from "../openai/schema";
+import { JSON_TOOL_NAME } from "../providers/shared/json-tool";
+import type { ClientStreamFormat, StreamEvent } from "../providers/stream";
+import { parseEventJson } from "../providers/stream";
+import type { ChunkSink, StreamTranslator, UpstreamFailure } from "../providers/types";
+import { FINISH_REASON, messageId, stopReasonFor, usageFromAnthropic, usageToAnthropic } from "./response";
+import { type AnthropicUsage, anthropicErrorBody, anthropicEvent } from "./schema";
+
+/** HTTP status of each Anthropic error type, for errors that arrive inside a stream. */
+const ERROR_STATUS: Record<string, number> = {
+  invalid_request_error: 400,
+  authentication_error: 401,
+  billing_error: 402,
+  permission_error: 403,
+  not_found_error: 404,
+  request_too_large: 413,
+  rate_limit_error: 429,
+  api_error: 500,
+  timeout_error: 504,
+  overloaded_error: 529,
+};
+
+/** Turns an in-stream `error` event into the same failure an HTTP error would be. */
+export function streamErrorFailure(data: string): UpstreamFailure {
+  let type = "api_error";
+  try {
+    type = (JSON.parse(data) as { error?: { type?: string } }).error?.type ?? type;
+  } catch {
+    /* mapError reads the raw text */
+  }
+  return { status: ERROR_STATUS[type] ?? 500, headers: new Headers(), text: data };
+}
+
+type MapError = (failure: UpstreamFailure) => GatewayError;
+
+interface AnthropicEventData {
+  type: string;
+  index?: number;
+  message?: { id: string; model: string; usage?: AnthropicUsage };
+  content_block?: { type: string; id?: string; name?: string; text?: string; data?: string };
+  delta?: { type?: string; text?: string; partial_json?: string; thinking?: string; signature?: string; stop_reason?: string | null };
+  usage?: Partial<AnthropicUsage>;
+}
+
+/** Anthropic's usage counters so far: message_start has the input side, message_delta the cumulative rest. */
+class UsageTracker {
+  private counts: Partial<AnthropicUsage> | undefined;
+
+  update(u: Partial<AnthropicUsage> | undefined): void {
+    if (!u) return;
+    this.counts ??= {};
+    for (const [k, v] of Object.entries(u)) if (typeof v === "number") (this.counts as Record<string, number>)[k] = v;
+  }
+
+  get usage(): Usage | undefined {
+    return usageFromAnthropic(this.counts);
+  }
+}
+
+type BlockKind = "text" | "thinking" | "tool" | "json";
+
+/** Anthropic events -> OpenAI chat.completion.chunk objects. */
+export class AnthropicStreamTranslator implements StreamTranslator {
+  id = "";
+  model: string;
+  private readonly tracker = new UsageTracker();
+  private readonly blocks = new Map<number, { kind: BlockKind; toolIndex: number }>();
+  private tools = 0;
+  private started = false;
+  private readonly created = nowSeconds();
+
+  constructor(
+    model: string,
+    private readonly jsonTool: boolean,
+    private readonly mapError: MapError,
+  ) {
+    this.model = model;
+  }
+
+  get usage(): Usage | undefined {
+    return this.tracker.usage;
+  }
+
+  private chunk(delta: Record<string, unknown>, finish: FinishReason = null): ChatCompletionChunk {
+    return { id: this.id, object: "chat.completion.chunk", created: this.created, model: this.model, choices: [{ index: 0, delta, finish_reason: finish }] };
+  }
+
+  onEvent(event: StreamEvent, sink: ChunkSink): void {
+    if (event.event === "ping") return;
+    if (event.event === "error") throw this.mapError(streamErrorFailure(event.data));
+    // The role chunk waits for the first content, so an error right after message_start still
+    // fails the attempt before anything reached the client (and the router can retry).
+    const emit: ChunkSink = (chunk) => {
+      if (!this.started) {
+        this.started = true;
+        sink(this.chunk({ role: "assistant", content: "" }));
+      }
+      sink(chunk);
+    };
+    const e = parseEventJson<AnthropicEventData>(event.data, "anthropic");
+    switch (e.type) {
+      case "message_start":
+        this.id = e.message?.id ?? this.id;
+        this.model = e.message?.model ?? this.model;
+        this.tracker.update(e.message?.usage);
+        return;
+      case "content_block_start": {
+        const block = e.content_block ?? { type: "text" };
+        const index = e.index ?? 0;
+        if (block.type === "tool_use") {
+          if (this.jsonTool && block.name === JSON_TOOL_NAME) {
+            this.blocks.set(index, { kind: "json", toolIndex: -1 });
+            return;
+          }
+          const toolIndex = this.tools++;
+          this.blocks.set(index, { kind: "tool", toolIndex });
+          emit(this.chunk({ tool_calls: [{ index: toolIndex, id: block.id, type: "function", function: { name: block.name, arguments: "" } }] }));
+        } else if (block.type === "thinking" || block.type === "redacted_thinking") {
+          this.blocks.set(index, { kind: "thinking", toolIndex: -1 });
+          if (block.type === "redacted_thinking") emit(this.chunk({ thinking_blocks: [{ type: "redacted_thinking", data: block.data }] }));
+        } else {
+          this.blocks.set(index, { kind: "text", toolIndex: -1 });
+          if (block.text) emit(this.chunk({ content: block.text }));
+        }
+        return;
+      }
+      case "content_block_delta": {
+        const block = this.blocks.get(e.index ?? 0);
+        const d = e.delta ?? {};
+        if (d.type === "text_delta" && d.text) emit(this.chunk({ content: d.text }));
+        else if (d.type === "input_json_delta" && d.partial_json) {
+          if (block?.kind === "json") emit(this.chunk({ content: d.partial_json }));
+          else if (block?.kind === "tool") emit(this.chunk({ tool_calls: [{ index: block.toolIndex, function: { arguments: d.partial_json } }] }));
+        } else if (d.type === "thinking_delta" && d.thinking) {
+          emit(this.chunk({ reasoning_content: d.thinking }));
+        } else if (d.type === "signature_delta" && d.signature) {
+          // LiteLLM's field: the signature a client must send back with the thinking text (reasoning_content).
+          emit(this.chunk({ thinking_blocks: [{ type: "thinking", thinking: "", signature: d.signature }] }));
+        }
+        return;
+      }
+      case "message_delta": {
+        this.tracker.update(e.usage);
+        const reason = e.delta?.stop_reason;
+        if (reason) {
+          const jsonOnly = this.jsonTool && this.tools === 0 && [...this.blocks.values()].some((b) => b.kind === "json");
+          emit(this.chunk({}, jsonOnly ? "stop" : (FINISH_REASON[reason] ?? "stop")));
+        }
+        return;
+      }
+      default:
+        return; // content_block_stop, message_stop, and event types added later
+    }
+  }
+}
+
+/**
+ * Anthropic events passed through untouched (re-framed byte for byte: `event:` + `data:`), for
+ * /v1/messages clients on anthropic/ deployments; only usage-bearing events are parsed.
+ */
+export class AnthropicPassthrough implements StreamTranslator {
+  id = "";
+  model: string;
+  private readonly tracker = new UsageTracker();
+
+  constructor(
+    model: string,
+    private readonly mapError: MapError,
+  ) {
+    this.model = model;
+  }
+
+  get usage(): Usage | undefined {
+    return this.tracker.usage;
+  }
+
+  onEvent(event: StreamEvent, emit: ChunkSink): void {
+    if (event.event === "error") throw this.mapError(streamErrorFailure(event.data));
+    if (event.event === "message_start" || event.event === "message_delta") {
+      const e = parseEventJson<AnthropicEventData>(event.data, "anthropic");
+      if (e.message) {
+        this.id = e.message.id;
+        this.model = e.message.model;
+      }
+      this.tracker.update(e.message?.usage ?? e.usage);
+    }
+    emit(`event: ${event.event ?? "message"}\ndata: ${event.data}\n\n`);
+  }
+}
+
+const errorFrame = (error: GatewayError) => anthropicEvent(anthropicErrorBody(error.status, error.message));
+
+/** For passthrough streams: the translator's frames as written, errors as Anthropic's `error` event. */
+export const anthropicPassthroughFormat: ClientStreamFormat = {
+  write: (chunk) => (typeof chunk === "string" ? chunk : anthropicEvent(chunk as { type: string })),
+  end: () => "",
+  error: errorFrame,
+};
+
+interface OpenAIChunkLike {
+  id?: string;
+  model?: string;
+  choices?: {
+    index?: number;
+    delta?: { content?: string | null; reasoning_content?: string; thinking_blocks?: { signature?: string }[]; tool_calls?: { index: number; id?: string; function?: { name?: string; arguments?: string } }[] };
+    finish_reason?: string | null;
+  }[];
+}
+
+/**
+ * OpenAI chunks -> Anthropic events, for /v1/messages clients on non-Anthropic deployments.
+ * OpenAI reports usage at the end, so message_start carries an estimate of the input tokens and
+ * message_delta the real counts (the Anthropic SDK takes the later ones).
+ */
+export function anthropicClientFormat(requestedModel: string, estimatedInputTokens: number): ClientStreamFormat {
+  let started = false;
+  let blockIndex = -1;
+  let open: "text" | "thinking" | "tool_use" | undefined;
+  const toolBlocks = new Map<number, number>();
+  let finish: string | null | undefined;
+
+  const start = (c: OpenAIChunkLike): string => {
+    if (started) return "";
+    started = true;
+    const message = {
+      id: messageId(c.id || `msg_${crypto.randomUUID()}`),
+      type: "message",
+      role: "assistant",
+      model: c.model || requestedModel,
+      content: [],
+      stop_reason: null,
+      stop_sequence: null,
+      usage: { input_tokens: estimatedInputTokens, output_tokens: 0 },
+    };
+    return anthropicEvent({ type: "message_start", message } as { type: string });
+  };
+  const close = (): string => {
+    if (!open) return "";
+    open = undefined;
+    return anthropicEvent({ type: "content_block_stop", index: blockIndex } as { type: string });
+  };
+  const openBlock = (kind: "text" | "thinking" | "tool_use", contentBlock: object): string => {
+    const out = close();
+    blockIndex += 1;
+    open = kind;
+    return out + anthropicEvent({ type: "content_block_start", index: blockIndex, content_block: contentBlock } as { type: string });
+  };
+  const delta = (index: number, d: object) => anthropicEvent({ type: "content_block_delta", index, delta: d } as { type: string });
+
+  return {
+    write(chunk) {
+      const c = (typeof chunk === "string" ? JSON.parse(chunk) : chunk) as OpenAIChunkLike;
+      let out = start(c);
+      const choice = c.choices?.find((ch) => (ch.index ?? 0) === 0);
+      const d = choice?.delta;
+      if (d?.reasoning_content) {
+        if (open !== "thinking") out += openBlock("thinking", { type: "thinking", thinking: "", signature: "" });
+        out += delta(blockIndex, { type: "thinking_delta", thinking: d.reasoning_content });
+      }
+      const signature = d?.thinking_blocks?.find((b) => b.signature)?.signature;
+      if (signature && open === "thinking") out += delta(blockIndex, { type: "signature_delta", signature });
+      if (d?.content) {
+        if (open !== "text") out += openBlock("text", { type: "text", text: "" });
+        out += delta(blockIndex, { type: "text_delta", text: d.content });
+      }
+      for (const tc of d?.tool_calls ?? []) {
+        if (!toolBlocks.has(tc.index)) {
+          out += openBlock("tool_use", { type: "tool_use", id: tc.id ?? `toolu_${crypto.randomUUID().replaceAll("-", "")}`, name: tc.function?.name ?? "", input: {} });
+          toolBlocks.set(tc.index, blockIndex);
+        }
+        if (tc.function?.arguments) out += delta(toolBlocks.get(tc.index)!, { type: "input_json_delta", partial_json: tc.function.arguments });
+      }
+      if (choice?.finish_reason) finish = choice.finish_reason;
+      return out;
+    },
+    end(translator: StreamTranslator) {
+      const usage = usageToAnthropic(translator.usage);
+      return (
+        start({ id: translator.id, model: translator.model }) +
+        close() +
+        anthropicEvent({ type: "message_delta", delta: { stop_reason: stopReasonFor(finish), stop_sequence: null }, usage } as { type: string }) +
+        anthropicEvent({ type: "message_stop" })
+      );
+    },
+    error: errorFrame,
+  };
+}
