@@ -74,7 +74,7 @@ export const userRoles = ["proxy_admin", "proxy_admin_viewer", "internal_user", 
 const member = z.strictObject({
   role: z.enum(["admin", "user"]).default("user"),
   user_id: id.optional(),
-  user_email: z.string().email().optional(),
+  user_email: z.email().optional(),
 }).refine((m) => m.user_id || m.user_email, "a member needs user_id or user_email");
 export type MemberInput = z.infer<typeof member>;
 
@@ -84,12 +84,12 @@ export const newTeamSchema = z.strictObject({ ...teamFields, team_id: id.optiona
 export const updateTeamSchema = z.strictObject({ ...teamFields, team_id: id });
 export const deleteTeamsSchema = z.strictObject({ team_ids: z.array(id).min(1) });
 export const memberAddSchema = z.strictObject({ team_id: id, member: z.union([member, z.array(member).min(1)]), max_budget_in_team: money.nullable().optional() });
-export const memberDeleteSchema = z.strictObject({ team_id: id, user_id: id.optional(), user_email: z.string().email().optional() }).refine((m) => m.user_id || m.user_email, "give user_id or user_email");
+export const memberDeleteSchema = z.strictObject({ team_id: id, user_id: id.optional(), user_email: z.email().optional() }).refine((m) => m.user_id || m.user_email, "give user_id or user_email");
 export const teamQuery = z.object({ team_id: id });
 
 const userFields = {
   ...limitFields,
-  user_email: z.string().email().nullable().optional(),
+  user_email: z.email().nullable().optional(),
   user_alias: id.nullable().optional(),
   user_role: z.enum(userRoles).optional(),
 };

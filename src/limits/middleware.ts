@@ -3,6 +3,7 @@
 //                    (or answers 429 budget_exceeded / rate_limit_exceeded with retry-after);
 //   after it:        cost, spend and rate-limit headers on the response, and - once the call is over
 //                    (for streams: last chunk sent or client gone) - the settlement to the guard.
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { GatewayEnv } from "../app";
 import type { Principal } from "../auth/principal";
@@ -33,7 +34,9 @@ function tokenOf(principal: Principal, runtime: Runtime): Promise<string> | stri
 
 type Admitted = Extract<AdmitAnswer, { ok: true }>;
 
-async function admit(c: { env: Env; req: { raw: Request }; set: (k: "principal", v: Principal) => void }, call: LlmCall, principal: Principal, reservation: Reservation): Promise<Admitted> {
+const NOT_YET = "not yet" as const;
+
+async function admit(c: Context<GatewayEnv>, call: LlmCall, principal: Principal, reservation: Reservation): Promise<Admitted> {
   const token = principal.token!;
   const guard = guardFor(c.env, { kind: "key", token });
   markAskedGuard(c.req.raw);
@@ -92,7 +95,9 @@ export const enforceLimits = createMiddleware<GatewayEnv>(async (c, next) => {
   if (c.res.ok) {
     const h = c.res.headers;
     if (!call.stream) {
-      // Already settled for JSON answers: its cost is known now. (A stream's is known at its end.)
+      // A JSON answer's call is over, so its cost is known now (a stream's only at its end).
+      // One made without dispatchCall (a cache hit, say) is ended here, and costs nothing.
+      if ((await Promise.race([call.done, Promise.resolve(NOT_YET)])) === NOT_YET) call.finish({ status: "ok", httpStatus: c.res.status });
       const outcome = await call.done;
       h.set("x-litellm-response-cost", String(outcomeCost(outcome, call, book, reservation).cost));
       if (settings.store_prompts_in_spend_logs) response = c.res.clone().json().catch(() => undefined);
