@@ -1,4 +1,6 @@
 // The Worker's bindings (wrangler.toml) plus the secrets and vars that `os.environ/NAME` reads.
+import type { RouterState } from "./router/router-state";
+
 export interface Env {
   /** Keys, teams, spend logs (D1). */
   DB: D1Database;
@@ -8,6 +10,8 @@ export interface Env {
   KEY_GUARD: DurableObjectNamespace<import("./limits/guard").KeyGuard>;
   /** "1" only in tests: lets them move a guard's clock (budget resets, expiry). */
   ALLOW_TEST_CLOCK?: string;
+  /** Per-model-group in-flight counts and rpm/tpm windows (least-busy, usage-based-routing-v2). */
+  ROUTER_STATE?: DurableObjectNamespace<RouterState>;
   /** Workers AI, when bound. */
   AI?: Ai;
   LITELLM_MASTER_KEY?: string;

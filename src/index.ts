@@ -9,3 +9,4 @@ const app = createGateway(compiled as unknown as CompiledConfig);
 export default app satisfies ExportedHandler<import("./env").Env>;
 
 export { KeyGuard } from "./limits/guard";
+export { RouterState } from "./router/router-state";

@@ -9,6 +9,8 @@ export interface Principal {
   token?: string;
   /** A virtual key's settings, as its KeyGuard last confirmed them. */
   key?: KeyConfig;
+  /** The virtual key's metadata (LiteLLM reads switches like disable_fallbacks from it). */
+  metadata?: Record<string, unknown>;
 }
 
 export const MASTER: Principal = { kind: "master" };

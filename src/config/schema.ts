@@ -107,7 +107,15 @@ export const routingStrategies = [
 export const routerSettingsSchema = z.looseObject({
   ...routingShared,
   routing_strategy: z.enum(routingStrategies).optional(),
-  routing_strategy_args: z.record(z.string(), z.unknown()).optional(),
+  /** latency-based-routing: pick at random among deployments within `lowest_latency_buffer` (a fraction) of the fastest. */
+  routing_strategy_args: z
+    .looseObject({
+      lowest_latency_buffer: z.number().min(0).optional(),
+      max_latency_list_size: posInt.optional(),
+      /** Seconds a latency sample counts for. */
+      ttl: seconds.optional(),
+    })
+    .optional(),
   retry_policy: retryPolicySchema.optional(),
   allowed_fails_policy: allowedFailsPolicySchema.optional(),
   disable_cooldowns: z.boolean().optional(),
@@ -166,3 +174,5 @@ export type RouterSettings = z.infer<typeof routerSettingsSchema>;
 export type LitellmSettings = z.infer<typeof litellmSettingsSchema>;
 export type RoutingStrategy = (typeof routingStrategies)[number];
 export type FallbackList = z.infer<typeof fallbackList>;
+export type RetryPolicy = z.infer<typeof retryPolicySchema>;
+export type AllowedFailsPolicy = z.infer<typeof allowedFailsPolicySchema>;

@@ -19,42 +19,19 @@ export const NOT_YET_IMPLEMENTED = new Set<string>([
   "litellm_settings.max_budget",
   "litellm_settings.budget_duration",
   "general_settings.global_max_parallel_requests",
-  "litellm_settings.num_retries",
-  "litellm_settings.fallbacks",
-  "litellm_settings.context_window_fallbacks",
-  "litellm_settings.content_policy_fallbacks",
-  "litellm_settings.default_fallbacks",
-  "litellm_settings.allowed_fails",
-  "litellm_settings.cooldown_time",
-  "litellm_settings.request_timeout",
-  "router_settings.num_retries",
-  "router_settings.retry_policy",
-  "router_settings.allowed_fails",
-  "router_settings.allowed_fails_policy",
-  "router_settings.cooldown_time",
-  "router_settings.disable_cooldowns",
-  "router_settings.fallbacks",
-  "router_settings.context_window_fallbacks",
-  "router_settings.content_policy_fallbacks",
-  "router_settings.default_fallbacks",
-  "router_settings.max_fallbacks",
-  "router_settings.timeout",
-  "router_settings.stream_timeout",
-  "router_settings.enable_pre_call_checks",
-  "router_settings.routing_strategy_args",
-  "model_list[].litellm_params.timeout",
-  "model_list[].litellm_params.stream_timeout",
   "model_list[].litellm_params.max_retries",
-  "model_list[].litellm_params.rpm",
-  "model_list[].litellm_params.tpm",
-  "model_list[].litellm_params.order",
-  "model_list[].litellm_params.max_parallel_requests",
-  "model_list[].litellm_params.cooldown_time",
   "model_list[].litellm_params.tags",
 ]);
 
 /** Routing strategies that work today; others fall back to simple-shuffle with a warning. */
-export const IMPLEMENTED_STRATEGIES = new Set<string>(["simple-shuffle"]);
+export const IMPLEMENTED_STRATEGIES = new Set<string>([
+  "simple-shuffle",
+  "least-busy",
+  "latency-based-routing",
+  "usage-based-routing-v2",
+  "usage-based-routing",
+  "cost-based-routing",
+]);
 
 type AnySchema = z.ZodType;
 

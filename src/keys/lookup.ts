@@ -18,7 +18,7 @@ const CACHE_MAX_KEYS = 10_000;
 const cache = new Map<string, { config: KeyConfig; confirmedAt: number }>();
 
 export function principalOf(config: KeyConfig): Principal {
-  return { kind: "virtual_key", models: config.models, token: config.token, key: config };
+  return { kind: "virtual_key", models: config.models, token: config.token, key: config, metadata: config.metadata };
 }
 
 export function refusalError(r: Refusal): GatewayError {

@@ -51,8 +51,8 @@ async function admit(c: Context<GatewayEnv>, call: LlmCall, principal: Principal
   }
   // The key was not cached here, or changed since: authorize again with what the guard says now.
   confirmKey(answer.config);
-  const fresh = principalOf(answer.config);
-  c.set("principal", fresh);
+  // In place: the call (and the router's fallback checks) hold this same principal object.
+  const fresh = Object.assign(principal, principalOf(answer.config));
   if (!mayUse(fresh, call.group)) {
     await guard.cancel(call.id);
     throw new GatewayError(

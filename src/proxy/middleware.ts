@@ -89,7 +89,8 @@ function successHeaders(call: LlmCall): Headers {
   const h = new Headers(call.headers);
   const duration = Date.now() - call.startedAt;
   h.set("x-litellm-call-id", call.id);
-  h.set("x-litellm-model-group", call.group.name);
+  // The group that answered: a fallback group after fallbacks.
+  h.set("x-litellm-model-group", call.deployment?.modelName ?? call.group.name);
   if (call.deployment) h.set("x-litellm-model-id", call.deployment.id);
   if (call.apiBase) h.set("x-litellm-model-api-base", call.apiBase);
   h.set("x-litellm-response-duration-ms", String(duration));

@@ -22,6 +22,8 @@ export interface AttemptOptions {
   streamTimeoutMs: number;
   /** litellm_settings.drop_params (or the request's own drop_params). */
   dropParams: boolean;
+  /** The body to send instead of the request's (a per-request fallback entry that changes params). */
+  body?: LlmCall["request"]["body"];
 }
 
 const MAX_ERROR_BODY = 64 * 1024;
@@ -68,7 +70,8 @@ function send(req: UpstreamRequest, ctx: AdapterContext, signal: AbortSignal): P
 
 /** Calls one deployment. Throws GatewayError on any failure before the response (or first chunk) is ready. */
 export async function callDeployment(call: LlmCall, deployment: Deployment, env: Env, options: AttemptOptions): Promise<UpstreamResult> {
-  const { endpoint, body } = call.request;
+  const { endpoint } = call.request;
+  const body = options.body ?? call.request.body;
   const { client } = call;
   // A client speaking this provider's own API (Anthropic's /v1/messages -> anthropic/) skips translation.
   const passthrough: PassthroughHandler | undefined = client && deployment.adapter.passthrough?.[client.api];

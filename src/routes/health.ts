@@ -6,6 +6,7 @@ import type { Deployment } from "../config/runtime";
 import { toGatewayError } from "../errors";
 import { LlmCall, type LlmRequest } from "../proxy/call";
 import { callDeployment } from "../proxy/upstream";
+import { markHealthy } from "../router";
 import { publicParams } from "./models";
 
 export const healthRoutes = new Hono<GatewayEnv>();
@@ -37,6 +38,8 @@ async function probe(d: Deployment, c: { env: GatewayEnv["Bindings"]; var: Gatew
   const base = { model: `${d.provider}/${d.model}`, model_name: d.modelName, model_id: d.id, ...publicParams(d.params) };
   try {
     await callDeployment(call, d, c.env, { timeoutMs: PROBE_TIMEOUT_MS, streamTimeoutMs: PROBE_TIMEOUT_MS, dropParams: true });
+    // The same deployment the router uses answered: end its cooldown, if it had one.
+    await markHealthy(c.var.runtime, c.env, d);
     return { healthy: true, entry: { ...base, api_base: call.apiBase || undefined } };
   } catch (err) {
     const e = toGatewayError(err);

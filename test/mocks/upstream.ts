@@ -6,9 +6,11 @@
 //   stream-break     stream two chunks, then cut the connection
 //   stream-slow-<ms> stream with a delay between chunks
 //   anything else    a normal answer; with `tools` in the request, a tool call
+//   (router scenarios - flaky-<n>, stream-fail-first, ... - are in ./router.ts)
 // Every request is recorded; GET /__requests?contains=<text> returns the matching ones.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { routerScenario } from "./router";
 import { cloudflareAccess } from "./access";
 import { anthropicMock } from "./anthropic";
 import { azureMock } from "./azure";
@@ -76,7 +78,7 @@ function openaiError(res: ServerResponse, model: string): boolean {
 
 async function openai(req: IncomingMessage, res: ServerResponse, path: string, body: Record<string, any>) {
   const model = String(body.model ?? "");
-  if (openaiError(res, model)) return;
+  if (openaiError(res, model) || routerScenario(res, body)) return;
   const slow = /^slow-(\d+)/.exec(model);
   if (slow) await sleep(Number(slow[1]));
   if (model === "garbage") {

@@ -26,6 +26,8 @@ model_list:
     litellm_params: { model: openai/demo, mock_response: "hi there" }
 general_settings:
   master_key: os.environ/E2E_MASTER_KEY
+router_settings:
+  num_retries: 0 # "limited" answers 429 with retry-after 7: retrying would wait 7 s per retry
 `;
   gw = await startGateway(config, { E2E_MASTER_KEY: MASTER, E2E_UPSTREAM_KEY: "sk-upstream-e2e-secret" });
   client = new OpenAI({ apiKey: MASTER, baseURL: `${gw.url}/v1`, maxRetries: 0 });

@@ -100,7 +100,8 @@ describe("upstream errors", () => {
     ["error-503", 503, "service_unavailable_error"],
     ["error-400-context", 400, "invalid_request_error"],
   ])("%s -> %i with the upstream's message", async (model, status, type) => {
-    const gw = await testGateway({ model_list: [openaiModel("m", model)] });
+    // No retries: a lone deployment's 429 would otherwise be retried after its retry-after (7 s) twice.
+    const gw = await testGateway({ router_settings: { num_retries: 0 }, model_list: [openaiModel("m", model)] });
     const res = await gw.post("/v1/chat/completions", { model: "m", messages: msg });
     expect(res.status).toBe(status);
     const error = await errorOf(res);
@@ -117,11 +118,11 @@ describe("upstream errors", () => {
   });
 
   it("maps a non-JSON error page and a non-JSON 200 to clear errors", async () => {
-    const html = await testGateway({ model_list: [openaiModel("m", "error-502-html")] });
+    const html = await testGateway({ router_settings: { num_retries: 0 }, model_list: [openaiModel("m", "error-502-html")] });
     const res = await html.post("/v1/chat/completions", { model: "m", messages: msg });
     expect(res.status).toBe(502);
     await errorOf(res);
-    const garbage = await testGateway({ model_list: [openaiModel("m", "garbage")] });
+    const garbage = await testGateway({ router_settings: { num_retries: 0 }, model_list: [openaiModel("m", "garbage")] });
     const res2 = await garbage.post("/v1/chat/completions", { model: "m", messages: msg });
     expect(res2.status).toBe(502);
     expect((await errorOf(res2)).message).toContain("not JSON");

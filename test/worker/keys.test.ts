@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import * as schema from "../../src/db/schema";
 import { guardName } from "../../src/limits/guard";
 import { hashKey } from "../../src/keys/token";
-import { MASTER_KEY, testGateway } from "./helpers";
+import { MASTER_KEY, openaiModel, testGateway } from "./helpers";
 import { chat, json, keyGuard, newKey, pricedMock, testEnv, unique } from "./keys-helpers";
 
 const config = () => ({
@@ -255,6 +255,29 @@ describe("virtual key lifecycle through the HTTP API", () => {
     const stub = testEnv.KEY_GUARD.get(testEnv.KEY_GUARD.idFromName(guardName({ kind: "key", token: await hashKey(unknown) })));
     const tables = await runInDurableObject(stub, (_, state) => state.storage.sql.exec("SELECT name FROM sqlite_master WHERE name = 'meta'").toArray());
     expect(tables).toEqual([]);
+  });
+});
+
+describe("virtual keys and the router", () => {
+  const routed = () => ({
+    model_list: [openaiModel("flaky", "error-500"), pricedMock("backup")],
+    router_settings: { fallbacks: [{ flaky: ["backup"] }], num_retries: 0 },
+  });
+
+  it("a key's metadata.disable_fallbacks turns fallbacks off", async () => {
+    const gw = await testGateway(routed());
+    const plain = await newKey(gw);
+    expect((await chat(gw, plain.key, "flaky")).status).toBe(200);
+    const noFallbacks = await newKey(gw, { metadata: { disable_fallbacks: true } });
+    expect((await chat(gw, noFallbacks.key, "flaky")).status).toBe(500);
+  });
+
+  it("a request's own fallbacks stay within the key's models, even on the key's first call", async () => {
+    const gw = await testGateway(routed());
+    const { key } = await newKey(gw, { models: ["flaky"] });
+    const res = await chat(gw, key, "flaky", { fallbacks: ["backup"] });
+    expect(res.status).toBe(500);
+    expect(res.headers.get("x-litellm-model-group")).not.toBe("backup");
   });
 });
 

@@ -79,7 +79,8 @@ describe("/v1/messages on an anthropic/ deployment (passthrough)", () => {
   });
 
   it("returns upstream errors in Anthropic's shape, with retry-after", async () => {
-    const gw = await testGateway({ model_list: [anthropicModel("limited", "error-429"), anthropicModel("early", "stream-error")] });
+    // No retries: the router would honour the 429's retry-after (7 s) before answering.
+    const gw = await testGateway({ router_settings: { num_retries: 0 }, model_list: [anthropicModel("limited", "error-429"), anthropicModel("early", "stream-error")] });
     const res = await post(gw, { model: "limited", max_tokens: 10, messages: [{ role: "user", content: "hi" }] });
     expect(res.status).toBe(429);
     expect(res.headers.get("retry-after")).toBe("7");

@@ -268,7 +268,8 @@ describe("anthropic adapter: errors", () => {
   });
 
   it("answers clients with the upstream's status, message and retry-after", async () => {
-    const gw = await testGateway({ model_list: [401, 429, 500].map((s) => anthropicModel(`e${s}`, `error-${s}`)).concat([anthropicModel("ctx", "error-400-context")]) });
+    // No retries: the router would honour the 429's retry-after (7 s) before answering.
+    const gw = await testGateway({ router_settings: { num_retries: 0 }, model_list: [401, 429, 500].map((s) => anthropicModel(`e${s}`, `error-${s}`)).concat([anthropicModel("ctx", "error-400-context")]) });
     const r401 = await gw.post("/v1/chat/completions", { model: "e401", messages: [{ role: "user", content: "hi" }] });
     expect(r401.status).toBe(401);
     const r429 = await gw.post("/v1/chat/completions", { model: "e429", messages: [{ role: "user", content: "hi" }] });

@@ -97,7 +97,8 @@ describe("azure adapter", () => {
   });
 
   it("maps 401, 429 (retry-after) and 5xx for clients", async () => {
-    const gw = await testGateway({ model_list: [azureModel("bad", "x", { api_key: "wrong" }), azureModel("limited", "error-429"), azureModel("down", "error-503"), azureModel("ctx", "error-400-context")] });
+    // No retries: the router would honour the 429's retry-after (6 s) before answering.
+    const gw = await testGateway({ router_settings: { num_retries: 0 }, model_list: [azureModel("bad", "x", { api_key: "wrong" }), azureModel("limited", "error-429"), azureModel("down", "error-503"), azureModel("ctx", "error-400-context")] });
     const call = (model: string) => gw.post("/v1/chat/completions", { model, messages: [{ role: "user", content: "hi" }] });
     const bad = await call("bad");
     expect(bad.status).toBe(401);

@@ -191,7 +191,8 @@ describe("gemini adapter: embeddings and errors", () => {
   });
 
   it("maps Google's errors: bad key -> 401, quota -> 429 with retryDelay, context length, overload", async () => {
-    const gw = await testGateway({ model_list: [geminiModel("key", "error-400-key"), geminiModel("quota", "error-429"), geminiModel("ctx", "error-400-context"), geminiModel("busy", "error-503")] });
+    // No retries: the router would honour the 429's retry-after (37 s) before answering.
+    const gw = await testGateway({ router_settings: { num_retries: 0 }, model_list: [geminiModel("key", "error-400-key"), geminiModel("quota", "error-429"), geminiModel("ctx", "error-400-context"), geminiModel("busy", "error-503")] });
     const call = (model: string) => gw.post("/v1/chat/completions", { model, messages: [{ role: "user", content: "hi" }] });
     const key = await call("key");
     expect(key.status).toBe(401);

@@ -1,0 +1,104 @@
+// RouterState: one Durable Object per model group, holding what must be counted edge-wide for the
+// least-busy and usage-based-routing-v2 strategies: requests in flight per deployment and this
+// minute's requests/tokens per deployment. `pick` chooses and counts in one round trip; `settle`
+// (sent after the call, off the response path) gives the slot back and adds the real token count.
+//
+// In-flight counts are leases: a lease expires on its own, so the counts of an isolate that
+// crashed mid-call cannot leak. State is kept in memory only: an object is evicted only after it
+// has been idle, and losing counts then can only under-count (never block a deployment).
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "../env";
+import { leastBusy } from "./least-busy";
+import { MinuteCounters, type MinuteCount } from "./minute-counters";
+import { lowestUsage } from "./usage-based";
+
+export type EdgeStrategy = "least-busy" | "usage-based-routing-v2";
+
+export interface EdgeCandidate {
+  id: string;
+  rpm?: number;
+  tpm?: number;
+  /** litellm_params.max_parallel_requests. */
+  maxParallel?: number;
+}
+
+export interface EdgePickRequest {
+  strategy: EdgeStrategy;
+  candidates: EdgeCandidate[];
+  /** Estimated input tokens of the request, counted against tpm now and corrected on settle. */
+  inputTokens: number;
+  /** How long the slot is held at most if `settle` never comes. */
+  leaseMs: number;
+}
+
+export interface EdgePick {
+  id: string;
+  lease: string;
+}
+
+export interface EdgeSettle {
+  lease: string;
+  /** Real total tokens minus the estimate counted at pick time. */
+  tokenCorrection?: number;
+}
+
+export interface EdgeSnapshot {
+  inFlight: Record<string, number>;
+  minute: Record<string, MinuteCount>;
+}
+
+const SWEEP_EVERY_MS = 5_000;
+
+export class RouterState extends DurableObject<Env> {
+  private readonly counters = new MinuteCounters();
+  private readonly inFlight = new Map<string, number>();
+  private readonly leases = new Map<string, { id: string; expires: number }>();
+  private nextSweep = 0;
+
+  /** Chooses a deployment among the candidates that are within their limits, and counts the request. Null: none has room. */
+  pick(req: EdgePickRequest): EdgePick | null {
+    const now = Date.now();
+    this.sweep(now);
+    const fitting = req.candidates.filter(
+      (c) => this.counters.fits(c.id, c, req.inputTokens) && (c.maxParallel === undefined || this.busy(c.id) < c.maxParallel),
+    );
+    const chosen = req.strategy === "least-busy" ? leastBusy(fitting, (id) => this.busy(id)) : lowestUsage(fitting, this.counters);
+    if (!chosen) return null;
+    this.counters.addRequest(chosen.id, req.inputTokens);
+    const lease = crypto.randomUUID();
+    this.leases.set(lease, { id: chosen.id, expires: now + req.leaseMs });
+    this.inFlight.set(chosen.id, this.busy(chosen.id) + 1);
+    return { id: chosen.id, lease };
+  }
+
+  /** The call ended (answered, failed or abandoned). Unknown or expired leases are ignored. */
+  settle(s: EdgeSettle): void {
+    const lease = this.leases.get(s.lease);
+    if (!lease) return;
+    this.release(s.lease, lease.id);
+    if (s.tokenCorrection) this.counters.addTokens(lease.id, s.tokenCorrection);
+  }
+
+  snapshot(): EdgeSnapshot {
+    this.sweep(Date.now(), true);
+    return { inFlight: Object.fromEntries(this.inFlight), minute: this.counters.snapshot() };
+  }
+
+  private busy(id: string): number {
+    return this.inFlight.get(id) ?? 0;
+  }
+
+  private release(leaseId: string, id: string): void {
+    this.leases.delete(leaseId);
+    const n = this.busy(id) - 1;
+    if (n > 0) this.inFlight.set(id, n);
+    else this.inFlight.delete(id);
+  }
+
+  /** Drops expired leases (a caller that never settled: crashed isolate, lost request). */
+  private sweep(now: number, force = false): void {
+    if (!force && now < this.nextSweep) return;
+    this.nextSweep = now + SWEEP_EVERY_MS;
+    for (const [leaseId, lease] of this.leases) if (lease.expires <= now) this.release(leaseId, lease.id);
+  }
+}
