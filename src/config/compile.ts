@@ -59,8 +59,33 @@ export async function compileConfig(raw: unknown): Promise<CompiledConfig> {
     ids.add(id);
     entry.model_info = { ...entry.model_info, id };
   }
+  issues.push(...unknownFallbackTargets(config));
   if (issues.length) throw new ConfigError(issues);
   const unsupported = unsupportedKeys(raw, config);
   const warnings = unsupported.length ? [`config keys not supported yet (ignored): ${unsupported.join(", ")}`] : [];
   return { config, warnings, builtAt: Math.floor(Date.now() / 1000) };
+}
+
+/** Fallback lists may only name model groups that exist (exactly, by alias, or through a wildcard entry). */
+function unknownFallbackTargets(config: ParsedConfig): string[] {
+  const names = new Set(config.model_list.map((e) => e.model_name));
+  for (const alias of Object.keys(config.router_settings.model_group_alias ?? {})) names.add(alias);
+  const patterns = [...names].filter((n) => n.includes("*")).map((n) => n.split("*") as [string, string]);
+  const known = (name: string) => names.has(name) || patterns.some(([pre, post]) => name.startsWith(pre) && name.endsWith(post ?? ""));
+  const issues: string[] = [];
+  for (const section of ["router_settings", "litellm_settings"] as const) {
+    for (const kind of ["fallbacks", "context_window_fallbacks", "content_policy_fallbacks"] as const) {
+      config[section][kind]?.forEach((mapping, i) => {
+        for (const [from, targets] of Object.entries(mapping)) {
+          targets.forEach((target, j) => {
+            if (!known(target)) issues.push(`${section}.${kind}[${i}].${from}[${j}]: no model_list entry is named '${target}'`);
+          });
+        }
+      });
+    }
+    config[section].default_fallbacks?.forEach((target, j) => {
+      if (!known(target)) issues.push(`${section}.default_fallbacks[${j}]: no model_list entry is named '${target}'`);
+    });
+  }
+  return issues;
 }

@@ -2,7 +2,7 @@
 // provider's own binary framing) and piping translated OpenAI chunks to the client one upstream
 // chunk at a time. Nothing here buffers a whole stream.
 import { createParser } from "eventsource-parser";
-import { GatewayError, toGatewayError } from "../errors";
+import { GatewayError } from "../errors";
 import type { Usage } from "../openai/schema";
 import type { ChunkSink, StreamTranslator } from "./types";
 
@@ -187,7 +187,8 @@ export async function openTranslatedStream(
             controller.enqueue(encoder.encode(some));
           }
         } catch (err) {
-          const error = toGatewayError(err);
+          // A GatewayError is an in-band upstream error; anything else is the connection dropping.
+          const error = err instanceof GatewayError ? err : new GatewayError(502, "server", "The upstream connection was lost mid-stream", { upstream: true });
           controller.enqueue(encoder.encode(take() + format.error(error)));
           controller.close();
           reader.cancel().catch(() => {});

@@ -20,6 +20,18 @@ describe("config compilation", () => {
     expect(err.issues[1]).toMatch(/model_list\[1\]\.litellm_params\.model: expected '<provider>\/<model id>'/);
   });
 
+  it("refuses fallbacks that name no model group", async () => {
+    const err = (await compileConfig({
+      model_list: [openaiModel("a"), openaiModel("b")],
+      router_settings: { fallbacks: [{ a: ["b", "claud"] }], default_fallbacks: ["nope"] },
+    }).catch((e) => e)) as ConfigError;
+    expect(err.issues).toEqual([
+      "router_settings.fallbacks[0].a[1]: no model_list entry is named 'claud'",
+      "router_settings.default_fallbacks[0]: no model_list entry is named 'nope'",
+    ]);
+    await expect(compileConfig({ model_list: [openaiModel("a"), { model_name: "anthropic/*", litellm_params: { model: "anthropic/*" } }], litellm_settings: { fallbacks: [{ a: ["anthropic/claude-x"] }] } })).resolves.toBeDefined();
+  });
+
   it("warns in one line about keys it does not act on, never fails on them", async () => {
     const compiled = await compileConfig({
       model_list: [{ model_name: "x", litellm_params: { model: "openai/x", some_future_param: 1 } }],

@@ -10,10 +10,13 @@ type Gw = Awaited<ReturnType<typeof testGateway>>;
 const post = (gw: Gw, body: unknown) => gw.post("/v1/chat/completions", body);
 const error = async (res: Response) => ((await res.json()) as { error: { message: string; type: string; code: string } }).error;
 
-/** A failing group `bad`, healthy groups `good` and `other`, and what the test adds. */
-async function setup(settings: Record<string, unknown> = {}, failing = "error-500") {
+type Names = { bad: string; good: string; other: string };
+
+/** A failing group `bad`, healthy groups `good` and `other`, and what the test adds (settings may name the groups). */
+async function setup(withSettings: Record<string, unknown> | ((names: Names) => Record<string, unknown>) = {}, failing = "error-500") {
   const n = uid();
   const names = { bad: `bad-${n}`, good: `good-${n}`, other: `other-${n}` };
+  const settings = typeof withSettings === "function" ? withSettings(names) : withSettings;
   const upstream = { bad: `${failing}-${n}`, good: `ok-${n}`, other: `other-${n}` };
   const gw = await testGateway({
     ...settings,
@@ -81,9 +84,10 @@ describe("fallbacks", () => {
     const n = uid();
     const [a, b, c, d] = ["a", "b", "c", "d"].map((x) => `${x}-${n}`);
     const model_list = [openaiModel(a, `error-500-a${n}`), openaiModel(b, `error-503-b${n}`), openaiModel(c, `error-500-c${n}`), openaiModel(d, `ok-${n}`)];
-    const fallbacks = [{ [a]: [b, "no-such-model", c, d] }];
+    // Config fallbacks are checked at compile time; an unknown name can still come from a request's own list.
+    const fallbacks = [{ [a]: [b, c, d] }];
     const capped = await testGateway({ router_settings: { num_retries: 0, max_fallbacks: 3, fallbacks }, model_list });
-    const res = await post(capped, chat(a));
+    const res = await post(capped, chat(a, "hi", { fallbacks: [b, "no-such-model", c, d] }));
     expect(res.status).toBe(500); // the first group's error
     const { message } = await error(res);
     expect(message).toContain(`fallbacks tried: ${b}: openai error`);
@@ -94,17 +98,12 @@ describe("fallbacks", () => {
     const all = await testGateway({ router_settings: { num_retries: 0, fallbacks }, model_list });
     const ok = await post(all, chat(a));
     expect(ok.status).toBe(200);
-    expect(ok.headers.get("x-litellm-attempted-fallbacks")).toBe("4");
+    expect(ok.headers.get("x-litellm-attempted-fallbacks")).toBe("3");
     expect(ok.headers.get("x-litellm-model-group")).toBe(d);
   });
 
   it("context_window_fallbacks for context-window errors, without retrying", async () => {
-    const { gw, names, upstream } = await setup(
-      {
-        router_settings: { num_retries: 2, fallbacks: [{ "*": ["ignored"] }] },
-      },
-      "error-400-context",
-    );
+    const { gw, names, upstream } = await setup({ router_settings: { num_retries: 2 } }, "error-400-context");
     const withList = await testGateway({
       router_settings: { num_retries: 2, context_window_fallbacks: [{ [names.bad]: [names.good] }], fallbacks: [{ [names.bad]: [names.other] }] },
       model_list: [openaiModel(names.bad, upstream.bad), openaiModel(names.good, upstream.good), openaiModel(names.other, upstream.other)],
@@ -112,8 +111,8 @@ describe("fallbacks", () => {
     const res = await post(withList, chat(names.bad));
     expect(res.headers.get("x-litellm-model-group")).toBe(names.good);
     expect(await upstreamCalls(upstream.bad)).toHaveLength(1);
-    // Without a context-window list, a context-window error is a 400 for the generic fallbacks ("ignored" is not a model).
-    const plain = await post(gw, chat(names.bad));
+    // Without a context-window list, a context-window error goes to the generic fallbacks ("ignored" is not a model).
+    const plain = await post(gw, chat(names.bad, "hi", { fallbacks: ["ignored"] }));
     expect(plain.status).toBe(400);
     expect((await error(plain)).message).toContain("ignored: not a model in the config");
   });
@@ -142,7 +141,7 @@ describe("fallbacks", () => {
   });
 
   it("per-request fallbacks override the configured ones; {model, ...} entries change params", async () => {
-    const { gw, names, upstream } = await setup({ router_settings: { fallbacks: [{ "*": ["x"] }] } });
+    const { gw, names, upstream } = await setup((names) => ({ router_settings: { fallbacks: [{ "*": [names.good] }] } }));
     const res = await post(gw, chat(names.bad, "hi", { fallbacks: [names.other] }));
     expect(res.headers.get("x-litellm-model-group")).toBe(names.other);
 
