@@ -1,4 +1,4 @@
-import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -7,12 +7,15 @@ export default defineConfig({
       {
         // Unit and integration tests inside workerd, with real local D1, KV and Durable Objects.
         plugins: [
-          cloudflareTest(({ inject }) => ({
+          cloudflareTest(async ({ inject }) => ({
             wrangler: { configPath: "./wrangler.toml" },
-            miniflare: { bindings: { MOCK_URL: inject("mockUrl") } },
+            miniflare: {
+              // TEST_MIGRATIONS: applied to D1 by test/worker/setup.ts. ALLOW_TEST_CLOCK: lets tests move KeyGuard clocks.
+              bindings: { MOCK_URL: inject("mockUrl"), TEST_MIGRATIONS: await readD1Migrations("./migrations"), ALLOW_TEST_CLOCK: "1" },
+            },
           })),
         ],
-        test: { name: "worker", include: ["test/worker/**/*.test.ts"], globalSetup: ["./test/global-setup.ts"] },
+        test: { name: "worker", include: ["test/worker/**/*.test.ts"], globalSetup: ["./test/global-setup.ts"], setupFiles: ["./test/worker/setup.ts"] },
       },
       {
         // End-to-end tests in Node: `npm start` as a user runs it, the official SDKs, the deploy bundle.

@@ -12,6 +12,9 @@ import { healthRoutes } from "./routes/health";
 import { llmRoutes } from "./routes/llm";
 import { messagesRoutes } from "./routes/messages";
 import { modelRoutes } from "./routes/models";
+import { keyRoutes } from "./keys/keys";
+import { teamAndUserRoutes } from "./keys/teams-and-users";
+import { spendRoutes } from "./spend/routes";
 
 export interface GatewayVariables {
   runtime: Runtime;
@@ -46,6 +49,9 @@ export function createGateway(compiled: CompiledConfig) {
   app.route("/", modelRoutes);
   app.route("/", llmRoutes);
   app.route("/", messagesRoutes);
+  app.route("/", keyRoutes);
+  app.route("/", teamAndUserRoutes);
+  app.route("/", spendRoutes);
 
   app.notFound((c) => new GatewayError(404, "not_found", `Route not found: ${c.req.method} ${c.req.path}`).toResponse({ "x-litellm-call-id": c.var.callId ?? "" }));
 

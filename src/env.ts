@@ -6,6 +6,10 @@ export interface Env {
   DB: D1Database;
   /** Cache entries and cooldown state (KV). */
   KV: KVNamespace;
+  /** One KeyGuard per virtual key, team and user: limits, budgets and spend (src/limits). */
+  KEY_GUARD: DurableObjectNamespace<import("./limits/guard").KeyGuard>;
+  /** "1" only in tests: lets them move a guard's clock (budget resets, expiry). */
+  ALLOW_TEST_CLOCK?: string;
   /** Per-model-group in-flight counts and rpm/tpm windows (least-busy, usage-based-routing-v2). */
   ROUTER_STATE?: DurableObjectNamespace<RouterState>;
   /** Workers AI, when bound. */

@@ -6,6 +6,7 @@ import type { CompiledConfig } from "./config/compile";
 
 const app = createGateway(compiled as unknown as CompiledConfig);
 
-export { RouterState } from "./router/router-state";
-
 export default app satisfies ExportedHandler<import("./env").Env>;
+
+export { KeyGuard } from "./limits/guard";
+export { RouterState } from "./router/router-state";

@@ -4,6 +4,7 @@
 import type { ChatCompletion, FinishReason, ToolCall, Usage } from "../openai/schema";
 import { JSON_TOOL_NAME } from "../providers/shared/json-tool";
 import type { AnthropicMessage, AnthropicUsage, ContentBlock, StopReason } from "./schema";
+import { usageWithCache } from "../providers/shared/usage";
 
 export const FINISH_REASON: Record<string, FinishReason> = {
   end_turn: "stop",
@@ -19,25 +20,10 @@ const STOP_REASON: Record<string, StopReason> = { stop: "end_turn", length: "max
 
 export const stopReasonFor = (finish: string | null | undefined): StopReason => STOP_REASON[finish ?? ""] ?? "end_turn";
 
-/**
- * Anthropic's usage in OpenAI's terms. Anthropic's input_tokens excludes cache reads and writes;
- * OpenAI's prompt_tokens includes them (cached ones also in prompt_tokens_details). The two cache
- * counts are kept as LiteLLM does, so spend can price them.
- */
+/** Anthropic's usage in OpenAI's terms (input_tokens excludes cache reads and writes). */
 export function usageFromAnthropic(u: Partial<AnthropicUsage> | undefined): Usage | undefined {
   if (!u) return undefined;
-  const read = u.cache_read_input_tokens ?? 0;
-  const written = u.cache_creation_input_tokens ?? 0;
-  const prompt = (u.input_tokens ?? 0) + read + written;
-  const completion = u.output_tokens ?? 0;
-  return {
-    prompt_tokens: prompt,
-    completion_tokens: completion,
-    total_tokens: prompt + completion,
-    prompt_tokens_details: { cached_tokens: read },
-    cache_read_input_tokens: read,
-    cache_creation_input_tokens: written,
-  };
+  return usageWithCache({ input: u.input_tokens ?? 0, output: u.output_tokens ?? 0, cacheRead: u.cache_read_input_tokens ?? 0, cacheWrite: u.cache_creation_input_tokens ?? 0 });
 }
 
 /** OpenAI usage in Anthropic's terms (input_tokens without the cached part). */

@@ -18,18 +18,9 @@ export const NOT_YET_IMPLEMENTED = new Set<string>([
   "general_settings.database_url",
   "litellm_settings.max_budget",
   "litellm_settings.budget_duration",
-  "litellm_settings.default_key_generate_params",
-  "litellm_settings.upperbound_key_generate_params",
-  "general_settings.store_prompts_in_spend_logs",
-  "general_settings.disable_spend_logs",
   "general_settings.global_max_parallel_requests",
   "model_list[].litellm_params.max_retries",
-  "model_list[].litellm_params.input_cost_per_token",
-  "model_list[].litellm_params.output_cost_per_token",
-  "model_list[].litellm_params.cache_read_input_token_cost",
   "model_list[].litellm_params.tags",
-  "model_list[].model_info.input_cost_per_token",
-  "model_list[].model_info.output_cost_per_token",
 ]);
 
 /** Routing strategies that work today; others fall back to simple-shuffle with a warning. */

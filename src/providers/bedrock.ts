@@ -23,6 +23,7 @@ import { failureJson, plainMessage, providerError } from "./shared/errors";
 import { JSON_TOOL_NAME, jsonToolFor } from "./shared/json-tool";
 import { parseEventJson } from "./stream";
 import type { AdapterContext, ChunkSink, EndpointHandler, ProviderAdapter, StreamTranslator, UpstreamFailure, UpstreamRequest } from "./types";
+import { usageWithCache } from "./shared/usage";
 
 const CHAT_PARAMS = new Set([
   "model", "messages", "stream", "stream_options", "max_tokens", "max_completion_tokens", "temperature", "top_p", "top_k",
@@ -200,21 +201,10 @@ interface ConverseUsage {
   cacheWriteInputTokens?: number;
 }
 
-/** Converse's inputTokens excludes cache reads and writes; OpenAI's prompt_tokens includes them. */
+/** Converse's inputTokens excludes cache reads and writes. */
 function usageOf(u: ConverseUsage | undefined): Usage | undefined {
   if (!u) return undefined;
-  const read = u.cacheReadInputTokens ?? 0;
-  const written = u.cacheWriteInputTokens ?? 0;
-  const prompt = (u.inputTokens ?? 0) + read + written;
-  const completion = u.outputTokens ?? 0;
-  return {
-    prompt_tokens: prompt,
-    completion_tokens: completion,
-    total_tokens: prompt + completion,
-    prompt_tokens_details: { cached_tokens: read },
-    cache_read_input_tokens: read,
-    cache_creation_input_tokens: written,
-  };
+  return usageWithCache({ input: u.inputTokens ?? 0, output: u.outputTokens ?? 0, cacheRead: u.cacheReadInputTokens ?? 0, cacheWrite: u.cacheWriteInputTokens ?? 0 });
 }
 
 interface ConverseBlock {

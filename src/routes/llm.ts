@@ -1,7 +1,8 @@
 // OpenAI-compatible LLM endpoints, each with and without /v1, plus Azure-style deployment paths.
 import { Hono, type MiddlewareHandler } from "hono";
 import type { GatewayEnv } from "../app";
-import { authenticate } from "../auth/middleware";
+import { authenticateCall } from "../auth/middleware";
+import { enforceLimits } from "../limits/middleware";
 import type { LlmRequest } from "../proxy/call";
 import { authorizeModel, dispatchCall, readLlmCall } from "../proxy/middleware";
 
@@ -17,7 +18,7 @@ export const llmRoutes = new Hono<GatewayEnv>();
  * The request path, in order, after a step that reads the request into c.var.call. Feature middleware
  * (limits, cache, guardrails) goes before dispatchCall. Anthropic's /v1/messages uses it too (routes/messages.ts).
  */
-export const llmChain = (read: MiddlewareHandler<GatewayEnv>) => [authenticate, read, authorizeModel, dispatchCall] as const;
+export const llmChain = (read: MiddlewareHandler<GatewayEnv>) => [authenticateCall, read, authorizeModel, enforceLimits, dispatchCall] as const;
 
 for (const [path, endpoint] of ENDPOINTS) {
   const chain = llmChain(readLlmCall(endpoint));

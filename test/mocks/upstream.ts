@@ -17,6 +17,7 @@ import { azureMock } from "./azure";
 import { bedrockMock } from "./bedrock";
 import { workersAiMock } from "./workers-ai";
 import { geminiMock } from "./gemini";
+import { inflight } from "./inflight";
 
 export interface RecordedRequest {
   path: string;
@@ -227,6 +228,7 @@ export async function startMockUpstream(port = 0): Promise<MockUpstream> {
       else if (url.pathname.startsWith("/bedrock/")) await bedrockMock(req, res, url.pathname, body, text);
       else if (url.pathname.startsWith("/cloudflare/")) await workersAiMock(req, res, url.pathname, body);
       else if (url.pathname.startsWith("/tunnel/")) cloudflareAccess(req, res) && (await ollama(req, res, url.pathname.slice("/tunnel".length), body));
+      else if (url.pathname.startsWith("/inflight/")) await inflight(req, res, url.pathname, body);
       else json(res, 404, { error: { message: `mock: no route ${url.pathname}`, type: "invalid_request_error", param: null, code: null } });
     } catch (err) {
       if (!res.headersSent) json(res, 500, { error: { message: String(err), type: "server_error", param: null, code: null } });

@@ -1,0 +1,91 @@
+// Writes a guard's settled work to D1 in one transaction (a D1 batch): spend log rows, the daily
+// aggregates, and the key's / team's / user's spend totals. Retried as a whole until it succeeds;
+// spend_flushes makes a retry of an already-applied batch a no-op, so nothing is counted twice.
+import { and, eq, getTableColumns, sql, type SQL } from "drizzle-orm";
+import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
+import { database, dailySpend, keys, spendFlushes, spendLogs, teamMembers, teams, users } from "../db";
+
+/** A statement built by drizzle, run by D1's own batch (drizzle's batch cannot bind raw `sql` params on D1). */
+type Query = { sql: string; params: unknown[] };
+const dialect = new SQLiteAsyncDialect();
+const raw = (query: SQL): Query => dialect.sqlToQuery(query);
+
+/** A spend_logs row as D1 stores it (JSON columns already serialised), plus the aggregate-only fields. */
+export type OutboxRow = Record<string, unknown> & { store: boolean; unpriced: boolean };
+
+export interface FlushBatch {
+  /** `<guard name>:<storage epoch>` */
+  scope: string;
+  firstSeq: number;
+  lastSeq: number;
+  rows: OutboxRow[];
+}
+
+export type FlushTotals =
+  | { kind: "key"; token: string; spend: number; budgetResetAt: number | null; modelSpend: Record<string, number> }
+  | { kind: "team"; id: string; spend: number; budgetResetAt: number | null; memberSpend: Record<string, number> }
+  | { kind: "user"; id: string; spend: number; budgetResetAt: number | null };
+
+const LOG_COLUMNS = Object.values(getTableColumns(spendLogs)).map((c) => c.name);
+const field = (name: string) => sql.raw(`json_extract(value, '$.${name}')`);
+
+/** True when the guard's rows up to lastSeq are already in D1. */
+const notYetApplied = (b: FlushBatch) =>
+  sql`NOT EXISTS (SELECT 1 FROM ${spendFlushes} WHERE ${spendFlushes.scope} = ${b.scope} AND ${spendFlushes.last_seq} >= ${b.lastSeq})`;
+
+function rowStatements(db: ReturnType<typeof database>, b: FlushBatch): Query[] {
+  const stored = b.rows.filter((r) => r.store);
+  const out: Query[] = [];
+  if (stored.length) {
+    const columns = sql.raw(LOG_COLUMNS.map((c) => `"${c}"`).join(", "));
+    const values = sql.join(LOG_COLUMNS.map(field), sql`, `);
+    out.push(raw(sql`INSERT OR IGNORE INTO ${spendLogs} (${columns}) SELECT ${values} FROM json_each(${JSON.stringify(stored)}) WHERE ${notYetApplied(b)}`));
+  }
+  const day = sql.raw(`date(json_extract(value, '$.start_time') / 1000, 'unixepoch')`);
+  const sum = (expr: SQL) => sql`coalesce(sum(${expr}), 0)`;
+  out.push(
+    raw(sql`
+      INSERT INTO ${dailySpend} (date, api_key, model_group, team_id, spend, prompt_tokens, completion_tokens, requests, failures, unpriced_requests)
+      SELECT ${day}, ${field("api_key")}, ${field("model_group")}, coalesce(${field("team_id")}, ''),
+             ${sum(field("spend"))}, ${sum(field("prompt_tokens"))}, ${sum(field("completion_tokens"))}, count(*),
+             ${sum(sql`${field("status")} != 'success'`)}, ${sum(sql`${field("unpriced")} = 1`)}
+      FROM json_each(${JSON.stringify(b.rows)}) WHERE ${notYetApplied(b)}
+      GROUP BY 1, 2, 3, 4
+      ON CONFLICT (date, api_key, model_group, team_id) DO UPDATE SET
+        spend = spend + excluded.spend, prompt_tokens = prompt_tokens + excluded.prompt_tokens,
+        completion_tokens = completion_tokens + excluded.completion_tokens, requests = requests + excluded.requests,
+        failures = failures + excluded.failures, unpriced_requests = unpriced_requests + excluded.unpriced_requests`),
+  );
+  out.push(
+    db
+      .insert(spendFlushes)
+      .values({ scope: b.scope, last_seq: b.lastSeq, at: Date.now() })
+      .onConflictDoUpdate({ target: spendFlushes.scope, set: { last_seq: sql`max(${spendFlushes.last_seq}, excluded.last_seq)`, at: sql`excluded.at` } })
+      .toSQL(),
+  );
+  return out;
+}
+
+function totalStatements(db: ReturnType<typeof database>, t: FlushTotals): Query[] {
+  switch (t.kind) {
+    case "key":
+      return [db.update(keys).set({ spend: t.spend, budget_reset_at: t.budgetResetAt, model_spend: t.modelSpend }).where(eq(keys.token, t.token)).toSQL()];
+    case "user":
+      return [db.update(users).set({ spend: t.spend, budget_reset_at: t.budgetResetAt }).where(eq(users.user_id, t.id)).toSQL()];
+    case "team":
+      return [
+        db.update(teams).set({ spend: t.spend, budget_reset_at: t.budgetResetAt }).where(eq(teams.team_id, t.id)).toSQL(),
+        ...Object.entries(t.memberSpend).map(([userId, spend]) =>
+          db.update(teamMembers).set({ spend }).where(and(eq(teamMembers.team_id, t.id), eq(teamMembers.user_id, userId))).toSQL(),
+        ),
+      ];
+  }
+}
+
+/** One transaction: the batch's rows (if any) and the totals (if given). Throws when D1 does. */
+export async function writeFlush(d1: D1Database, batch: FlushBatch | undefined, totals: FlushTotals | undefined): Promise<void> {
+  const db = database(d1);
+  const statements = [...(batch ? rowStatements(db, batch) : []), ...(totals ? totalStatements(db, totals) : [])];
+  if (!statements.length) return;
+  await d1.batch(statements.map((q) => d1.prepare(q.sql).bind(...q.params)));
+}

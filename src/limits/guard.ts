@@ -1,0 +1,751 @@
+// KeyGuard: the one place that admits or refuses calls for a key, a team or a user.
+//
+// One instance per key (`key:<token>`), per team (`team:<id>`) and per user (`user:<id>`). A Durable
+// Object handles one event at a time, and every check-then-reserve below runs without awaiting in
+// between, so limits hold exactly under any concurrency:
+//   - before a call, `admit` checks blocked/expired, budgets, max_parallel_requests, rpm and tpm, and
+//     reserves the most the call can cost; a key in a team (or owned by a user) with limits of its own
+//     also reserves in that team's / user's guard;
+//   - after it, `settle` replaces the reservation with the real cost and queues the spend log row.
+// Spend, reservations and the outbox live in the object's SQLite storage, so they survive restarts.
+// The alarm resets budgets on time (budget_duration) and flushes the outbox and the totals to D1 in
+// batches, retrying with backoff while D1 fails.
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "../env";
+import { loadKeyConfig, loadScopeConfig } from "../keys/config";
+import { nextBudgetReset } from "./duration";
+import { writeFlush, type FlushBatch, type FlushTotals, type OutboxRow } from "./flush";
+import type { AdmitAnswer, AdmitRequest, KeyConfig, Limits, LookupAnswer, RateHeaders, Refusal, ScopeAdmitRequest, ScopeConfig, ScopeSettlement, Settlement } from "./types";
+import { SlidingWindow, WINDOW_MS, WindowMap } from "./window";
+
+const FLUSH_DELAY_MS = 1_000;
+const MAX_FLUSH_BACKOFF_MS = 60_000;
+const FLUSH_MAX_ROWS = 200;
+const FLUSH_MAX_BYTES = 512 * 1024;
+/** A reservation whose call never settled (its Worker died) stops holding budget after this. */
+const RESERVATION_TTL_MS = 30 * 60_000;
+/** Settled call ids are kept this long, so a repeated settlement is not counted twice. */
+const SETTLED_TTL_MS = 10 * 60_000;
+/** Guards re-read their config from D1 this often while in use (admin routes also push changes at once). */
+const CONFIG_REFRESH_MS = 60_000;
+
+type ScopeIdentity = { kind: "team" | "user"; id: string };
+type Identity = { kind: "key"; token: string } | ScopeIdentity;
+type Config = KeyConfig | ScopeConfig;
+
+interface Budget {
+  spend: number;
+  resetAt: number | null;
+  /** The budget_duration resetAt was computed for. */
+  duration: string | null;
+}
+
+interface State {
+  budget: Budget;
+  /** Key guards: spend per model group (model_max_budget). */
+  models: Record<string, Budget>;
+  /** Team guards: spend per member (max_budget_in_team). */
+  members: Record<string, number>;
+}
+
+interface Reservation {
+  cost: number;
+  model: string;
+  /** The key's user and team when the call was admitted: their guards get the settlement too. */
+  userId: string | null;
+  teamId: string | null;
+  at: number;
+}
+
+export const guardName = (id: Identity) => (id.kind === "key" ? `key:${id.token}` : `${id.kind}:${id.id}`);
+
+/** The guard's RPC methods, as callers see them. */
+export type GuardStub = Pick<KeyGuard, "lookup" | "admit" | "cancel" | "settle" | "snapshot" | "refresh" | "flushNow" | "advanceClock" | "scopeAdmit" | "scopeRelease" | "scopeSettle">;
+
+export function guardFor(env: Env, id: Identity): GuardStub {
+  // workers-types' RPC mapping turns JSON-typed fields (metadata: Record<string, unknown>) into
+  // `never`; the values are plain JSON and arrive as they were sent, so the class's own types hold.
+  return env.KEY_GUARD.get(env.KEY_GUARD.idFromName(guardName(id))) as unknown as GuardStub;
+}
+
+/** Compares `a.b.c` versions numerically. */
+function compareVersions(a: string, b: string): number {
+  const x = a.split(".").map(Number);
+  const y = b.split(".").map(Number);
+  for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
+  return 0;
+}
+
+const money = (usd: number) => `${Number(usd.toPrecision(6))}`;
+
+function refusal(status: number, message: string, extra: Partial<Refusal> = {}): Refusal {
+  const kind = status === 401 ? "auth" : status === 403 ? "permission" : status === 429 ? "rate_limit" : "unavailable";
+  return { ok: false, status, kind, type: status === 401 ? "auth_error" : "rate_limit_exceeded", message, ...extra };
+}
+
+const budgetRefusal = (message: string, retryAfter?: number): Refusal => ({ ok: false, status: 429, kind: "budget", type: "budget_exceeded", message, retryAfter });
+
+export class KeyGuard extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private hasSchema: boolean;
+  private identity: Identity | undefined;
+  /** Distinguishes this storage from any earlier one with the same name (flush markers in D1). */
+  private epoch: string;
+  private config: Config | undefined;
+  /** Looked up in D1 and not there (unknown or deleted). */
+  private missing = false;
+  private loading: Promise<void> | undefined;
+  private loadedAt = 0;
+  private state: State | undefined;
+  private readonly open = new Map<string, Reservation>();
+  private reserved = 0;
+  private readonly reservedByModel = new Map<string, number>();
+  private readonly reservedByMember = new Map<string, number>();
+  private readonly requests = new SlidingWindow();
+  private readonly tokens = new SlidingWindow();
+  private readonly modelRequests = new WindowMap();
+  private readonly modelTokens = new WindowMap();
+  private clockOffset = 0;
+  private alarmAt: number | null = null;
+  private flushRetryAt: number | null = null;
+  private flushAttempts = 0;
+  private flushing: Promise<void> | undefined;
+  /** Bumped on every spend change; a flush only clears `dirty` if nothing changed meanwhile. */
+  private stateSeq = 0;
+  private dirty = false;
+  private outboxRows = 0;
+  private forwardRows = 0;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.epoch = crypto.randomUUID();
+    // A guard asked about an unknown key writes nothing: its tables are made on its first write.
+    this.hasSchema = this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").toArray().length > 0;
+    if (!this.hasSchema) return;
+    this.identity = this.meta<Identity>("identity");
+    this.config = this.meta<Config>("config");
+    this.state = this.meta<State>("state");
+    this.dirty = this.meta<boolean>("dirty") ?? false;
+    this.clockOffset = this.meta<number>("clock") ?? 0;
+    this.epoch = this.meta<string>("epoch") ?? this.epoch;
+    for (const row of this.sql.exec<CallRow>("SELECT * FROM calls WHERE state = 'open'")) this.track(reservationOf(row), row.id);
+    this.restoreWindows();
+    this.outboxRows = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM outbox").one().n;
+    this.forwardRows = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM forwards").one().n;
+  }
+
+  // ---------------------------------------------------------------- RPC: keys
+
+  /** Validates a key (for isolates whose cache has no fresh copy). */
+  async lookup(token: string): Promise<LookupAnswer> {
+    await this.ready({ kind: "key", token });
+    const denied = this.keyDenied(this.now());
+    return denied ?? { ok: true, config: this.config as KeyConfig };
+  }
+
+  /** Validates the key and reserves the call, or says why not. The only call on the request path. */
+  async admit(req: AdmitRequest): Promise<AdmitAnswer> {
+    await this.ready({ kind: "key", token: req.token });
+    const now = this.now();
+    const denied = this.keyDenied(now);
+    if (denied) return denied;
+    const config = this.config as KeyConfig;
+    this.ensureState();
+    this.rollBudgets(now);
+    const refused = this.checkKey(config, req, now);
+    if (refused) return refused;
+
+    const outer: ScopeIdentity[] = [];
+    if (config.team_id && config.team_limited) outer.push({ kind: "team", id: config.team_id });
+    if (config.user_id && config.user_limited) outer.push({ kind: "user", id: config.user_id });
+    this.reserve(req.requestId, { cost: req.cost, model: req.model, userId: config.user_id, teamId: config.team_id, at: now });
+    if (outer.length) {
+      const refusedOuter = await this.reserveOuter(outer, { requestId: req.requestId, model: req.model, cost: req.cost, userId: config.user_id });
+      if (refusedOuter) {
+        this.release(req.requestId);
+        return refusedOuter;
+      }
+    }
+    this.scheduleAlarm();
+    const state = this.state!;
+    return {
+      ok: true,
+      version: config.version,
+      config: req.knownVersion === config.version ? undefined : config,
+      spend: state.budget.spend,
+      maxBudget: config.limits.max_budget,
+      rate: this.rateHeaders(config.limits, now),
+    };
+  }
+
+  /** The call was admitted but will not run after all: undo its reservation everywhere. */
+  async cancel(requestId: string): Promise<void> {
+    const r = this.open.get(requestId);
+    if (!r) return;
+    this.release(requestId);
+    const outer: ScopeIdentity[] = [];
+    if (r.teamId) outer.push({ kind: "team", id: r.teamId });
+    if (r.userId) outer.push({ kind: "user", id: r.userId });
+    await Promise.all(outer.map((id) => guardFor(this.env, id).scopeRelease(requestId).catch(() => {})));
+  }
+
+  /** The call is over: charge what it cost, release the rest, queue its spend log row. */
+  async settle(s: Settlement): Promise<void> {
+    await this.ready({ kind: "key", token: s.token });
+    this.remember({ kind: "key", token: s.token });
+    const now = this.now();
+    const config = this.config as KeyConfig | undefined;
+    const call = this.finishReservation(s.requestId, s.tokens, { cost: s.cost, model: s.model, userId: config?.user_id ?? null, teamId: config?.team_id ?? null, at: now });
+    if (!call) return; // settled before: a repeated settlement
+    this.ensureState();
+    this.rollBudgets(now);
+    const state = this.state!;
+    state.budget.spend += s.cost;
+    const model = (state.models[s.model] ??= { spend: 0, resetAt: null, duration: null });
+    model.spend += s.cost;
+    this.tokens.add(now, s.tokens);
+    this.modelTokens.get(s.model).add(now, s.tokens);
+    const row: OutboxRow = { ...serialiseLog(s.log), store: s.store, unpriced: s.unpriced };
+    this.sql.exec("INSERT INTO outbox (row) VALUES (?)", JSON.stringify(row));
+    this.outboxRows++;
+    this.changed();
+
+    // The team's and the user's guards keep their spend (and release their reservations, if any).
+    const base = { requestId: s.requestId, model: s.model, cost: s.cost, tokens: s.tokens, userId: call.userId };
+    if (call.teamId) await this.forward({ kind: "team", id: call.teamId, ...base });
+    if (call.userId) await this.forward({ kind: "user", id: call.userId, ...base });
+    this.scheduleAlarm();
+  }
+
+  /** Live spend (D1 lags by up to a flush). */
+  async snapshot(): Promise<{ spend: number; reserved: number; inFlight: number; budgetResetAt: number | null; modelSpend: Record<string, number>; pendingRows: number }> {
+    this.rollBudgets(this.now());
+    const state = this.state;
+    return {
+      spend: state?.budget.spend ?? 0,
+      reserved: this.reserved,
+      inFlight: this.open.size,
+      budgetResetAt: state?.budget.resetAt ?? null,
+      modelSpend: Object.fromEntries(Object.entries(state?.models ?? {}).map(([m, b]) => [m, b.spend])),
+      pendingRows: this.outboxRows + this.forwardRows,
+    };
+  }
+
+  /** Re-reads the config from D1 now (admin routes call this after every change). */
+  async refresh(id: Identity): Promise<void> {
+    this.remember(id, true);
+    await this.reload();
+    this.scheduleAlarm();
+  }
+
+  /** Flushes everything pending to D1 now (key regeneration, tests); returns the rows still pending. */
+  async flushNow(): Promise<number> {
+    await this.drainForwards();
+    await this.flush();
+    this.scheduleAlarm();
+    return this.outboxRows + this.forwardRows;
+  }
+
+  /** Test clock: moves this guard's "now" forward. Only with ALLOW_TEST_CLOCK=1 (vitest sets it). */
+  async advanceClock(ms: number): Promise<void> {
+    if (this.env.ALLOW_TEST_CLOCK !== "1") throw new Error("the test clock is disabled");
+    this.clockOffset += ms;
+    this.putMeta("clock", this.clockOffset);
+    this.scheduleAlarm();
+  }
+
+  /** Reserves in the team's / user's guards too; if one refuses, releases the others and says why. */
+  private async reserveOuter(outer: ScopeIdentity[], call: Omit<ScopeAdmitRequest, "kind" | "id">): Promise<Refusal | undefined> {
+    const answers = await Promise.all(
+      outer.map((id) =>
+        guardFor(this.env, id)
+          .scopeAdmit({ ...id, ...call })
+          .catch((err: Error): Refusal => {
+            console.error(`[limits] ${id.kind} guard unreachable: ${err.message}`);
+            return { ok: false, status: 503, kind: "unavailable", type: "service_unavailable_error", message: `Could not check the ${id.kind}'s limits; try again`, retryAfter: 1 };
+          }),
+      ),
+    );
+    const refused = answers.find((a): a is Refusal => !a.ok);
+    if (!refused) return undefined;
+    await Promise.all(outer.map((id, i) => (answers[i].ok ? guardFor(this.env, id).scopeRelease(call.requestId).catch(() => {}) : undefined)));
+    return refused;
+  }
+
+  // ---------------------------------------------------------------- RPC: teams and users
+
+  async scopeAdmit(req: ScopeAdmitRequest): Promise<{ ok: true } | Refusal> {
+    await this.ready({ kind: req.kind, id: req.id });
+    const config = this.config as ScopeConfig | undefined;
+    if (!config) return { ok: true }; // deleted meanwhile: nothing to enforce
+    const now = this.now();
+    this.rollBudgets(now);
+    const refused = this.checkScope(config, req, now);
+    if (refused) return refused;
+    this.reserve(req.requestId, { cost: req.cost, model: req.model, userId: req.userId, teamId: null, at: now });
+    this.scheduleAlarm();
+    return { ok: true };
+  }
+
+  async scopeRelease(requestId: string): Promise<void> {
+    this.release(requestId);
+  }
+
+  async scopeSettle(s: ScopeSettlement): Promise<void> {
+    await this.ready({ kind: s.kind, id: s.id });
+    this.remember({ kind: s.kind, id: s.id });
+    const now = this.now();
+    if (!this.finishReservation(s.requestId, s.tokens, { cost: s.cost, model: s.model, userId: s.userId, teamId: null, at: now })) return;
+    this.ensureState();
+    this.rollBudgets(now);
+    const state = this.state!;
+    state.budget.spend += s.cost;
+    if (s.kind === "team" && s.userId) state.members[s.userId] = (state.members[s.userId] ?? 0) + s.cost;
+    this.tokens.add(now, s.tokens);
+    this.changed();
+    this.scheduleAlarm();
+  }
+
+  // ---------------------------------------------------------------- alarm
+
+  override async alarm(): Promise<void> {
+    this.alarmAt = null;
+    if (!this.hasSchema) return;
+    const now = this.now();
+    this.rollBudgets(now);
+    this.expireReservations(now);
+    this.sql.exec("DELETE FROM calls WHERE state != 'open' AND coalesce(settled_at, at) < ?", now - SETTLED_TTL_MS);
+    await this.drainForwards();
+    await this.flush();
+    this.scheduleAlarm();
+  }
+
+  // ---------------------------------------------------------------- loading
+
+  private now(): number {
+    return Date.now() + this.clockOffset;
+  }
+
+  private ensureSchema(): void {
+    if (this.hasSchema) return;
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS calls (id TEXT PRIMARY KEY, cost REAL NOT NULL, model TEXT NOT NULL, user_id TEXT, team_id TEXT, at INTEGER NOT NULL, state TEXT NOT NULL, tokens INTEGER NOT NULL DEFAULT 0, settled_at INTEGER);
+      CREATE INDEX IF NOT EXISTS calls_at ON calls (at);
+      CREATE INDEX IF NOT EXISTS calls_settled_at ON calls (settled_at);
+      CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, row TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS forwards (seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL);
+    `);
+    this.hasSchema = true;
+  }
+
+  private meta<T>(k: string): T | undefined {
+    if (!this.hasSchema) return undefined;
+    const row = this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = ?", k).toArray()[0];
+    return row ? (JSON.parse(row.v) as T) : undefined;
+  }
+
+  private putMeta(k: string, v: unknown): void {
+    this.ensureSchema();
+    if (v === undefined) this.sql.exec("DELETE FROM meta WHERE k = ?", k);
+    else this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)", k, JSON.stringify(v));
+  }
+
+  /** Records who this guard is, durably once it holds anything (unknown keys leave no storage behind). */
+  private remember(id: Identity, persist = true): void {
+    if (!this.identity) this.identity = id;
+    if (persist && !this.meta("identity")) {
+      this.putMeta("identity", this.identity);
+      this.putMeta("epoch", this.epoch);
+    }
+  }
+
+  /** Makes sure the config is loaded (from D1 on first use); refreshes it in the background once a minute. */
+  private async ready(id: Identity): Promise<void> {
+    this.identity ??= id;
+    if (this.config || this.missing) {
+      if (Date.now() - this.loadedAt > CONFIG_REFRESH_MS && !this.loading) {
+        this.loading = this.reload().catch((err) => console.warn(`[limits] config refresh failed: ${(err as Error).message}`)).finally(() => (this.loading = undefined));
+        this.ctx.waitUntil(this.loading);
+      }
+      return;
+    }
+    this.loading ??= this.reload().finally(() => (this.loading = undefined));
+    await this.loading;
+  }
+
+  private async reload(): Promise<void> {
+    const id = this.identity;
+    if (!id) return;
+    const loaded = id.kind === "key" ? await loadKeyConfig(this.env.DB, id.token) : await loadScopeConfig(this.env.DB, id.kind, id.id);
+    this.loadedAt = Date.now();
+    if (!loaded) {
+      this.missing = true;
+      if (this.config) {
+        this.config = undefined;
+        this.putMeta("config", undefined);
+      }
+      return;
+    }
+    if (this.config && compareVersions(loaded.config.version, this.config.version) < 0) return; // an older read finishing late
+    this.missing = false;
+    this.remember(id);
+    this.config = loaded.config;
+    this.putMeta("config", loaded.config);
+    if (!this.state) {
+      // First load: D1 holds the spend written by earlier guards (or by key regeneration).
+      this.state = {
+        budget: { spend: loaded.spend, resetAt: loaded.budgetResetAt, duration: loaded.config.limits.budget_duration },
+        models: Object.fromEntries(Object.entries("modelSpend" in loaded ? loaded.modelSpend : {}).map(([m, spend]) => [m, { spend, resetAt: null, duration: null }])),
+        members: "memberSpend" in loaded ? loaded.memberSpend : {},
+      };
+      this.putMeta("state", this.state);
+    }
+    if (this.rollBudgets(this.now())) this.changed();
+  }
+
+  private ensureState(): void {
+    if (this.state) return;
+    this.state = { budget: { spend: 0, resetAt: null, duration: null }, models: {}, members: {} };
+  }
+
+  // ---------------------------------------------------------------- checks
+
+  private keyDenied(now: number): Refusal | undefined {
+    const config = this.config as KeyConfig | undefined;
+    if (!config) return refusal(401, "Authentication Error, Invalid proxy server token passed.", { revoked: true });
+    if (config.blocked) return refusal(401, "Authentication Error, this key is blocked. An admin can unblock it with /key/unblock.", { revoked: true });
+    if (config.team_blocked) return refusal(401, `Authentication Error, team '${config.team_id}' is blocked.`, { revoked: true });
+    if (config.expires !== null && now >= config.expires) {
+      return refusal(401, `Authentication Error - Expired Key. Key Expiry time ${new Date(config.expires).toISOString()} and current time ${new Date(now).toISOString()}`, {
+        type: "expired_key",
+        revoked: true,
+      });
+    }
+    return undefined;
+  }
+
+  private budgetCheck(what: string, spend: number, reserved: number, cost: number, max: number | null | undefined, resetAt: number | null, now: number): Refusal | undefined {
+    if (max === null || max === undefined) return undefined;
+    if (spend < max && spend + reserved + cost <= max) return undefined;
+    const inFlight = reserved > 0 ? ` (+${money(reserved)} reserved by calls in progress)` : "";
+    const retryAfter = resetAt !== null ? Math.max(1, Math.ceil((resetAt - now) / 1000)) : undefined;
+    return budgetRefusal(`Budget has been exceeded! ${what}Current cost: ${money(spend)}${inFlight}, Max budget: ${money(max)}`, retryAfter);
+  }
+
+  private rateCheck(what: string, limit: number | null | undefined, window: SlidingWindow, unit: "requests" | "tokens", now: number): Refusal | undefined {
+    if (limit === null || limit === undefined) return undefined;
+    const used = window.total(now);
+    if (used < limit) return undefined;
+    return refusal(429, `Rate limit exceeded for ${what}. Limit type: ${unit}. Current limit: ${limit}, Remaining: 0.`, {
+      retryAfter: window.secondsUntilBelow(now, limit - 1),
+    });
+  }
+
+  private parallelCheck(what: string, limit: number | null | undefined, inFlight: number): Refusal | undefined {
+    if (limit === null || limit === undefined || inFlight < limit) return undefined;
+    return refusal(429, `Max parallel request limit reached for ${what}. Current: ${inFlight}, Limit: ${limit}.`, { retryAfter: 1 });
+  }
+
+  private checkKey(config: KeyConfig, req: AdmitRequest, now: number): Refusal | undefined {
+    const l = config.limits;
+    const state = this.state!;
+    const who = `api_key: ${config.key_name}`;
+    const modelBudget = l.model_max_budget?.[req.model];
+    const modelState = state.models[req.model];
+    return (
+      this.budgetCheck("", state.budget.spend, this.reserved, req.cost, l.max_budget, state.budget.resetAt, now) ??
+      this.budgetCheck(`Model=${req.model} `, modelState?.spend ?? 0, this.reservedByModel.get(req.model) ?? 0, req.cost, modelBudget?.budget_limit, modelState?.resetAt ?? null, now) ??
+      this.parallelCheck(who, l.max_parallel_requests, this.open.size) ??
+      this.rateCheck(who, l.rpm_limit, this.requests, "requests", now) ??
+      this.rateCheck(who, l.tpm_limit, this.tokens, "tokens", now) ??
+      this.rateCheck(`${who} model: ${req.model}`, l.model_rpm_limit?.[req.model], this.modelRequests.get(req.model), "requests", now) ??
+      this.rateCheck(`${who} model: ${req.model}`, l.model_tpm_limit?.[req.model], this.modelTokens.get(req.model), "tokens", now)
+    );
+  }
+
+  private checkScope(config: ScopeConfig, req: ScopeAdmitRequest, now: number): Refusal | undefined {
+    const l = config.limits;
+    const state = this.state!;
+    const who = `${config.kind}: ${config.id}`;
+    const memberBudget = req.userId ? config.member_budgets[req.userId] : undefined;
+    return (
+      this.budgetCheck(`${config.kind === "team" ? "Team" : "User"}=${config.id} `, state.budget.spend, this.reserved, req.cost, l.max_budget, state.budget.resetAt, now) ??
+      (req.userId
+        ? this.budgetCheck(`User=${req.userId} in Team=${config.id} `, state.members[req.userId] ?? 0, this.reservedByMember.get(req.userId) ?? 0, req.cost, memberBudget, null, now)
+        : undefined) ??
+      this.parallelCheck(who, l.max_parallel_requests, this.open.size) ??
+      this.rateCheck(who, l.rpm_limit, this.requests, "requests", now) ??
+      this.rateCheck(who, l.tpm_limit, this.tokens, "tokens", now)
+    );
+  }
+
+  private rateHeaders(l: Limits, now: number): RateHeaders {
+    const out: RateHeaders = {};
+    if (l.rpm_limit !== null) {
+      out.limitRequests = l.rpm_limit;
+      out.remainingRequests = Math.max(0, l.rpm_limit - this.requests.total(now));
+    }
+    if (l.tpm_limit !== null) {
+      out.limitTokens = l.tpm_limit;
+      out.remainingTokens = Math.max(0, l.tpm_limit - this.tokens.total(now));
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- reservations
+
+  private track(r: Reservation, id: string): void {
+    this.open.set(id, r);
+    this.reserved += r.cost;
+    this.reservedByModel.set(r.model, (this.reservedByModel.get(r.model) ?? 0) + r.cost);
+    if (r.userId) this.reservedByMember.set(r.userId, (this.reservedByMember.get(r.userId) ?? 0) + r.cost);
+  }
+
+  private untrack(id: string): Reservation | undefined {
+    const r = this.open.get(id);
+    if (!r) return undefined;
+    this.open.delete(id);
+    // Sums return to exactly 0 when nothing is in flight (no float drift).
+    this.reserved = this.open.size ? this.reserved - r.cost : 0;
+    const m = (this.reservedByModel.get(r.model) ?? 0) - r.cost;
+    if (m > 1e-15) this.reservedByModel.set(r.model, m);
+    else this.reservedByModel.delete(r.model);
+    if (r.userId) {
+      const u = (this.reservedByMember.get(r.userId) ?? 0) - r.cost;
+      if (u > 1e-15) this.reservedByMember.set(r.userId, u);
+      else this.reservedByMember.delete(r.userId);
+    }
+    return r;
+  }
+
+  private reserve(id: string, r: Reservation): void {
+    this.track(r, id);
+    this.requests.add(r.at);
+    this.modelRequests.get(r.model).add(r.at);
+    this.sql.exec("INSERT OR REPLACE INTO calls (id, cost, model, user_id, team_id, at, state) VALUES (?, ?, ?, ?, ?, ?, 'open')", id, r.cost, r.model, r.userId, r.teamId, r.at);
+  }
+
+  /** Undoes a reservation refused further along (the request never ran). */
+  private release(id: string): void {
+    const r = this.untrack(id);
+    if (!r) return;
+    this.requests.remove(r.at);
+    this.modelRequests.get(r.model).remove(r.at);
+    this.sql.exec("DELETE FROM calls WHERE id = ?", id);
+  }
+
+  /**
+   * Ends a call's reservation and marks it settled; undefined if it was settled already. A call
+   * without one (the master key's, or one whose reservation expired) is recorded as it was
+   * admitted if known, else from `fallback`.
+   */
+  private finishReservation(id: string, tokens: number, fallback: Reservation): Reservation | undefined {
+    const known = this.sql.exec<CallRow>("SELECT * FROM calls WHERE id = ?", id).toArray()[0];
+    if (known?.state === "settled") return undefined;
+    const call = this.untrack(id) ?? (known ? reservationOf(known) : fallback);
+    this.sql.exec(
+      "INSERT OR REPLACE INTO calls (id, cost, model, user_id, team_id, at, state, tokens, settled_at) VALUES (?, ?, ?, ?, ?, ?, 'settled', ?, ?)",
+      id, call.cost, call.model, call.userId, call.teamId, call.at, tokens, this.now(),
+    );
+    return call;
+  }
+
+  /** After a restart: the last minute's requests and settled tokens, from the calls table. */
+  private restoreWindows(): void {
+    const since = this.now() - WINDOW_MS;
+    for (const r of this.sql.exec<{ at: number; model: string }>("SELECT at, model FROM calls WHERE at > ? ORDER BY at", since)) {
+      this.requests.add(r.at);
+      this.modelRequests.get(r.model).add(r.at);
+    }
+    for (const r of this.sql.exec<{ settled_at: number; model: string; tokens: number }>("SELECT settled_at, model, tokens FROM calls WHERE settled_at > ? ORDER BY settled_at", since)) {
+      this.tokens.add(r.settled_at, r.tokens);
+      this.modelTokens.get(r.model).add(r.settled_at, r.tokens);
+    }
+  }
+
+  private expireReservations(now: number): void {
+    for (const [id, r] of this.open) {
+      if (now - r.at < RESERVATION_TTL_MS) continue;
+      this.untrack(id);
+      this.sql.exec("UPDATE calls SET state = 'expired' WHERE id = ?", id);
+    }
+  }
+
+  // ---------------------------------------------------------------- budgets
+
+  /** Starts new budget periods whose time has come; true if anything changed. */
+  private rollBudgets(now: number): boolean {
+    if (!this.state || !this.config) return false;
+    let changed = roll(this.state.budget, this.config.limits.budget_duration, now);
+    const modelBudgets = "model_max_budget" in this.config.limits ? this.config.limits.model_max_budget : undefined;
+    for (const [model, b] of Object.entries(modelBudgets ?? {})) {
+      const s = (this.state.models[model] ??= { spend: 0, resetAt: null, duration: null });
+      changed = roll(s, b.time_period ?? null, now) || changed;
+    }
+    if (changed) this.changed();
+    return changed;
+  }
+
+  private changed(): void {
+    this.stateSeq++;
+    this.putMeta("state", this.state);
+    if (!this.dirty) this.putMeta("dirty", true);
+    this.dirty = true;
+  }
+
+  // ---------------------------------------------------------------- flushing
+
+  /** Sends a settlement to a team/user guard; queued durably when that fails. */
+  private async forward(s: ScopeSettlement): Promise<void> {
+    try {
+      await guardFor(this.env, s).scopeSettle(s);
+    } catch (err) {
+      console.warn(`[limits] ${s.kind} guard unreachable, settlement queued: ${(err as Error).message}`);
+      this.sql.exec("INSERT INTO forwards (body) VALUES (?)", JSON.stringify(s));
+      this.forwardRows++;
+    }
+  }
+
+  private async drainForwards(): Promise<void> {
+    if (!this.forwardRows) return;
+    for (const row of this.sql.exec<{ seq: number; body: string }>("SELECT seq, body FROM forwards ORDER BY seq LIMIT 100").toArray()) {
+      const s = JSON.parse(row.body) as ScopeSettlement;
+      try {
+        await guardFor(this.env, s).scopeSettle(s);
+      } catch {
+        return; // try again at the next alarm
+      }
+      this.sql.exec("DELETE FROM forwards WHERE seq = ?", row.seq);
+      this.forwardRows--;
+    }
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing ??= this.flushOnce().finally(() => (this.flushing = undefined));
+    await this.flushing;
+  }
+
+  private async flushOnce(): Promise<void> {
+    const id = this.identity;
+    if (!id || (!this.outboxRows && !this.dirty)) return;
+    const batch = this.outboxRows ? this.nextBatch(id) : undefined;
+    const seqAtStart = this.stateSeq;
+    try {
+      await writeFlush(this.env.DB, batch, this.totals(id));
+    } catch (err) {
+      this.flushAttempts++;
+      const wait = Math.min(MAX_FLUSH_BACKOFF_MS, FLUSH_DELAY_MS * 2 ** this.flushAttempts);
+      this.flushRetryAt = Date.now() + wait;
+      console.warn(`[limits] flush to D1 failed (attempt ${this.flushAttempts}, retry in ${wait} ms): ${(err as Error).message}`);
+      return;
+    }
+    this.flushAttempts = 0;
+    this.flushRetryAt = null;
+    if (batch) {
+      this.sql.exec("DELETE FROM outbox WHERE seq <= ?", batch.lastSeq);
+      this.outboxRows = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM outbox").one().n;
+    }
+    if (seqAtStart === this.stateSeq) {
+      this.dirty = false;
+      this.putMeta("dirty", false);
+    }
+    if (this.outboxRows) this.flushRetryAt = Date.now(); // more to write: next alarm at once
+  }
+
+  /** The oldest outbox rows, capped by count and size. The same rows are retried until written. */
+  private nextBatch(id: Identity): FlushBatch {
+    const rows: OutboxRow[] = [];
+    let bytes = 0;
+    let firstSeq = 0;
+    let lastSeq = 0;
+    for (const r of this.sql.exec<{ seq: number; row: string }>("SELECT seq, row FROM outbox ORDER BY seq LIMIT ?", FLUSH_MAX_ROWS)) {
+      if (rows.length && bytes + r.row.length > FLUSH_MAX_BYTES) break;
+      rows.push(JSON.parse(r.row));
+      bytes += r.row.length;
+      firstSeq ||= r.seq;
+      lastSeq = r.seq;
+    }
+    return { scope: `${guardName(id)}:${this.epoch}`, firstSeq, lastSeq, rows };
+  }
+
+  private totals(id: Identity): FlushTotals | undefined {
+    const state = this.state;
+    if (!state || !this.config) return undefined; // unknown/deleted: only its log rows are written
+    const b = state.budget;
+    if (id.kind === "key") {
+      return { kind: "key", token: id.token, spend: b.spend, budgetResetAt: b.resetAt, modelSpend: Object.fromEntries(Object.entries(state.models).map(([m, s]) => [m, s.spend])) };
+    }
+    if (id.kind === "team") return { kind: "team", id: id.id, spend: b.spend, budgetResetAt: b.resetAt, memberSpend: state.members };
+    return { kind: "user", id: id.id, spend: b.spend, budgetResetAt: b.resetAt };
+  }
+
+  /** One alarm for everything due: a flush, a budget reset, a reservation expiry. */
+  private scheduleAlarm(): void {
+    const due: number[] = [];
+    if (this.outboxRows || this.dirty || this.forwardRows) due.push(this.flushRetryAt ?? Date.now() + FLUSH_DELAY_MS);
+    const state = this.state;
+    if (state) {
+      // Budget times are on this guard's clock; alarms on the real one.
+      for (const b of [state.budget, ...Object.values(state.models)]) if (b.resetAt !== null) due.push(b.resetAt - this.clockOffset);
+    }
+    for (const r of this.open.values()) due.push(r.at + RESERVATION_TTL_MS - this.clockOffset);
+    if (!due.length) return;
+    const next = Math.max(Date.now(), Math.min(...due));
+    if (this.alarmAt !== null && this.alarmAt <= next) return;
+    this.alarmAt = next;
+    void this.ctx.storage.setAlarm(next);
+  }
+}
+
+/** A call this guard admitted or settled (kept SETTLED_TTL_MS after settling: repeats, and rate windows after a restart). */
+type CallRow = {
+  id: string;
+  cost: number;
+  model: string;
+  user_id: string | null;
+  team_id: string | null;
+  /** When it was admitted. */
+  at: number;
+  state: "open" | "settled" | "expired";
+  tokens: number;
+  settled_at: number | null;
+};
+
+const reservationOf = (row: CallRow): Reservation => ({ cost: row.cost, model: row.model, userId: row.user_id, teamId: row.team_id, at: row.at });
+
+/** Starts a new budget period if due (or if the duration changed); true if anything changed. */
+function roll(b: Budget, duration: string | null, now: number): boolean {
+  let changed = false;
+  if (duration !== b.duration) {
+    b.duration = duration;
+    b.resetAt = duration ? nextBudgetReset(duration, now) : null;
+    changed = true;
+  }
+  if (b.resetAt !== null && now >= b.resetAt) {
+    b.spend = 0;
+    b.resetAt = nextBudgetReset(b.duration!, now);
+    changed = true;
+  }
+  return changed;
+}
+
+const JSON_COLUMNS = ["request_tags", "messages", "response", "metadata"] as const;
+/** Stored prompts/responses above this are replaced by a note (D1 rows must stay small). */
+const MAX_JSON_COLUMN_BYTES = 64 * 1024;
+
+/** A spend log row with its JSON columns as the text D1 stores. */
+function serialiseLog(log: Settlement["log"]): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...log };
+  for (const c of JSON_COLUMNS) {
+    const v = log[c];
+    if (v === undefined || v === null) {
+      out[c] = c === "request_tags" ? "[]" : c === "metadata" ? "{}" : null;
+      continue;
+    }
+    const text = JSON.stringify(v);
+    out[c] = text.length > MAX_JSON_COLUMN_BYTES ? JSON.stringify({ truncated: true, bytes: text.length }) : text;
+  }
+  return out;
+}

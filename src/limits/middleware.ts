@@ -1,0 +1,203 @@
+// The limits and spend step of the LLM request path (right before dispatchCall):
+//   before the call: one KeyGuard round trip validates the key and reserves the most the call can cost
+//                    (or answers 429 budget_exceeded / rate_limit_exceeded with retry-after);
+//   after it:        cost, spend and rate-limit headers on the response, and - once the call is over
+//                    (for streams: last chunk sent or client gone) - the settlement to the guard.
+import type { Context } from "hono";
+import { createMiddleware } from "hono/factory";
+import type { GatewayEnv } from "../app";
+import type { Principal } from "../auth/principal";
+import type { Runtime } from "../config/runtime";
+import type { SpendLogRow } from "../db/schema";
+import type { Env } from "../env";
+import { GatewayError, toGatewayError } from "../errors";
+import { confirmKey, forgetKey, guardUnavailable, markAskedGuard, principalOf, refusalError, touchKey } from "../keys/lookup";
+import { hashKey } from "../keys/token";
+import type { Usage } from "../openai/schema";
+import type { CallOutcome, LlmCall } from "../proxy/call";
+import { mayUse } from "../proxy/middleware";
+import { cachedTokens, candidateGroups, costOf, reservationFor, type Reservation } from "../spend/cost";
+import { priceBook, priceOf, type PriceBook } from "../spend/prices";
+import { guardFor } from "./guard";
+import type { AdmitAnswer, RateHeaders } from "./types";
+
+const masterTokens = new WeakMap<Runtime, Promise<string>>();
+
+/** The token spend is logged under: the virtual key's, the master key's hash, or "" in open mode. */
+function tokenOf(principal: Principal, runtime: Runtime): Promise<string> | string {
+  if (principal.token !== undefined) return principal.token;
+  if (principal.kind !== "master" || !runtime.masterKey) return "";
+  let token = masterTokens.get(runtime);
+  if (!token) masterTokens.set(runtime, (token = hashKey(runtime.masterKey)));
+  return token;
+}
+
+type Admitted = Extract<AdmitAnswer, { ok: true }>;
+
+const NOT_YET = "not yet" as const;
+
+async function admit(c: Context<GatewayEnv>, call: LlmCall, principal: Principal, reservation: Reservation): Promise<Admitted> {
+  const token = principal.token!;
+  const guard = guardFor(c.env, { kind: "key", token });
+  markAskedGuard(c.req.raw);
+  const answer = await guard.admit({ token, requestId: call.id, model: call.group.name, cost: reservation.cost, knownVersion: principal.key?.version }).catch(guardUnavailable);
+  if (!answer.ok) {
+    if (answer.revoked) forgetKey(token);
+    throw refusalError(answer);
+  }
+  if (!answer.config) {
+    touchKey(token);
+    return answer;
+  }
+  // The key was not cached here, or changed since: authorize again with what the guard says now.
+  confirmKey(answer.config);
+  // In place: the call (and the router's fallback checks) hold this same principal object.
+  const fresh = Object.assign(principal, principalOf(answer.config));
+  if (!mayUse(fresh, call.group)) {
+    await guard.cancel(call.id);
+    throw new GatewayError(
+      403,
+      "permission",
+      `key not allowed to access model. This key can only access models=${JSON.stringify(fresh.models)}. Tried to access ${call.group.name}`,
+      { type: "key_model_access_denied", param: "model" },
+    );
+  }
+  return answer;
+}
+
+function setRateHeaders(h: Headers, rate: RateHeaders): void {
+  if (rate.limitRequests !== undefined) {
+    h.set("x-ratelimit-limit-requests", String(rate.limitRequests));
+    h.set("x-ratelimit-remaining-requests", String(rate.remainingRequests));
+  }
+  if (rate.limitTokens !== undefined) {
+    h.set("x-ratelimit-limit-tokens", String(rate.limitTokens));
+    h.set("x-ratelimit-remaining-tokens", String(rate.remainingTokens));
+  }
+}
+
+export const enforceLimits = createMiddleware<GatewayEnv>(async (c, next) => {
+  const { call, principal, runtime } = c.var;
+  const book = await priceBook(c.env);
+  const reservation = reservationFor(call.request, candidateGroups(call.group, runtime), book);
+  const admitted = principal.kind === "virtual_key" && principal.token ? await admit(c, call, principal, reservation) : undefined;
+  const token = await tokenOf(c.var.principal, runtime);
+
+  await next();
+
+  // dispatchCall settles `call.done` itself; this covers anything that failed around it.
+  if (c.error) {
+    const error = toGatewayError(c.error);
+    call.finish({ status: call.signal.aborted ? "aborted" : "error", httpStatus: error.status, error });
+  }
+  const settings = runtime.config.general_settings;
+  let response: Promise<unknown> | undefined;
+  if (c.res.ok) {
+    const h = c.res.headers;
+    if (!call.stream) {
+      // A JSON answer's call is over, so its cost is known now (a stream's only at its end).
+      // One made without dispatchCall (a cache hit, say) is ended here, and costs nothing.
+      if ((await Promise.race([call.done, Promise.resolve(NOT_YET)])) === NOT_YET) call.finish({ status: "ok", httpStatus: c.res.status });
+      const outcome = await call.done;
+      h.set("x-litellm-response-cost", String(outcomeCost(outcome, call, book, reservation).cost));
+      if (settings.store_prompts_in_spend_logs) response = c.res.clone().json().catch(() => undefined);
+    }
+    if (admitted) {
+      const thisCall = call.stream ? 0 : Number(h.get("x-litellm-response-cost") ?? 0);
+      h.set("x-litellm-key-spend", String(admitted.spend + thisCall));
+      if (admitted.maxBudget !== null) h.set("x-litellm-key-max-budget", String(admitted.maxBudget));
+      setRateHeaders(h, admitted.rate);
+    }
+  }
+  c.executionCtx.waitUntil(settle(c.env, runtime, call, c.var.principal, token, reservation, book, response));
+});
+
+function outcomeCost(outcome: CallOutcome, call: LlmCall, book: PriceBook, reservation: Reservation): { cost: number; usage?: Usage; unpriced: boolean; estimated: boolean } {
+  const deployment = outcome.deployment;
+  if (!deployment) return { cost: 0, unpriced: false, estimated: false };
+  let usage = outcome.usage;
+  let estimated = false;
+  if (!usage && outcome.status === "aborted") {
+    // The client left before the provider reported usage: the prompt was still processed.
+    usage = { prompt_tokens: reservation.promptTokens, completion_tokens: 0, total_tokens: reservation.promptTokens };
+    estimated = true;
+  }
+  if (!usage || outcome.status === "error") return { cost: 0, usage, unpriced: false, estimated };
+  const price = priceOf(deployment, book);
+  if (!price) {
+    warnUnpriced(`${deployment.provider}/${deployment.model}`);
+    return { cost: 0, usage, unpriced: true, estimated };
+  }
+  return { cost: costOf(usage, price), usage, unpriced: false, estimated };
+}
+
+const warned = new Set<string>();
+function warnUnpriced(model: string): void {
+  if (warned.has(model) || warned.size > 1000) return;
+  warned.add(model);
+  console.warn(`[spend] no price known for ${model}: charged 0 (set input_cost_per_token/output_cost_per_token, or POST /model/cost_map)`);
+}
+
+const CALL_TYPES = { chat: "acompletion", completion: "atext_completion", embedding: "aembedding" } as const;
+const SETTLE_ATTEMPTS = 3;
+
+/** Waits for the end of the call, then charges it to the key's guard (retried; the guard ignores repeats). */
+async function settle(env: Env, runtime: Runtime, call: LlmCall, principal: Principal, token: string, reservation: Reservation, book: PriceBook, response?: Promise<unknown>): Promise<void> {
+  const outcome = await call.done;
+  const { cost, usage, unpriced, estimated } = outcomeCost(outcome, call, book, reservation);
+  const settings = runtime.config.general_settings;
+  const body = call.request.body as Record<string, unknown> & { metadata?: { tags?: unknown } };
+  const tags = [...(Array.isArray(body.tags) ? body.tags : []), ...(Array.isArray(body.metadata?.tags) ? body.metadata.tags : []), ...(principal.key?.tags ?? [])].filter((t): t is string => typeof t === "string");
+  const d = outcome.deployment;
+  const status = outcome.status === "ok" ? "success" : outcome.status === "aborted" ? "aborted" : "failure";
+  const log: SpendLogRow = {
+    request_id: call.id,
+    api_key: token,
+    user: principal.key?.user_id ?? null,
+    team_id: principal.key?.team_id ?? null,
+    end_user: typeof body.user === "string" ? body.user : null,
+    model: d?.model ?? call.group.name,
+    model_group: call.group.name,
+    model_id: d?.id ?? null,
+    custom_llm_provider: d?.provider ?? null,
+    api_base: call.apiBase || null,
+    call_type: CALL_TYPES[call.endpoint],
+    prompt_tokens: usage?.prompt_tokens ?? 0,
+    completion_tokens: usage?.completion_tokens ?? 0,
+    cached_tokens: usage ? cachedTokens(usage) : 0,
+    total_tokens: usage?.total_tokens ?? 0,
+    spend: cost,
+    cache_hit: false,
+    status,
+    start_time: call.startedAt,
+    end_time: outcome.endedAt,
+    duration_ms: outcome.endedAt - call.startedAt,
+    request_tags: tags,
+    messages: settings.store_prompts_in_spend_logs ? requestContent(call) : null,
+    response: settings.store_prompts_in_spend_logs && response ? ((await response) ?? null) : null,
+    metadata: {
+      ...(principal.key?.key_alias ? { user_api_key_alias: principal.key.key_alias } : {}),
+      ...(outcome.error ? { error: outcome.error.message, status_code: outcome.httpStatus } : {}),
+      ...(unpriced ? { price_unknown: true } : {}),
+      ...(estimated ? { usage_estimated: true } : {}),
+    },
+  };
+  const settlement = { token, requestId: call.id, model: call.group.name, cost, tokens: usage?.total_tokens ?? 0, log, store: !settings.disable_spend_logs, unpriced };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await guardFor(env, { kind: "key", token }).settle(settlement);
+      return;
+    } catch (err) {
+      if (attempt >= SETTLE_ATTEMPTS) {
+        console.error(`[spend] could not settle call ${call.id} (${cost} USD): ${(err as Error).message}`);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
+  }
+}
+
+function requestContent(call: LlmCall): unknown {
+  const r = call.request;
+  return r.endpoint === "chat" ? r.body.messages : r.endpoint === "completion" ? r.body.prompt : r.body.input;
+}

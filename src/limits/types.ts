@@ -1,0 +1,119 @@
+// What the Worker and the KeyGuard Durable Objects say to each other.
+import type { ErrorKind } from "../errors";
+import type { JsonObject, ModelBudgets, ModelLimits, SpendLogRow } from "../db/schema";
+
+/** Limits shared by keys, teams and users. null = no limit. */
+export interface Limits {
+  max_budget: number | null;
+  budget_duration: string | null;
+  rpm_limit: number | null;
+  tpm_limit: number | null;
+  max_parallel_requests: number | null;
+  model_max_budget?: ModelBudgets | null;
+  model_rpm_limit?: ModelLimits | null;
+  model_tpm_limit?: ModelLimits | null;
+}
+
+/** A virtual key as its guard enforces it and as isolates cache it. Built from D1 (key + team + user rows). */
+export interface KeyConfig {
+  token: string;
+  key_name: string;
+  key_alias: string | null;
+  user_id: string | null;
+  team_id: string | null;
+  /** What the key may call: its own models, else its team's, else its user's; empty = all. */
+  models: string[];
+  expires: number | null;
+  blocked: boolean;
+  team_blocked: boolean;
+  limits: Limits;
+  soft_budget: number | null;
+  metadata: JsonObject;
+  tags: string[];
+  /** Whether the team / user has limits of its own, so admission must ask their guards too. */
+  team_limited: boolean;
+  user_limited: boolean;
+  /** `<key version>.<team version>.<user version>`: any change to them changes it. */
+  version: string;
+}
+
+/** A team or user as its guard enforces it. */
+export interface ScopeConfig {
+  kind: "team" | "user";
+  id: string;
+  blocked: boolean;
+  limits: Limits;
+  /** Team guards: max_budget_in_team per member. */
+  member_budgets: Record<string, number | null>;
+  version: string;
+}
+
+export interface AdmitRequest {
+  token: string;
+  requestId: string;
+  /** Model group. */
+  model: string;
+  /** USD reserved: the most this call can cost. */
+  cost: number;
+  /** The version of the KeyConfig the isolate holds; the answer carries the config when it differs. */
+  knownVersion?: string;
+}
+
+export interface RateHeaders {
+  limitRequests?: number;
+  remainingRequests?: number;
+  limitTokens?: number;
+  remainingTokens?: number;
+}
+
+export type AdmitAnswer =
+  | { ok: true; version: string; config?: KeyConfig; spend: number; maxBudget: number | null; rate: RateHeaders }
+  | Refusal;
+
+export interface Refusal {
+  ok: false;
+  status: number;
+  kind: ErrorKind;
+  type: string;
+  message: string;
+  retryAfter?: number;
+  /** Set when the key itself is no longer usable (deleted, blocked, expired): isolates drop their copy. */
+  revoked?: boolean;
+}
+
+export type LookupAnswer = { ok: true; config: KeyConfig } | Refusal;
+
+export interface ScopeAdmitRequest {
+  kind: "team" | "user";
+  id: string;
+  requestId: string;
+  model: string;
+  cost: number;
+  /** The key's user, for team member budgets. */
+  userId: string | null;
+}
+
+/** The end of a call, sent to the key's guard after the response went out. */
+export interface Settlement {
+  token: string;
+  requestId: string;
+  model: string;
+  /** USD actually spent. */
+  cost: number;
+  /** Prompt + completion tokens, for tpm limits. */
+  tokens: number;
+  /** The spend log row; `store: false` keeps it out of spend_logs (disable_spend_logs) but in the aggregates. */
+  log: SpendLogRow;
+  store: boolean;
+  unpriced: boolean;
+}
+
+export interface ScopeSettlement {
+  kind: "team" | "user";
+  id: string;
+  requestId: string;
+  model: string;
+  cost: number;
+  tokens: number;
+  userId: string | null;
+}
