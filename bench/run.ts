@@ -14,15 +14,15 @@
 //   --wrangler-dev            also run the arm-3 gateway under `wrangler dev` (what `npm start` runs)
 //   --phases list             subset of latency,stream,load,soak (default all)
 //   --no-pin                  do not pin processes to CPUs
+//   A full run takes about 17 minutes on a 2-CPU machine (10 of them soaking); --quick about 3.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { ROOT } from "./proc";
 import { type Arm, type ArmKey, directArm, gatewayArm, killChildren, nullArm, portkeyArm, startMockProcess, wranglerDevArm } from "./arms";
 import { type StreamSample, closedLoop, newAgent, postStream, sequential } from "./client";
-import { cpuMs, descendants, hasCommand, listeners, pin, rssMiB } from "./proc";
+import { ROOT, cpuMs, descendants, hasCommand, listeners, pin, rssMiB } from "./proc";
 import { type ArmResult, type Results, renderReport } from "./report";
 import { median, percentile, slope } from "./stats";
 import { buildGatewayBundle, runtimeVersions } from "./workerd";
@@ -46,8 +46,15 @@ const { values: flags } = parseArgs({
     "no-pin": { type: "boolean", default: false },
     phases: { type: "string", default: "latency,stream,load,soak" },
     "soak-arms": { type: "string", default: "null,full" },
+    help: { type: "boolean", default: false },
   },
 });
+if (flags.help) {
+  // The usage is this file's opening comment.
+  const lines = readFileSync(new URL(import.meta.url), "utf8").split("\n");
+  console.log(lines.slice(0, lines.findIndex((l) => !l.startsWith("//"))).map((l) => l.slice(3)).join("\n") + "\n  --help                    this text");
+  process.exit(0);
+}
 const phases = new Set(flags.phases!.split(","));
 
 const quick = flags.quick;
