@@ -7,9 +7,8 @@ import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
-import { ROOT } from "./proc";
 import type { Target } from "./client";
-import { pin } from "./proc";
+import { ROOT, pin } from "./proc";
 import { WRANGLER, WRANGLER_ENV, type Bundle, startGateway, startNullWorker } from "./workerd";
 
 export type ArmKey = "direct" | "null" | "gateway" | "full" | "portkey" | "wranglerdev";

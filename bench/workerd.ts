@@ -11,8 +11,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
-import { ROOT } from "./proc";
-import { childPids } from "./proc";
+import { ROOT, childPids } from "./proc";
 
 // The Miniflare (and so the workerd) that wrangler itself runs, i.e. what `npm start` users get.
 const requireFromWrangler = createRequire(createRequire(import.meta.url).resolve("wrangler/package.json"));
