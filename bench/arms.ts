@@ -34,10 +34,14 @@ export function killChildren(): void {
   children.clear();
 }
 
-/** Starts a child, pinned to `cpus` from its first instruction when given, and waits for `ready` on its output. */
+/**
+ * Starts a child, pinned to `cpus` from its first instruction when given, and waits for `ready` on its output.
+ * Its stdin is a pipe from this process: the mock and Portkey's preload exit when it closes, so they never
+ * outlive the harness, however it ends.
+ */
 function startChild(cmd: string, args: string[], opts: { cpus?: string; env?: NodeJS.ProcessEnv; ready: RegExp; from: "stdout" | "stderr"; timeoutMs?: number }): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
   const [file, argv] = opts.cpus ? ["taskset", ["-c", opts.cpus, cmd, ...args]] : [cmd, args];
-  const child = spawn(file, argv, { cwd: ROOT, env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(file, argv, { cwd: ROOT, env: opts.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
   children.add(child);
   const log: string[] = [];
   return new Promise((resolvePromise, reject) => {

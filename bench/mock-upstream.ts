@@ -4,6 +4,7 @@
 //   POST .../chat/completions stream:true -> --chunks SSE chunks, one every --chunk-ms, then [DONE]
 // Run as its own process: `node --import tsx bench/mock-upstream.ts --port 0 ...`; it prints
 // {"port": n} on its first stdout line once listening on 127.0.0.1 (never on other interfaces).
+import { fstatSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
@@ -108,4 +109,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { port } = await startMock({ port: Number(values.port), delayMs: Number(values["delay-ms"]), chunks: Number(values.chunks), chunkMs: Number(values["chunk-ms"]) });
   process.stdout.write(JSON.stringify({ port }) + "\n");
   process.on("SIGTERM", () => process.exit(0));
+  // Started by the harness, stdin is a pipe it holds: when it goes away, so do we.
+  const stdin = fstatSync(0);
+  if (stdin.isFIFO() || stdin.isSocket()) process.stdin.on("close", () => process.exit(0)).resume();
 }

@@ -87,10 +87,6 @@ const pinNote = pinning
     : `no CPU pinning (${cpuCount < 2 ? "fewer than 2 CPUs" : "taskset not installed"})`;
 if (pinning) pin(process.pid, "0");
 
-process.on("SIGINT", () => {
-  killChildren();
-  process.exit(130);
-});
 
 function gitDescribe(): string {
   const run = spawnSync("git", ["log", "-1", "--format=%h %s"], { cwd: ROOT, encoding: "utf8" });
@@ -103,6 +99,16 @@ const loadAtStart = os.loadavg().map((l) => l.toFixed(2)).join(" ");
 const arms: Arm[] = [];
 const bundleDir = join(os.tmpdir(), `bench-bundles-${process.pid}`);
 let report: Results | undefined;
+// Ctrl-C: stop the workerd instances (Miniflare's children) and the other servers this run started.
+process.on("SIGINT", () => {
+  progress("interrupted: stopping the servers this run started");
+  const stopped = Promise.all(arms.map((a) => a.stop().catch(() => {})));
+  void Promise.race([stopped, new Promise((r) => setTimeout(r, 5000))]).finally(() => {
+    killChildren();
+    rmSync(bundleDir, { recursive: true, force: true });
+    process.exit(130);
+  });
+});
 try {
   // --- Bundles, exactly as `wrangler deploy` would upload them. ---
   const gatewayConfig = resolve(ROOT, "bench/configs/gateway.yaml");
