@@ -1,4 +1,5 @@
-// `npx tsx bench/profile.ts [--config bench/configs/gateway.yaml] [--model bench] [--requests 5000] [--connections 1] [--stream]`
+// `npx tsx bench/profile.ts [--config bench/configs/gateway.yaml] [--model bench] [--requests 5000] [--connections 1] [--stream] [--virtual-key]`
+// (the full path: `--config bench/configs/full.yaml --model bench-pair --virtual-key`)
 // Where the gateway's CPU goes inside workerd: the same bundle and runtime as bench/run.ts, profiled
 // through workerd's DevTools inspector (V8's sampling profiler) while the harness client drives it.
 // Prints self and inclusive time by function and by source module (esbuild's `// src/...` markers in
@@ -19,6 +20,7 @@ const { values } = parseArgs({
     requests: { type: "string", default: "5000" },
     connections: { type: "string", default: "1" },
     stream: { type: "boolean", default: false },
+    "virtual-key": { type: "boolean", default: false },
   },
 });
 
@@ -137,7 +139,17 @@ try {
   const mock = await startMockProcess({ delayMs: 0, chunks: 20, chunkMs: 1 });
   const masterKey = "sk-bench-profile";
   const gw = await startGateway("gateway", bundle, { LITELLM_MASTER_KEY: masterKey, BENCH_UPSTREAM: `${mock.url}/v1` }, true);
-  const target: Target = { url: new URL(`${gw.url}/v1/chat/completions`), headers: { authorization: `Bearer ${masterKey}` }, model: values.model! };
+  let key = masterKey;
+  if (values["virtual-key"]) {
+    const res = await fetch(`${gw.url}/key/generate`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${masterKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ rpm_limit: 1_000_000, max_budget: 1_000_000 }),
+    });
+    if (!res.ok) throw new Error(`POST /key/generate answered HTTP ${res.status}: ${await res.text()}`);
+    key = ((await res.json()) as { key: string }).key;
+  }
+  const target: Target = { url: new URL(`${gw.url}/v1/chat/completions`), headers: { authorization: `Bearer ${key}` }, model: values.model! };
   const agent = newAgent(1);
   const warm = await sequential(target, agent, 2000);
   if (warm.some((s) => !s.ok)) throw new Error(`warm-up failed: ${warm.find((s) => !s.ok)?.error}`);
