@@ -60,7 +60,7 @@ interface Reservation {
 export const guardName = (id: Identity) => (id.kind === "key" ? `key:${id.token}` : `${id.kind}:${id.id}`);
 
 /** The guard's RPC methods, as callers see them. */
-export type GuardStub = Pick<KeyGuard, "lookup" | "admit" | "cancel" | "settle" | "snapshot" | "refresh" | "flushNow" | "advanceClock" | "scopeAdmit" | "scopeRelease" | "scopeSettle">;
+export type GuardStub = Pick<KeyGuard, "lookup" | "admit" | "cancel" | "settle" | "settleMany" | "snapshot" | "refresh" | "flushNow" | "advanceClock" | "scopeAdmit" | "scopeRelease" | "scopeSettle">;
 
 export function guardFor(env: Env, id: Identity): GuardStub {
   // workers-types' RPC mapping turns JSON-typed fields (metadata: Record<string, unknown>) into
@@ -115,6 +115,8 @@ export class KeyGuard extends DurableObject<Env> {
   private dirty = false;
   private outboxRows = 0;
   private forwardRows = 0;
+  /** The identity is in storage (so settle need not read meta to know). */
+  private identityStored = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -124,6 +126,7 @@ export class KeyGuard extends DurableObject<Env> {
     this.hasSchema = this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").toArray().length > 0;
     if (!this.hasSchema) return;
     this.identity = this.meta<Identity>("identity");
+    this.identityStored = this.identity !== undefined;
     this.config = this.meta<Config>("config");
     this.state = this.meta<State>("state");
     this.dirty = this.meta<boolean>("dirty") ?? false;
@@ -216,6 +219,11 @@ export class KeyGuard extends DurableObject<Env> {
     if (call.teamId) await this.forward({ kind: "team", id: call.teamId, ...base });
     if (call.userId) await this.forward({ kind: "user", id: call.userId, ...base });
     this.scheduleAlarm();
+  }
+
+  /** Several settlements in one round trip (calls without reservations, batched per isolate). */
+  async settleMany(list: Settlement[]): Promise<void> {
+    for (const s of list) await this.settle(s);
   }
 
   /** Live spend (D1 lags by up to a flush). */
@@ -355,9 +363,10 @@ export class KeyGuard extends DurableObject<Env> {
   /** Records who this guard is, durably once it holds anything (unknown keys leave no storage behind). */
   private remember(id: Identity, persist = true): void {
     if (!this.identity) this.identity = id;
-    if (persist && !this.meta("identity")) {
+    if (persist && !this.identityStored) {
       this.putMeta("identity", this.identity);
       this.putMeta("epoch", this.epoch);
+      this.identityStored = true;
     }
   }
 

@@ -19,6 +19,7 @@ import { mayUse } from "../proxy/middleware";
 import { cachedTokens, candidateGroups, costOf, reservationFor, type Reservation } from "../spend/cost";
 import { priceBook, priceOf, type PriceBook } from "../spend/prices";
 import { guardFor } from "./guard";
+import { settleBatched } from "./settle-batch";
 import type { AdmitAnswer, RateHeaders } from "./types";
 
 const masterTokens = new WeakMap<Runtime, Promise<string>>();
@@ -183,6 +184,8 @@ async function settle(env: Env, runtime: Runtime, call: LlmCall, principal: Prin
     },
   };
   const settlement = { token, requestId: call.id, model: call.group.name, cost, tokens: usage?.total_tokens ?? 0, log, store: !settings.disable_spend_logs, unpriced };
+  // No reservation to release (master key, open mode): batched per isolate.
+  if (principal.kind !== "virtual_key") return settleBatched(env, token, settlement);
   for (let attempt = 1; ; attempt++) {
     try {
       await guardFor(env, { kind: "key", token }).settle(settlement);
