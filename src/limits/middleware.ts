@@ -19,7 +19,7 @@ import { mayUse } from "../proxy/middleware";
 import { cachedTokens, candidateGroups, costOf, reservationFor, type Reservation } from "../spend/cost";
 import { priceBook, priceOf, type PriceBook } from "../spend/prices";
 import { guardFor } from "./guard";
-import { settleBatched } from "./settle-batch";
+import { settleBatched, withSettleRetries } from "./settle-batch";
 import type { AdmitAnswer, RateHeaders } from "./types";
 
 const masterTokens = new WeakMap<Runtime, Promise<string>>();
@@ -140,8 +140,6 @@ function warnUnpriced(model: string): void {
 }
 
 const CALL_TYPES = { chat: "acompletion", completion: "atext_completion", embedding: "aembedding" } as const;
-const SETTLE_ATTEMPTS = 3;
-
 /** Waits for the end of the call, then charges it to the key's guard (retried; the guard ignores repeats). */
 async function settle(env: Env, runtime: Runtime, call: LlmCall, principal: Principal, token: string, reservation: Reservation, book: PriceBook, response?: Promise<unknown>): Promise<void> {
   const outcome = await call.done;
@@ -186,18 +184,7 @@ async function settle(env: Env, runtime: Runtime, call: LlmCall, principal: Prin
   const settlement = { token, requestId: call.id, model: call.group.name, cost, tokens: usage?.total_tokens ?? 0, log, store: !settings.disable_spend_logs, unpriced };
   // No reservation to release (master key, open mode): batched per isolate.
   if (principal.kind !== "virtual_key") return settleBatched(env, token, settlement);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await guardFor(env, { kind: "key", token }).settle(settlement);
-      return;
-    } catch (err) {
-      if (attempt >= SETTLE_ATTEMPTS) {
-        console.error(`[spend] could not settle call ${call.id} (${cost} USD): ${(err as Error).message}`);
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 100 * attempt));
-    }
-  }
+  return withSettleRetries(`call ${call.id} (${cost} USD)`, () => guardFor(env, { kind: "key", token }).settle(settlement));
 }
 
 function requestContent(call: LlmCall): unknown {

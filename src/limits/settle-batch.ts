@@ -9,6 +9,24 @@ import type { Settlement } from "./types";
 const BATCH_MS = 20;
 const ATTEMPTS = 3;
 
+/**
+ * Runs a settlement RPC, retrying with a short backoff (the guard ignores repeats of a settled call).
+ * Gives up after ATTEMPTS with one log line; `what` names the work for that line.
+ */
+export async function withSettleRetries(what: string, send: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (err) {
+      if (attempt >= ATTEMPTS) {
+        console.error(`[spend] could not settle ${what}: ${(err as Error).message}`);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
+  }
+}
+
 interface Batch {
   items: Settlement[];
   /** Settles when the batch has been delivered (or given up on). */
@@ -35,17 +53,6 @@ export function settleBatched(env: Env, token: string, settlement: Settlement): 
   return delivered;
 }
 
-async function deliver(env: Env, token: string, items: Settlement[]): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await guardFor(env, { kind: "key", token }).settleMany(items);
-      return;
-    } catch (err) {
-      if (attempt >= ATTEMPTS) {
-        console.error(`[spend] could not settle ${items.length} calls: ${(err as Error).message}`);
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 100 * attempt));
-    }
-  }
+function deliver(env: Env, token: string, items: Settlement[]): Promise<void> {
+  return withSettleRetries(`${items.length} calls`, () => guardFor(env, { kind: "key", token }).settleMany(items));
 }
