@@ -1,4 +1,5 @@
-// `npx tsx bench/ab.ts <bundle.js> [<bundle.js> ...] [--model bench] [--seconds 2] [--rounds 10] [--connections 8]`
+// `npx tsx bench/ab.ts <bundle.js> [<bundle.js> ...] [--model bench] [--seconds 2] [--rounds 10] [--connections 8] [--virtual-key]`
+// (the full path: bundles built from bench/configs/full.yaml, `--model bench-pair --virtual-key`)
 // A/B of gateway builds: each bundle (from `wrangler deploy --dry-run --outdir`) runs in its own
 // workerd, and the harness compares workerd CPU per request and throughput, interleaved in rounds, with
 // the null Worker as the floor. For "make it fast": try a change, bundle it, compare against the old bundle.
@@ -17,6 +18,7 @@ const { values, positionals } = parseArgs({
     seconds: { type: "string", default: "2" },
     rounds: { type: "string", default: "10" },
     connections: { type: "string", default: "8" },
+    "virtual-key": { type: "boolean", default: false },
   },
 });
 const cpus = hasCommand("taskset") ? "1" : undefined;
@@ -28,7 +30,18 @@ try {
   for (const [i, path] of positionals.entries()) {
     const gw = await startGateway(`ab${i}`, { path, wranglerSize: "", warnings: [], bytes: 0, gzipBytes: 0 }, { LITELLM_MASTER_KEY: masterKey, BENCH_UPSTREAM: `${mock.url}/v1` });
     if (cpus) pin(gw.pid, cpus);
-    const target: Target = { url: new URL(`${gw.url}/v1/chat/completions`), headers: { authorization: `Bearer ${masterKey}` }, model: values.model! };
+    let key = masterKey;
+    if (values["virtual-key"]) {
+      // As arm 4 of bench/run.ts: a virtual key with an rpm limit and a budget, so limits and spend are on.
+      const res = await fetch(`${gw.url}/key/generate`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${masterKey}`, "content-type": "application/json" },
+        body: JSON.stringify({ rpm_limit: 1_000_000, max_budget: 1_000_000, models: [values.model] }),
+      });
+      if (!res.ok) throw new Error(`${path}: POST /key/generate answered HTTP ${res.status}: ${await res.text()}`);
+      key = ((await res.json()) as { key: string }).key;
+    }
+    const target: Target = { url: new URL(`${gw.url}/v1/chat/completions`), headers: { authorization: `Bearer ${key}` }, model: values.model! };
     arms.push({ label: `${basename(dirname(path))}/${basename(path)}`, target, pid: gw.pid, stop: gw.dispose });
   }
   const cpu = new Map(arms.map((a) => [a, [] as number[]]));

@@ -9,6 +9,7 @@ import type { Env } from "../env";
 import { GatewayError } from "../errors";
 import { readJsonBody } from "../lib/body";
 import { guardFor } from "../limits/guard";
+import { dropAllLeases, dropLease } from "../limits/lease";
 
 const MAX_ADMIN_BODY = 4 * 1024 * 1024;
 
@@ -64,8 +65,13 @@ export function query<S extends z.ZodType>(c: Context<GatewayEnv>, schema: S): z
 
 export const notFound = (what: string) => new GatewayError(404, "not_found", `${what} not found`);
 
-/** Tells the guards of these keys / teams / users to re-read D1 (changes apply on their next call). */
+/**
+ * Tells the guards of these keys / teams / users to re-read D1 (changes apply on their next call), and
+ * stops this isolate admitting their calls from leases (other isolates' leases run out within LEASE_TTL_MS).
+ */
 export async function refreshGuards(env: Env, ids: { keys?: string[]; teams?: string[]; users?: string[] }): Promise<void> {
+  if (ids.teams?.length || ids.users?.length) dropAllLeases(env);
+  for (const token of ids.keys ?? []) dropLease(env, token);
   await Promise.all([
     ...(ids.keys ?? []).map((token) => guardFor(env, { kind: "key", token }).refresh({ kind: "key", token })),
     ...(ids.teams ?? []).map((id) => guardFor(env, { kind: "team", id }).refresh({ kind: "team", id })),

@@ -6,7 +6,11 @@
 //   - before a call, `admit` checks blocked/expired, budgets, max_parallel_requests, rpm and tpm, and
 //     reserves the most the call can cost; a key in a team (or owned by a user) with limits of its own
 //     also reserves in that team's / user's guard;
-//   - after it, `settle` replaces the reservation with the real cost and queues the spend log row.
+//   - after it, `settle` replaces the reservation with the real cost and queues the spend log row;
+//   - for a busy key far from its limits, `admit` / `renewLease` also grant the asking isolate a lease:
+//     a share of what is left (requests counted against rpm_limit, USD reserved from max_budget) that
+//     the isolate admits calls from by itself (src/limits/lease.ts). Shares are counted like calls, so
+//     the limits hold exactly; the isolate settles those calls in batches and gives back what it did not use.
 // Spend, reservations and the outbox live in the object's SQLite storage, so they survive restarts.
 // The alarm resets budgets on time (budget_duration) and flushes the outbox and the totals to D1 in
 // batches, retrying with backoff while D1 fails.
@@ -15,7 +19,7 @@ import type { Env } from "../env";
 import { loadKeyConfig, loadScopeConfig } from "../keys/config";
 import { nextBudgetReset } from "./duration";
 import { writeFlush, type FlushBatch, type FlushTotals, type OutboxRow } from "./flush";
-import type { AdmitAnswer, AdmitRequest, KeyConfig, Limits, LookupAnswer, RateHeaders, Refusal, ScopeAdmitRequest, ScopeConfig, ScopeSettlement, Settlement } from "./types";
+import type { AdmitAnswer, AdmitRequest, KeyConfig, LeaseGrant, LeaseRequest, LeaseReturn, Limits, LookupAnswer, RateHeaders, Refusal, ScopeAdmitRequest, ScopeConfig, ScopeSettlement, Settlement } from "./types";
 import { SlidingWindow, WINDOW_MS, WindowMap } from "./window";
 
 const FLUSH_DELAY_MS = 1_000;
@@ -28,6 +32,13 @@ const RESERVATION_TTL_MS = 30 * 60_000;
 const SETTLED_TTL_MS = 10 * 60_000;
 /** Guards re-read their config from D1 this often while in use (admin routes also push changes at once). */
 const CONFIG_REFRESH_MS = 60_000;
+/** How long an isolate may admit calls from a lease: also how late a blocked key or a new limit reaches it. */
+export const LEASE_TTL_MS = 2_000;
+/** A lease takes at most this fraction of what is left (rpm, budget), so leases never starve other isolates... */
+const LEASE_SHARE = 1 / 8;
+/** ...and none is granted below this many calls' worth: near its limits a key is admitted call by call. */
+const LEASE_MIN_SLOTS = 4;
+const LEASE_MAX_SLOTS = 256;
 
 type ScopeIdentity = { kind: "team" | "user"; id: string };
 type Identity = { kind: "key"; token: string } | ScopeIdentity;
@@ -50,7 +61,10 @@ interface State {
 
 interface Reservation {
   cost: number;
+  /** Model group; "" for a lease. */
   model: string;
+  /** Requests it counts against rpm_limit: 1 for a call, the slots left for a lease, 0 for a call admitted from a lease. */
+  slots: number;
   /** The key's user and team when the call was admitted: their guards get the settlement too. */
   userId: string | null;
   teamId: string | null;
@@ -60,7 +74,7 @@ interface Reservation {
 export const guardName = (id: Identity) => (id.kind === "key" ? `key:${id.token}` : `${id.kind}:${id.id}`);
 
 /** The guard's RPC methods, as callers see them. */
-export type GuardStub = Pick<KeyGuard, "lookup" | "admit" | "cancel" | "settle" | "settleMany" | "snapshot" | "refresh" | "flushNow" | "advanceClock" | "scopeAdmit" | "scopeRelease" | "scopeSettle">;
+export type GuardStub = Pick<KeyGuard, "lookup" | "admit" | "renewLease" | "cancel" | "settle" | "settleMany" | "snapshot" | "refresh" | "flushNow" | "advanceClock" | "scopeAdmit" | "scopeRelease" | "scopeSettle">;
 
 export function guardFor(env: Env, id: Identity): GuardStub {
   // workers-types' RPC mapping turns JSON-typed fields (metadata: Record<string, unknown>) into
@@ -125,6 +139,8 @@ export class KeyGuard extends DurableObject<Env> {
     // A guard asked about an unknown key writes nothing: its tables are made on its first write.
     this.hasSchema = this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").toArray().length > 0;
     if (!this.hasSchema) return;
+    // Storage made before leases existed.
+    if (!this.sql.exec("SELECT 1 FROM pragma_table_info('calls') WHERE name = 'slots'").toArray().length) this.sql.exec("ALTER TABLE calls ADD COLUMN slots INTEGER NOT NULL DEFAULT 1");
     this.identity = this.meta<Identity>("identity");
     this.identityStored = this.identity !== undefined;
     this.config = this.meta<Config>("config");
@@ -162,7 +178,7 @@ export class KeyGuard extends DurableObject<Env> {
     const outer: ScopeIdentity[] = [];
     if (config.team_id && config.team_limited) outer.push({ kind: "team", id: config.team_id });
     if (config.user_id && config.user_limited) outer.push({ kind: "user", id: config.user_id });
-    this.reserve(req.requestId, { cost: req.cost, model: req.model, userId: config.user_id, teamId: config.team_id, at: now });
+    this.reserve(req.requestId, { cost: req.cost, model: req.model, slots: 1, userId: config.user_id, teamId: config.team_id, at: now });
     if (outer.length) {
       const refusedOuter = await this.reserveOuter(outer, { requestId: req.requestId, model: req.model, cost: req.cost, userId: config.user_id });
       if (refusedOuter) {
@@ -170,16 +186,63 @@ export class KeyGuard extends DurableObject<Env> {
         return refusedOuter;
       }
     }
+    const rate = this.rateHeaders(config.limits, now); // as of this call, before any lease
+    const lease = req.wantLease ? this.grantLease(config, req.cost, now) : undefined;
     this.scheduleAlarm();
-    const state = this.state!;
+    return this.admitted(config, req.knownVersion, rate, lease);
+  }
+
+  /** A lease for the key's next calls, asked for ahead of need; no lease when the key is near its limits. */
+  async renewLease(req: LeaseRequest): Promise<AdmitAnswer> {
+    await this.ready({ kind: "key", token: req.token });
+    const now = this.now();
+    const denied = this.keyDenied(now);
+    if (denied) return denied;
+    const config = this.config as KeyConfig;
+    this.ensureState();
+    this.rollBudgets(now);
+    const rate = this.rateHeaders(config.limits, now);
+    const lease = this.grantLease(config, req.callCost, now);
+    this.scheduleAlarm();
+    return this.admitted(config, req.knownVersion, rate, lease);
+  }
+
+  private admitted(config: KeyConfig, knownVersion: string | undefined, rate: RateHeaders, lease: LeaseGrant | undefined): AdmitAnswer {
     return {
       ok: true,
       version: config.version,
-      config: req.knownVersion === config.version ? undefined : config,
-      spend: state.budget.spend,
+      config: knownVersion === config.version ? undefined : config,
+      spend: this.state!.budget.spend,
       maxBudget: config.limits.max_budget,
-      rate: this.rateHeaders(config.limits, now),
+      rate,
+      lease,
     };
+  }
+
+  /**
+   * Sets a share of the key's remaining rpm and budget aside for one isolate, if the key's limits can
+   * be shared (budget and rpm only) and it is far enough from them. With an rpm_limit, the slots are
+   * counted in the rpm window at the end of the lease's admitting time, so they leave the window no
+   * earlier than its calls; without one, each call is counted when it settles (a limit set later sees it).
+   */
+  private grantLease(config: KeyConfig, callCost: number, now: number): LeaseGrant | undefined {
+    const l = config.limits;
+    const has = (m: Record<string, unknown> | null | undefined) => m !== null && m !== undefined && Object.keys(m).length > 0;
+    if (l.tpm_limit !== null || l.max_parallel_requests !== null || has(l.model_max_budget) || has(l.model_rpm_limit) || has(l.model_tpm_limit)) return undefined;
+    if ((config.team_id && config.team_limited) || (config.user_id && config.user_limited)) return undefined;
+    let slots = LEASE_MAX_SLOTS;
+    if (l.rpm_limit !== null) slots = Math.min(slots, Math.floor((l.rpm_limit - this.requests.total(now)) * LEASE_SHARE));
+    if (slots < LEASE_MIN_SLOTS) return undefined;
+    let budget: number | null = null;
+    if (l.max_budget !== null) {
+      const left = l.max_budget - this.state!.budget.spend - this.reserved;
+      budget = Math.min(left * LEASE_SHARE, callCost * slots);
+      if (!(budget >= callCost * LEASE_MIN_SLOTS) || left <= 0) return undefined;
+    }
+    const id = crypto.randomUUID();
+    const counted = l.rpm_limit !== null ? slots : 0;
+    this.reserve(id, { cost: budget ?? 0, model: "", slots: counted, userId: config.user_id, teamId: config.team_id, at: now + LEASE_TTL_MS });
+    return { id, slots, budget, ttlMs: LEASE_TTL_MS };
   }
 
   /** The call was admitted but will not run after all: undo its reservation everywhere. */
@@ -199,8 +262,14 @@ export class KeyGuard extends DurableObject<Env> {
     this.remember({ kind: "key", token: s.token });
     const now = this.now();
     const config = this.config as KeyConfig | undefined;
-    const call = this.finishReservation(s.requestId, s.tokens, { cost: s.cost, model: s.model, userId: config?.user_id ?? null, teamId: config?.team_id ?? null, at: now });
+    // A call admitted from a lease that counted its slots is in the rpm window already.
+    const countedByLease = s.lease !== undefined && (this.open.get(s.lease)?.slots ?? 0) > 0;
+    const call = this.finishReservation(s.requestId, s.tokens, { cost: s.cost, model: s.model, slots: countedByLease ? 0 : 1, userId: config?.user_id ?? null, teamId: config?.team_id ?? null, at: now });
     if (!call) return; // settled before: a repeated settlement
+    if (s.lease) {
+      this.chargeLease(s.lease, s.cost);
+      if (!countedByLease) this.requests.add(now);
+    }
     this.ensureState();
     this.rollBudgets(now);
     const state = this.state!;
@@ -221,9 +290,11 @@ export class KeyGuard extends DurableObject<Env> {
     this.scheduleAlarm();
   }
 
-  /** Several settlements in one round trip (calls without reservations, batched per isolate). */
-  async settleMany(list: Settlement[]): Promise<void> {
+  /** Several settlements in one round trip (calls without reservations of their own, batched per isolate), then leases given back. */
+  async settleMany(list: Settlement[], returns: LeaseReturn[] = []): Promise<void> {
     for (const s of list) await this.settle(s);
+    for (const r of returns) this.returnLease(r);
+    if (returns.length) this.scheduleAlarm();
   }
 
   /** Live spend (D1 lags by up to a flush). */
@@ -291,7 +362,7 @@ export class KeyGuard extends DurableObject<Env> {
     this.rollBudgets(now);
     const refused = this.checkScope(config, req, now);
     if (refused) return refused;
-    this.reserve(req.requestId, { cost: req.cost, model: req.model, userId: req.userId, teamId: null, at: now });
+    this.reserve(req.requestId, { cost: req.cost, model: req.model, slots: 1, userId: req.userId, teamId: null, at: now });
     this.scheduleAlarm();
     return { ok: true };
   }
@@ -304,7 +375,7 @@ export class KeyGuard extends DurableObject<Env> {
     await this.ready({ kind: s.kind, id: s.id });
     this.remember({ kind: s.kind, id: s.id });
     const now = this.now();
-    if (!this.finishReservation(s.requestId, s.tokens, { cost: s.cost, model: s.model, userId: s.userId, teamId: null, at: now })) return;
+    if (!this.finishReservation(s.requestId, s.tokens, { cost: s.cost, model: s.model, slots: 1, userId: s.userId, teamId: null, at: now })) return;
     this.ensureState();
     this.rollBudgets(now);
     const state = this.state!;
@@ -339,7 +410,7 @@ export class KeyGuard extends DurableObject<Env> {
     if (this.hasSchema) return;
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS calls (id TEXT PRIMARY KEY, cost REAL NOT NULL, model TEXT NOT NULL, user_id TEXT, team_id TEXT, at INTEGER NOT NULL, state TEXT NOT NULL, tokens INTEGER NOT NULL DEFAULT 0, settled_at INTEGER);
+      CREATE TABLE IF NOT EXISTS calls (id TEXT PRIMARY KEY, cost REAL NOT NULL, model TEXT NOT NULL, user_id TEXT, team_id TEXT, at INTEGER NOT NULL, state TEXT NOT NULL, tokens INTEGER NOT NULL DEFAULT 0, settled_at INTEGER, slots INTEGER NOT NULL DEFAULT 1);
       CREATE INDEX IF NOT EXISTS calls_at ON calls (at);
       CREATE INDEX IF NOT EXISTS calls_settled_at ON calls (settled_at);
       CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, row TEXT NOT NULL);
@@ -508,7 +579,7 @@ export class KeyGuard extends DurableObject<Env> {
   private track(r: Reservation, id: string): void {
     this.open.set(id, r);
     this.reserved += r.cost;
-    this.reservedByModel.set(r.model, (this.reservedByModel.get(r.model) ?? 0) + r.cost);
+    if (r.model) this.reservedByModel.set(r.model, (this.reservedByModel.get(r.model) ?? 0) + r.cost);
     if (r.userId) this.reservedByMember.set(r.userId, (this.reservedByMember.get(r.userId) ?? 0) + r.cost);
   }
 
@@ -520,7 +591,7 @@ export class KeyGuard extends DurableObject<Env> {
     this.reserved = this.open.size ? this.reserved - r.cost : 0;
     const m = (this.reservedByModel.get(r.model) ?? 0) - r.cost;
     if (m > 1e-15) this.reservedByModel.set(r.model, m);
-    else this.reservedByModel.delete(r.model);
+    else if (r.model) this.reservedByModel.delete(r.model);
     if (r.userId) {
       const u = (this.reservedByMember.get(r.userId) ?? 0) - r.cost;
       if (u > 1e-15) this.reservedByMember.set(r.userId, u);
@@ -530,19 +601,40 @@ export class KeyGuard extends DurableObject<Env> {
   }
 
   private reserve(id: string, r: Reservation): void {
+    this.ensureSchema();
     this.track(r, id);
-    this.requests.add(r.at);
-    this.modelRequests.get(r.model).add(r.at);
-    this.sql.exec("INSERT OR REPLACE INTO calls (id, cost, model, user_id, team_id, at, state) VALUES (?, ?, ?, ?, ?, ?, 'open')", id, r.cost, r.model, r.userId, r.teamId, r.at);
+    this.requests.add(r.at, r.slots);
+    if (r.model) this.modelRequests.get(r.model).add(r.at);
+    this.sql.exec("INSERT OR REPLACE INTO calls (id, cost, model, user_id, team_id, at, state, slots) VALUES (?, ?, ?, ?, ?, ?, 'open', ?)", id, r.cost, r.model, r.userId, r.teamId, r.at, r.slots);
   }
 
   /** Undoes a reservation refused further along (the request never ran). */
   private release(id: string): void {
     const r = this.untrack(id);
     if (!r) return;
-    this.requests.remove(r.at);
-    this.modelRequests.get(r.model).remove(r.at);
+    this.requests.remove(r.at, r.slots);
+    if (r.model) this.modelRequests.get(r.model).remove(r.at);
     this.sql.exec("DELETE FROM calls WHERE id = ?", id);
+  }
+
+  /** A call admitted from a lease cost `cost`: that much of the lease's reservation is now spend. */
+  private chargeLease(id: string, cost: number): void {
+    const lease = this.open.get(id);
+    if (!lease || lease.model) return; // given back or expired already: the spend still counts
+    const charged = Math.min(lease.cost, cost);
+    lease.cost -= charged;
+    this.reserved = Math.max(0, this.reserved - charged);
+    this.sql.exec("UPDATE calls SET cost = ? WHERE id = ?", lease.cost, id);
+  }
+
+  /** The isolate is done with a lease: its unused budget is released and its unused slots leave the rpm window. */
+  private returnLease(ret: LeaseReturn): void {
+    const lease = this.open.get(ret.lease);
+    if (!lease || lease.model) return;
+    this.untrack(ret.lease);
+    const unused = Math.min(lease.slots, Math.max(0, ret.unusedSlots));
+    this.requests.shrink(lease.at, lease.slots, unused);
+    this.sql.exec("UPDATE calls SET state = 'returned', slots = ?, cost = 0, settled_at = ? WHERE id = ?", lease.slots - unused, this.now(), ret.lease);
   }
 
   /**
@@ -555,8 +647,8 @@ export class KeyGuard extends DurableObject<Env> {
     if (known?.state === "settled") return undefined;
     const call = this.untrack(id) ?? (known ? reservationOf(known) : fallback);
     this.sql.exec(
-      "INSERT OR REPLACE INTO calls (id, cost, model, user_id, team_id, at, state, tokens, settled_at) VALUES (?, ?, ?, ?, ?, ?, 'settled', ?, ?)",
-      id, call.cost, call.model, call.userId, call.teamId, call.at, tokens, this.now(),
+      "INSERT OR REPLACE INTO calls (id, cost, model, user_id, team_id, at, state, tokens, settled_at, slots) VALUES (?, ?, ?, ?, ?, ?, 'settled', ?, ?, ?)",
+      id, call.cost, call.model, call.userId, call.teamId, call.at, tokens, this.now(), call.slots,
     );
     return call;
   }
@@ -564,9 +656,9 @@ export class KeyGuard extends DurableObject<Env> {
   /** After a restart: the last minute's requests and settled tokens, from the calls table. */
   private restoreWindows(): void {
     const since = this.now() - WINDOW_MS;
-    for (const r of this.sql.exec<{ at: number; model: string }>("SELECT at, model FROM calls WHERE at > ? ORDER BY at", since)) {
-      this.requests.add(r.at);
-      this.modelRequests.get(r.model).add(r.at);
+    for (const r of this.sql.exec<{ at: number; model: string; slots: number }>("SELECT at, model, slots FROM calls WHERE at > ? ORDER BY at", since)) {
+      this.requests.add(r.at, r.slots);
+      if (r.model && r.slots) this.modelRequests.get(r.model).add(r.at);
     }
     for (const r of this.sql.exec<{ settled_at: number; model: string; tokens: number }>("SELECT settled_at, model, tokens FROM calls WHERE settled_at > ? ORDER BY settled_at", since)) {
       this.tokens.add(r.settled_at, r.tokens);
@@ -717,12 +809,13 @@ type CallRow = {
   team_id: string | null;
   /** When it was admitted. */
   at: number;
-  state: "open" | "settled" | "expired";
+  state: "open" | "settled" | "expired" | "returned";
   tokens: number;
   settled_at: number | null;
+  slots: number;
 };
 
-const reservationOf = (row: CallRow): Reservation => ({ cost: row.cost, model: row.model, userId: row.user_id, teamId: row.team_id, at: row.at });
+const reservationOf = (row: CallRow): Reservation => ({ cost: row.cost, model: row.model, slots: row.slots, userId: row.user_id, teamId: row.team_id, at: row.at });
 
 /** Starts a new budget period if due (or if the duration changed); true if anything changed. */
 function roll(b: Budget, duration: string | null, now: number): boolean {

@@ -1,6 +1,7 @@
 // The limits and spend step of the LLM request path (right before dispatchCall):
-//   before the call: one KeyGuard round trip validates the key and reserves the most the call can cost
-//                    (or answers 429 budget_exceeded / rate_limit_exceeded with retry-after);
+//   before the call: the key's lease in this isolate admits it and reserves the most it can cost
+//                    (src/limits/lease.ts); without one, a KeyGuard round trip does (and may grant one),
+//                    or answers 429 budget_exceeded / rate_limit_exceeded with retry-after;
 //   after it:        cost, spend and rate-limit headers on the response, and - once the call is over
 //                    (for streams: last chunk sent or client gone) - the settlement to the guard.
 import type { Context } from "hono";
@@ -19,6 +20,7 @@ import { mayUse } from "../proxy/middleware";
 import { cachedTokens, candidateGroups, costOf, reservationFor, type Reservation } from "../spend/cost";
 import { priceBook, priceOf, type PriceBook } from "../spend/prices";
 import { guardFor } from "./guard";
+import { admitFromLease, askForLease, leaseAnswered, leaseHeaders, noteSpend, renewIfDue, settleFromLease, takeLease, type Lease } from "./lease";
 import { settleBatched, withSettleRetries } from "./settle-batch";
 import type { AdmitAnswer, RateHeaders } from "./types";
 
@@ -33,7 +35,7 @@ function tokenOf(principal: Principal, runtime: Runtime): Promise<string> | stri
   return token;
 }
 
-type Admitted = Extract<AdmitAnswer, { ok: true }>;
+type Admitted = Pick<Extract<AdmitAnswer, { ok: true }>, "spend" | "maxBudget" | "rate">;
 
 const NOT_YET = "not yet" as const;
 
@@ -41,17 +43,23 @@ async function admit(c: Context<GatewayEnv>, call: LlmCall, principal: Principal
   const token = principal.token!;
   const guard = guardFor(c.env, { kind: "key", token });
   markAskedGuard(c.req.raw);
-  const answer = await guard.admit({ token, requestId: call.id, model: call.group.name, cost: reservation.cost, knownVersion: principal.key?.version }).catch(guardUnavailable);
+  const wantLease = askForLease(token);
+  const answer = await guard
+    .admit({ token, requestId: call.id, model: call.group.name, cost: reservation.cost, knownVersion: principal.key?.version, wantLease })
+    .catch(guardUnavailable)
+    .finally(() => wantLease && leaseAnswered(token));
   if (!answer.ok) {
     if (answer.revoked) forgetKey(token);
     throw refusalError(answer);
   }
   if (!answer.config) {
     touchKey(token);
+    takeLease(c.env, token, answer);
     return answer;
   }
   // The key was not cached here, or changed since: authorize again with what the guard says now.
   confirmKey(answer.config);
+  takeLease(c.env, token, answer);
   // In place: the call (and the router's fallback checks) hold this same principal object.
   const fresh = Object.assign(principal, principalOf(answer.config));
   if (!mayUse(fresh, call.group)) {
@@ -81,7 +89,15 @@ export const enforceLimits = createMiddleware<GatewayEnv>(async (c, next) => {
   const { call, principal, runtime } = c.var;
   const book = await priceBook(c.env);
   const reservation = reservationFor(call.request, candidateGroups(call.group, runtime), book);
-  const admitted = principal.kind === "virtual_key" && principal.token ? await admit(c, call, principal, reservation) : undefined;
+  let lease: Lease | undefined;
+  let admitted: Admitted | undefined;
+  if (principal.kind === "virtual_key" && principal.token) {
+    lease = principal.key && admitFromLease(c.env, principal.token, principal.key.version, reservation.cost);
+    if (lease) {
+      renewIfDue(c.env, lease, reservation.cost);
+      admitted = leaseHeaders(lease);
+    } else admitted = await admit(c, call, principal, reservation);
+  }
   const token = await tokenOf(c.var.principal, runtime);
 
   await next();
@@ -110,7 +126,7 @@ export const enforceLimits = createMiddleware<GatewayEnv>(async (c, next) => {
       setRateHeaders(h, admitted.rate);
     }
   }
-  c.executionCtx.waitUntil(settle(c.env, runtime, call, c.var.principal, token, reservation, book, response));
+  c.executionCtx.waitUntil(settle(c.env, runtime, call, c.var.principal, token, reservation, book, lease, response));
 });
 
 function outcomeCost(outcome: CallOutcome, call: LlmCall, book: PriceBook, reservation: Reservation): { cost: number; usage?: Usage; unpriced: boolean; estimated: boolean } {
@@ -141,7 +157,7 @@ function warnUnpriced(model: string): void {
 
 const CALL_TYPES = { chat: "acompletion", completion: "atext_completion", embedding: "aembedding" } as const;
 /** Waits for the end of the call, then charges it to the key's guard (retried; the guard ignores repeats). */
-async function settle(env: Env, runtime: Runtime, call: LlmCall, principal: Principal, token: string, reservation: Reservation, book: PriceBook, response?: Promise<unknown>): Promise<void> {
+async function settle(env: Env, runtime: Runtime, call: LlmCall, principal: Principal, token: string, reservation: Reservation, book: PriceBook, lease: Lease | undefined, response?: Promise<unknown>): Promise<unknown> {
   const outcome = await call.done;
   const { cost, usage, unpriced, estimated } = outcomeCost(outcome, call, book, reservation);
   const settings = runtime.config.general_settings;
@@ -182,8 +198,10 @@ async function settle(env: Env, runtime: Runtime, call: LlmCall, principal: Prin
     },
   };
   const settlement = { token, requestId: call.id, model: call.group.name, cost, tokens: usage?.total_tokens ?? 0, log, store: !settings.disable_spend_logs, unpriced };
-  // No reservation to release (master key, open mode): batched per isolate.
+  // No reservation of its own to release (master key, open mode, admitted from a lease): batched per isolate.
+  if (lease) return settleFromLease(env, lease, reservation.cost, settlement);
   if (principal.kind !== "virtual_key") return settleBatched(env, token, settlement);
+  noteSpend(token, cost);
   return withSettleRetries(`call ${call.id} (${cost} USD)`, () => guardFor(env, { kind: "key", token }).settle(settlement));
 }
 

@@ -57,6 +57,35 @@ export interface AdmitRequest {
   cost: number;
   /** The version of the KeyConfig the isolate holds; the answer carries the config when it differs. */
   knownVersion?: string;
+  /** The isolate would take a lease for the key's next calls (src/limits/lease.ts). */
+  wantLease?: boolean;
+}
+
+/** A new lease without a call of its own (an isolate renewing ahead of need). */
+export interface LeaseRequest {
+  token: string;
+  knownVersion?: string;
+  /** USD one call reserves (what the lease's budget is sized in). */
+  callCost: number;
+}
+
+/**
+ * A share of a key's limits that one isolate admits calls from by itself: the guard counted `slots`
+ * requests against rpm_limit and reserved `budget` USD from max_budget when it granted it.
+ */
+export interface LeaseGrant {
+  id: string;
+  slots: number;
+  /** null: the key has no max_budget. */
+  budget: number | null;
+  /** How long the isolate may admit calls from it, from the moment it arrives. */
+  ttlMs: number;
+}
+
+/** An isolate is done with a lease: what it did not use goes back to the key. */
+export interface LeaseReturn {
+  lease: string;
+  unusedSlots: number;
 }
 
 export interface RateHeaders {
@@ -67,7 +96,7 @@ export interface RateHeaders {
 }
 
 export type AdmitAnswer =
-  | { ok: true; version: string; config?: KeyConfig; spend: number; maxBudget: number | null; rate: RateHeaders }
+  | { ok: true; version: string; config?: KeyConfig; spend: number; maxBudget: number | null; rate: RateHeaders; lease?: LeaseGrant }
   | Refusal;
 
 export interface Refusal {
@@ -106,6 +135,8 @@ export interface Settlement {
   log: SpendLogRow;
   store: boolean;
   unpriced: boolean;
+  /** Admitted by an isolate from this lease, whose budget the cost is charged to. */
+  lease?: string;
 }
 
 export interface ScopeSettlement {

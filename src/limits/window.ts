@@ -33,6 +33,17 @@ export class SlidingWindow {
     }
   }
 
+  /** Lowers the weight of the event added at `at` with `weight` by `by` (a lease's slots given back unused). */
+  shrink(at: number, weight: number, by: number): void {
+    if (by >= weight) return this.remove(at, weight);
+    for (let i = this.times.length - 1; i >= this.head; i--) {
+      if (this.times[i] !== at || this.weights[i] !== weight) continue;
+      this.weights[i] -= by;
+      this.sum -= by;
+      return;
+    }
+  }
+
   /** Seconds until the total drops to `target` or below (at least 1). */
   secondsUntilBelow(now: number, target: number): number {
     this.prune(now);

@@ -4,6 +4,7 @@ import { env } from "cloudflare:test";
 import { expect } from "vitest";
 import type { Env } from "../../src/env";
 import { guardFor } from "../../src/limits/guard";
+import { dropLease } from "../../src/limits/lease";
 import { MOCK_URL, type TestGateway } from "./helpers";
 
 export const testEnv = env as unknown as Env;
@@ -49,11 +50,27 @@ export function chat(gw: TestGateway, key: string, model: string, extra: Record<
 
 export const keyGuard = (token: string) => guardFor(testEnv, { kind: "key", token });
 
+/**
+ * Moves the key guard's clock forward. This isolate's lease for the key (if any) runs on the real
+ * clock, so it is dropped: the next call asks the guard, as it would once the time had really passed.
+ */
+export async function advanceGuardClock(token: string, ms: number): Promise<void> {
+  await keyGuard(token).advanceClock(ms);
+  dropLease(testEnv, token);
+}
+
 /** Writes everything the key's guard (and its team's / user's) holds to D1 now. */
 export async function flushKey(token: string, scopes: { team?: string; user?: string } = {}): Promise<void> {
-  expect(await keyGuard(token).flushNow()).toBe(0);
-  if (scopes.team) expect(await guardFor(testEnv, { kind: "team", id: scopes.team }).flushNow()).toBe(0);
-  if (scopes.user) expect(await guardFor(testEnv, { kind: "user", id: scopes.user }).flushNow()).toBe(0);
+  await flushAll(keyGuard(token));
+  if (scopes.team) await flushAll(guardFor(testEnv, { kind: "team", id: scopes.team }));
+  if (scopes.user) await flushAll(guardFor(testEnv, { kind: "user", id: scopes.user }));
+}
+
+/** A flush writes at most one batch (200 rows): flush until nothing is pending. */
+async function flushAll(guard: ReturnType<typeof keyGuard>): Promise<void> {
+  let pending = await guard.flushNow();
+  for (let i = 0; pending > 0 && i < 100; i++) pending = await guard.flushNow();
+  expect(pending).toBe(0);
 }
 
 export async function json<T = any>(res: Response | Promise<Response>): Promise<T> {

@@ -6,7 +6,7 @@ import * as schema from "../../src/db/schema";
 import { guardName } from "../../src/limits/guard";
 import { hashKey } from "../../src/keys/token";
 import { MASTER_KEY, openaiModel, testGateway } from "./helpers";
-import { chat, json, keyGuard, newKey, pricedMock, testEnv, unique } from "./keys-helpers";
+import { advanceGuardClock, chat, json, keyGuard, newKey, pricedMock, testEnv, unique } from "./keys-helpers";
 
 const config = () => ({
   model_list: [
@@ -96,7 +96,7 @@ describe("virtual key lifecycle through the HTTP API", () => {
     const { key, token, expires } = await newKey(gw, { duration: "30s" });
     expect(Date.parse(expires as string) - Date.now()).toBeGreaterThan(25_000);
     expect((await chat(gw, key, "alpha")).status).toBe(200);
-    await keyGuard(token).advanceClock(31_000);
+    await advanceGuardClock(token, 31_000);
     const expired = await chat(gw, key, "alpha");
     expect(expired.status).toBe(401);
     expect((await json(expired)).error).toMatchObject({ type: "expired_key", message: expect.stringContaining("Expired Key") });

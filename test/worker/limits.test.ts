@@ -2,7 +2,7 @@ import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { guardName } from "../../src/limits/guard";
 import { testGateway } from "./helpers";
-import { MOCK_URL, chat, flushKey, json, keyGuard, mockCallCost, newKey, pricedMock, testEnv, unique } from "./keys-helpers";
+import { MOCK_URL, advanceGuardClock, chat, flushKey, json, keyGuard, mockCallCost, newKey, pricedMock, testEnv, unique } from "./keys-helpers";
 
 const HI_COST = mockCallCost("hi");
 const config = () => ({ model_list: [pricedMock("alpha"), pricedMock("beta")] });
@@ -40,7 +40,7 @@ describe("rate limits, exact under concurrency", () => {
     const refused = await chat(gw, key, "alpha");
     expect(refused.status).toBe(429);
     const wait = Number(refused.headers.get("retry-after"));
-    await keyGuard(token).advanceClock(wait * 1000);
+    await advanceGuardClock(token, wait * 1000);
     expect((await chat(gw, key, "alpha")).status).toBe(200);
   });
 
@@ -88,7 +88,7 @@ describe("rate limits, exact under concurrency", () => {
     const refused = await chat(gw, key, "alpha");
     expect(refused.status).toBe(429);
     expect((await json(refused)).error.message).toContain("Limit type: tokens");
-    await keyGuard(token).advanceClock(61_000);
+    await advanceGuardClock(token, 61_000);
     expect((await chat(gw, key, "alpha")).status).toBe(200);
   });
 
@@ -178,7 +178,7 @@ describe("budgets, exact under concurrency", () => {
     expect(retryAfter).toBeLessThanOrEqual(Math.ceil((midnight - Date.now()) / 1000) + 1);
 
     // Move the guard past midnight; its alarm resets the budget and writes it to D1 with no request.
-    await keyGuard(created.token).advanceClock(midnight - Date.now() + 1000);
+    await advanceGuardClock(created.token, midnight - Date.now() + 1000);
     const stub = testEnv.KEY_GUARD.get(testEnv.KEY_GUARD.idFromName(guardName({ kind: "key", token: created.token })));
     await runDurableObjectAlarm(stub);
     await flushKey(created.token);
@@ -194,10 +194,10 @@ describe("budgets, exact under concurrency", () => {
     expect(resetAt % 30_000).toBe(0);
     expect(resetAt - Date.now()).toBeLessThanOrEqual(30_000);
     // Start at the beginning of a 30 s period, so the test never straddles a reset.
-    await keyGuard(created.token).advanceClock(resetAt - Date.now() + 100);
+    await advanceGuardClock(created.token, resetAt - Date.now() + 100);
     expect((await chat(gw, created.key, "alpha")).status).toBe(200);
     expect((await chat(gw, created.key, "alpha")).status).toBe(429);
-    await keyGuard(created.token).advanceClock(30_000);
+    await advanceGuardClock(created.token, 30_000);
     expect((await chat(gw, created.key, "alpha")).status).toBe(200);
   });
 
