@@ -1,6 +1,7 @@
-// least-busy: the deployment with the fewest requests in flight across the whole edge. The counts
-// live in the model group's RouterState Durable Object (./router-state.ts), which picks and counts
-// in one step, so isolates asking at the same moment never all pile onto the same deployment.
+// least-busy: the deployment with the fewest requests in flight across the whole edge. Each isolate
+// adds the other isolates' counts, as the group's RouterState Durable Object last reported them
+// (./edge-view.ts), to its own; groups with limits are picked and counted in RouterState itself
+// (./router-state.ts), in one step, so the limits hold exactly.
 import { lowest } from "./lowest";
 
 export function leastBusy<T extends { id: string }>(candidates: readonly T[], inFlight: (id: string) => number, random = Math.random): T | undefined {

@@ -2,10 +2,13 @@
 // least-busy and usage-based-routing-v2 strategies: requests in flight per deployment and this
 // minute's requests/tokens per deployment. `pick` chooses and counts in one round trip; `settle`
 // (sent after the call, off the response path) gives the slot back and adds the real token count.
+// Groups where exactness is a limit use those (usage-based, or least-busy with max_parallel_requests,
+// rpm or tpm); unlimited least-busy groups pick in each isolate and only `report` their in-flight
+// counts off the request path, getting the other isolates' counts back (./edge-view.ts).
 //
-// In-flight counts are leases: a lease expires on its own, so the counts of an isolate that
-// crashed mid-call cannot leak. State is kept in memory only: an object is evicted only after it
-// has been idle, and losing counts then can only under-count (never block a deployment).
+// In-flight counts are leases, and reports expire: the counts of an isolate that crashed mid-call
+// cannot leak. State is kept in memory only: an object is evicted only after it has been idle, and
+// losing counts then can only under-count (never block a deployment).
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { leastBusy } from "./least-busy";
@@ -42,6 +45,15 @@ export interface EdgeSettle {
   tokenCorrection?: number;
 }
 
+export interface EdgeReport {
+  /** The reporting isolate's random id. */
+  isolate: string;
+  /** Its calls in flight per deployment of the group (zeros may be left out). */
+  inFlight: Record<string, number>;
+  /** How long the report counts if no newer one comes. */
+  ttlMs: number;
+}
+
 export interface EdgeSnapshot {
   inFlight: Record<string, number>;
   minute: Record<string, MinuteCount>;
@@ -53,6 +65,8 @@ export class RouterState extends DurableObject<Env> {
   private readonly counters = new MinuteCounters();
   private readonly inFlight = new Map<string, number>();
   private readonly leases = new Map<string, { id: string; expires: number }>();
+  /** The last report of each isolate with calls in flight. */
+  private readonly reports = new Map<string, { inFlight: Record<string, number>; expires: number }>();
   private nextSweep = 0;
 
   /** Chooses a deployment among the candidates that are within their limits, and counts the request. Null: none has room. */
@@ -79,9 +93,31 @@ export class RouterState extends DurableObject<Env> {
     if (s.tokenCorrection) this.counters.addTokens(lease.id, s.tokenCorrection);
   }
 
+  /** An isolate's in-flight counts replace its previous report; returns the sum of the other isolates' counts. */
+  report(r: EdgeReport): Record<string, number> {
+    const now = Date.now();
+    this.sweep(now);
+    if (Object.values(r.inFlight).some((n) => n > 0)) this.reports.set(r.isolate, { inFlight: r.inFlight, expires: now + r.ttlMs });
+    else this.reports.delete(r.isolate);
+    return this.reported(now, r.isolate);
+  }
+
   snapshot(): EdgeSnapshot {
-    this.sweep(Date.now(), true);
-    return { inFlight: Object.fromEntries(this.inFlight), minute: this.counters.snapshot() };
+    const now = Date.now();
+    this.sweep(now, true);
+    const inFlight = this.reported(now);
+    for (const [id, n] of this.inFlight) inFlight[id] = (inFlight[id] ?? 0) + n;
+    return { inFlight, minute: this.counters.snapshot() };
+  }
+
+  /** The live reports' counts summed per deployment, leaving out `except`'s own. */
+  private reported(now: number, except?: string): Record<string, number> {
+    const sum: Record<string, number> = {};
+    for (const [isolate, report] of this.reports) {
+      if (isolate === except || report.expires <= now) continue;
+      for (const [id, n] of Object.entries(report.inFlight)) if (n > 0) sum[id] = (sum[id] ?? 0) + n;
+    }
+    return sum;
   }
 
   private busy(id: string): number {
@@ -95,10 +131,11 @@ export class RouterState extends DurableObject<Env> {
     else this.inFlight.delete(id);
   }
 
-  /** Drops expired leases (a caller that never settled: crashed isolate, lost request). */
+  /** Drops expired leases and reports (a caller that never settled or reported again: crashed isolate, lost request). */
   private sweep(now: number, force = false): void {
     if (!force && now < this.nextSweep) return;
     this.nextSweep = now + SWEEP_EVERY_MS;
     for (const [leaseId, lease] of this.leases) if (lease.expires <= now) this.release(leaseId, lease.id);
+    for (const [isolate, report] of this.reports) if (report.expires <= now) this.reports.delete(isolate);
   }
 }

@@ -11,6 +11,7 @@ import type { LlmCall, LlmRequest } from "../proxy/call";
 import type { AttemptOptions, UpstreamResult } from "../proxy/upstream";
 import { cheapest } from "./cost-based";
 import { CooldownStore, cooldownSeconds, shouldCoolDown } from "./cooldowns";
+import { EdgeView, type EdgeLink } from "./edge-view";
 import { LatencyTracker } from "./latency";
 import { leastBusy } from "./least-busy";
 import { MinuteCounters } from "./minute-counters";
@@ -33,9 +34,11 @@ interface GroupTable {
   /** Any deployment has rpm, tpm or max_parallel_requests. */
   limited: boolean;
   edgeId?: DurableObjectId;
+  /** Unlimited least-busy groups: picked here from this view, no round trip to RouterState. */
+  view?: EdgeView;
 }
 
-/** The longest a least-busy / usage-based slot is held when its settle never arrives. */
+/** The longest a least-busy / usage-based slot (or an isolate's in-flight report) is held when its settle never arrives. */
 const LEASE_MAX_MS = 15 * 60_000;
 
 /** Hands background work (KV writes, Durable Object settles) to the runtime so it outlives the response. */
@@ -68,6 +71,8 @@ export class Router {
   private readonly tables = new WeakMap<ModelGroup, GroupTable>();
   /** least-busy / usage-based-routing-v2 with the RouterState binding present: counted edge-wide. */
   private readonly edgeStrategy: EdgeStrategy | undefined;
+  /** least-busy with RouterState: how this isolate reports its in-flight counts. */
+  private readonly edgeLink: EdgeLink | undefined;
   private readonly tokenEstimates = new WeakMap<LlmCall, number>();
 
   constructor(
@@ -85,13 +90,16 @@ export class Router {
       console.warn(`[router] routing_strategy ${s} needs the ROUTER_STATE Durable Object binding (wrangler.toml); counting per isolate instead`);
     }
     this.edgeStrategy = env.ROUTER_STATE ? edge : undefined;
+    if (env.ROUTER_STATE && edge === "least-busy") this.edgeLink = { ns: env.ROUTER_STATE, isolate: crypto.randomUUID(), ttlMs: LEASE_MAX_MS, defer };
   }
 
   private table(group: ModelGroup): GroupTable {
     let t = this.tables.get(group);
     if (!t) {
       const limited = group.deployments.some((d) => d.params.rpm !== undefined || d.params.tpm !== undefined || d.params.max_parallel_requests !== undefined);
-      this.tables.set(group, (t = { tiers: tiersByOrder(group.deployments), limited }));
+      // Limits must hold exactly, so limited groups keep the per-call pick in RouterState.
+      const view = this.edgeLink && !limited ? new EdgeView(this.edgeLink, group.name, group.deployments, (id) => this.busy(id)) : undefined;
+      this.tables.set(group, (t = { tiers: tiersByOrder(group.deployments), limited, view }));
     }
     return t;
   }
@@ -145,23 +153,25 @@ export class Router {
     const pool = (tried?.size ? this.pool(table, tokens, now, tried) : undefined) ?? this.pool(table, tokens, now);
     if (!pool) throw this.noDeployment(group, tokens, now);
 
-    if (this.edgeStrategy) {
+    if (this.edgeStrategy && !table.view) {
       const picked = await this.pickAtEdge(call, group, table, pool, tokens);
       if (picked === null) throw this.noDeployment(group, tokens, now, true);
       if (picked) return picked;
     }
-    return this.take(this.pickLocally(pool, call), tokens);
+    return this.take(this.pickLocally(pool, call, table), tokens, table);
   }
 
-  private pickLocally(pool: readonly Deployment[], call: LlmCall): Deployment {
+  private pickLocally(pool: readonly Deployment[], call: LlmCall, table: GroupTable): Deployment {
     switch (this.settings.strategy) {
       case "latency-based-routing":
         return this.latency.pick(pool, call.stream);
       case "cost-based-routing":
         return cheapest(pool) ?? pool[0];
-      // Per isolate only when the RouterState object is missing or unreachable.
-      case "least-busy":
-        return leastBusy(pool, (id) => this.busy(id)) ?? pool[0];
+      // Edge-wide through the group's view (unlimited groups); per isolate only when RouterState is missing or unreachable.
+      case "least-busy": {
+        const view = table.view;
+        return leastBusy(pool, view ? (id) => this.busy(id) + view.others(id) : (id) => this.busy(id)) ?? pool[0];
+      }
       case "usage-based-routing-v2":
         return lowestUsage(pool, this.counters) ?? pool[0];
       default:
@@ -169,9 +179,10 @@ export class Router {
     }
   }
 
-  /** Counts the request against this isolate's in-flight count and rpm/tpm window. */
-  private take(d: Deployment, tokens: number, onSettle?: (totalTokens?: number) => void): Selection {
+  /** Counts the request against this isolate's in-flight count (reported when the group has a view) and rpm/tpm window. */
+  private take(d: Deployment, tokens: number, table: GroupTable, onSettle?: (totalTokens?: number) => void): Selection {
     this.inFlight.set(d.id, this.busy(d.id) + 1);
+    table.view?.changed();
     const local = !onSettle;
     if (local) this.counters.addRequest(d.id, tokens);
     let settled = false;
@@ -183,6 +194,7 @@ export class Router {
         const n = this.busy(d.id) - 1;
         if (n > 0) this.inFlight.set(d.id, n);
         else this.inFlight.delete(d.id);
+        table.view?.changed();
         if (local && totalTokens !== undefined) this.counters.addTokens(d.id, totalTokens - tokens);
         onSettle?.(totalTokens);
       },
@@ -190,9 +202,9 @@ export class Router {
   }
 
   /**
-   * least-busy / usage-based-routing-v2: one round trip to the group's RouterState object, which
-   * picks and counts. Null: no deployment has room (429). Undefined: the object could not be
-   * reached; the caller picks locally rather than fail the request.
+   * usage-based-routing-v2, and least-busy groups with limits: one round trip to the group's
+   * RouterState object, which picks and counts exactly. Null: no deployment has room (429).
+   * Undefined: the object could not be reached; the caller picks locally rather than fail the request.
    */
   private async pickAtEdge(call: LlmCall, group: ModelGroup, table: GroupTable, pool: readonly Deployment[], tokens: number): Promise<Selection | null | undefined> {
     const ns = this.env.ROUTER_STATE!;
@@ -210,7 +222,7 @@ export class Router {
     if (!picked) return null;
     const d = pool.find((x) => x.id === picked.id) ?? pool[0];
     const lease = picked.lease;
-    return this.take(d, tokens, (totalTokens) =>
+    return this.take(d, tokens, table, (totalTokens) =>
       defer(stub.settle({ lease, tokenCorrection: totalTokens === undefined ? 0 : totalTokens - tokens })),
     );
   }

@@ -1,0 +1,82 @@
+// least-busy without a Durable Object round trip on the request path: each isolate picks from its
+// own in-flight counts plus the other isolates' counts as RouterState last told it, and reports its
+// own counts to RouterState in the background whenever they change. The picture of the other
+// isolates lags by about one round trip, which is fine for a heuristic; groups with hard limits
+// (max_parallel_requests, rpm, tpm) keep the exact pick in RouterState instead.
+import type { Env } from "../env";
+
+/** What every group's view of one isolate shares. */
+export interface EdgeLink {
+  ns: NonNullable<Env["ROUTER_STATE"]>;
+  /** This isolate's id in RouterState (random, once per isolate). */
+  isolate: string;
+  /** How long RouterState keeps a report if no newer one comes (the isolate may have died mid-call). */
+  ttlMs: number;
+  /** Hands a report to the runtime so it outlives the request (waitUntil). */
+  defer: (work: Promise<unknown>) => void;
+}
+
+/** One model group's view: the other isolates' in-flight counts, and this isolate's reports. */
+export class EdgeView {
+  private othersCount: Readonly<Record<string, number>> = {};
+  private id: DurableObjectId | undefined;
+  /** A report is in flight, or queued to start. */
+  private sending = false;
+  /** Starts the follow-up report queued while one was in flight. */
+  private followUp: (() => void) | undefined;
+  private warned = false;
+
+  constructor(
+    private readonly link: EdgeLink,
+    private readonly group: string,
+    private readonly deployments: readonly { id: string }[],
+    private readonly local: (id: string) => number,
+  ) {}
+
+  /** The other isolates' calls in flight on a deployment, as last reported. */
+  others(id: string): number {
+    return this.othersCount[id] ?? 0;
+  }
+
+  /**
+   * This isolate's counts changed: report them, at most one report in flight. Changes made while one
+   * is in flight go out in one follow-up that reads the counts when it starts, so the last state
+   * (zeros once all calls are over) always arrives.
+   */
+  changed(): void {
+    if (this.followUp) return;
+    if (!this.sending) {
+      this.sending = true;
+      this.link.defer(this.send());
+      return;
+    }
+    // Deferred by the request that queued it, which stays alive until the follow-up is sent: workerd
+    // continues a promise resolved from another request's context in the context that created it.
+    this.link.defer(new Promise<void>((resolve) => (this.followUp = resolve)).then(() => this.send()));
+  }
+
+  private async send(): Promise<void> {
+    const inFlight: Record<string, number> = {};
+    for (const d of this.deployments) {
+      const n = this.local(d.id);
+      if (n > 0) inFlight[d.id] = n;
+    }
+    try {
+      const ns = this.link.ns;
+      const stub = ns.get((this.id ??= ns.idFromName(this.group)));
+      this.othersCount = await stub.report({ isolate: this.link.isolate, inFlight, ttlMs: this.link.ttlMs });
+      this.warned = false;
+    } catch (err) {
+      // Route from this isolate's own counts until RouterState answers again.
+      this.othersCount = {};
+      if (!this.warned) console.warn(`[router] RouterState for '${this.group}' unreachable, least-busy counts per isolate: ${(err as Error).message}`);
+      this.warned = true;
+    } finally {
+      const next = this.followUp;
+      this.followUp = undefined;
+      // Handing over keeps `sending` set, so no second report starts before the follow-up does.
+      if (next) next();
+      else this.sending = false;
+    }
+  }
+}
