@@ -1,7 +1,7 @@
 // least-busy without a Durable Object round trip on the request path: each isolate picks from its
 // own in-flight counts plus the other isolates' counts as RouterState last told it, and reports its
-// own counts to RouterState in the background whenever they change. The picture of the other
-// isolates lags by about one round trip, which is fine for a heuristic; groups with hard limits
+// own counts to RouterState in the background when they change (at most every REPORT_EVERY_MS). The
+// picture of the other isolates lags by that and a round trip, which is fine for a heuristic; groups with hard limits
 // (max_parallel_requests, rpm, tpm) keep the exact pick in RouterState instead.
 import type { Env } from "../env";
 
@@ -16,14 +16,18 @@ export interface EdgeLink {
   defer: (work: Promise<unknown>) => void;
 }
 
+/** Reports of one group leave an isolate at most this often: a busy isolate changes its counts on every call. */
+const REPORT_EVERY_MS = 100;
+
 /** One model group's view: the other isolates' in-flight counts, and this isolate's reports. */
 export class EdgeView {
   private othersCount: Readonly<Record<string, number>> = {};
   private id: DurableObjectId | undefined;
-  /** A report is in flight, or queued to start. */
-  private sending = false;
-  /** Starts the follow-up report queued while one was in flight. */
-  private followUp: (() => void) | undefined;
+  /** Reports run one after another, in order (so RouterState never keeps an older one). */
+  private chain: Promise<void> = Promise.resolve();
+  /** A report is queued and not started yet: it will read the counts when it starts. */
+  private queued = false;
+  private lastStart = 0;
   private warned = false;
 
   constructor(
@@ -39,20 +43,23 @@ export class EdgeView {
   }
 
   /**
-   * This isolate's counts changed: report them, at most one report in flight. Changes made while one
-   * is in flight go out in one follow-up that reads the counts when it starts, so the last state
-   * (zeros once all calls are over) always arrives.
+   * This isolate's counts changed: queue a report, unless one is queued already. It starts after the
+   * one before it and at least REPORT_EVERY_MS after it, and reads the counts when it starts, so the
+   * last state (zeros once all calls are over) always arrives.
    */
   changed(): void {
-    if (this.followUp) return;
-    if (!this.sending) {
-      this.sending = true;
-      this.link.defer(this.send());
-      return;
-    }
-    // Deferred by the request that queued it, which stays alive until the follow-up is sent: workerd
-    // continues a promise resolved from another request's context in the context that created it.
-    this.link.defer(new Promise<void>((resolve) => (this.followUp = resolve)).then(() => this.send()));
+    if (this.queued) return;
+    this.queued = true;
+    // Deferred by the request that queued it, which stays alive until it is sent: workerd continues a
+    // promise resolved from another request's context in the context that created it.
+    this.chain = this.chain.then(async () => {
+      const wait = this.lastStart + REPORT_EVERY_MS - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      this.queued = false;
+      this.lastStart = Date.now();
+      await this.send();
+    });
+    this.link.defer(this.chain);
   }
 
   private async send(): Promise<void> {
@@ -71,12 +78,6 @@ export class EdgeView {
       this.othersCount = {};
       if (!this.warned) console.warn(`[router] RouterState for '${this.group}' unreachable, least-busy counts per isolate: ${(err as Error).message}`);
       this.warned = true;
-    } finally {
-      const next = this.followUp;
-      this.followUp = undefined;
-      // Handing over keeps `sending` set, so no second report starts before the follow-up does.
-      if (next) next();
-      else this.sending = false;
     }
   }
 }

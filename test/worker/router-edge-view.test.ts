@@ -147,36 +147,43 @@ describe("EdgeView reports", () => {
     const deferred: Promise<unknown>[] = [];
     const counts = new Map<string, number>();
     const view = new EdgeView({ ns, isolate: "me", ttlMs: 1000, defer: (p) => deferred.push(p) }, "g", [{ id: "x" }, { id: "y" }], (id) => counts.get(id) ?? 0);
-    /** Answers every report, follow-ups included, then waits for all deferred work. */
+    /** Answers every report as it comes (follow-ups included) until all deferred work is done. */
     const settle = async () => {
-      for (let reply; (reply = replies.shift()); ) {
-        reply();
-        await new Promise((r) => setTimeout(r, 0)); // lets a follow-up start
+      let done = false;
+      const all = Promise.all(deferred.splice(0)).finally(() => (done = true));
+      while (!done) {
+        replies.shift()?.();
+        await new Promise((r) => setTimeout(r, 5));
       }
-      await Promise.all(deferred.splice(0));
+      await all;
     };
     return { sent, replies, view, counts, settle };
   }
 
-  it("keeps at most one report in flight, and one follow-up carries every change made meanwhile", async () => {
+  it("keeps at most one report in flight, one follow-up carries every change made meanwhile, at most one per 100 ms", async () => {
     const { sent, replies, view, counts, settle } = fakeState();
+    const tick = () => new Promise((r) => setTimeout(r, 0));
     counts.set("x", 1);
     view.changed();
+    await tick(); // the first report of an idle group starts at once
+    expect(sent).toEqual([{ isolate: "me", inFlight: { x: 1 }, ttlMs: 1000 }]);
+    const firstAt = Date.now();
     for (let i = 2; i <= 5; i++) {
       counts.set("y", i);
       view.changed();
     }
     counts.clear(); // all calls over before the first reply
     view.changed();
-    expect(sent).toEqual([{ isolate: "me", inFlight: { x: 1 }, ttlMs: 1000 }]);
+    await tick();
     expect(replies).toHaveLength(1);
     await settle();
     expect(sent.map((r) => r.inFlight)).toEqual([{ x: 1 }, {}]); // the follow-up read the counts when it started
+    expect(Date.now() - firstAt).toBeGreaterThanOrEqual(90);
     expect(view.others("x")).toBe(7);
     counts.set("x", 1);
-    view.changed(); // nothing in flight: a new report at once
-    expect(sent).toHaveLength(3);
+    view.changed();
     await settle();
+    expect(sent).toHaveLength(3);
   });
 
   it("routes from local counts when a report fails, and logs once", async () => {
