@@ -1,5 +1,6 @@
 // `npx tsx bench/ab.ts <bundle.js> [<bundle.js> ...] [--model bench] [--seconds 2] [--rounds 10] [--connections 8] [--virtual-key]`
-// (the full path: bundles built from bench/configs/full.yaml, `--model bench-pair --virtual-key`)
+// (the full path: bundles built from bench/configs/full.yaml, `--model bench-pair --virtual-key`;
+// `--json-floor` adds bench/json-worker: a Worker that only parses and re-serialises the JSON both ways)
 // A/B of gateway builds: each bundle (from `wrangler deploy --dry-run --outdir`) runs in its own
 // workerd, and the harness compares workerd CPU per request and throughput, interleaved in rounds, with
 // the null Worker as the floor. For "make it fast": try a change, bundle it, compare against the old bundle.
@@ -9,7 +10,7 @@ import { type Arm, killChildren, nullArm, startMockProcess } from "./arms";
 import { closedLoop, type Target } from "./client";
 import { cpuMs, hasCommand, pin } from "./proc";
 import { fmt, median, table } from "./stats";
-import { startGateway } from "./workerd";
+import { startGateway, startNullWorker } from "./workerd";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -19,6 +20,7 @@ const { values, positionals } = parseArgs({
     rounds: { type: "string", default: "10" },
     connections: { type: "string", default: "8" },
     "virtual-key": { type: "boolean", default: false },
+    "json-floor": { type: "boolean", default: false },
   },
 });
 const cpus = hasCommand("taskset") ? "1" : undefined;
@@ -27,6 +29,11 @@ const masterKey = "sk-bench-ab";
 try {
   const mock = await startMockProcess({ cpus, delayMs: 0, chunks: 20, chunkMs: 10 });
   const arms: Pick<Arm, "label" | "target" | "pid" | "stop">[] = [await nullArm(mock, cpus)];
+  if (values["json-floor"]) {
+    const floor = await startNullWorker(mock.url, "bench/json-worker/index.js");
+    if (cpus) pin(floor.pid, cpus);
+    arms.push({ label: "JSON-only Worker", target: { url: new URL(`${floor.url}/v1/chat/completions`), headers: {}, model: values.model! }, pid: floor.pid, stop: floor.dispose });
+  }
   for (const [i, path] of positionals.entries()) {
     const gw = await startGateway(`ab${i}`, { path, wranglerSize: "", warnings: [], bytes: 0, gzipBytes: 0 }, { LITELLM_MASTER_KEY: masterKey, BENCH_UPSTREAM: `${mock.url}/v1` });
     if (cpus) pin(gw.pid, cpus);

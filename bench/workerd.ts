@@ -118,14 +118,14 @@ function rootCompat() {
   return workerOptions;
 }
 
-/** Arm 2: the null pass-through Worker, same compatibility date and flags as the gateway. */
-export function startNullWorker(upstream: string): Promise<WorkerdArm> {
+/** Arm 2: the null pass-through Worker, same compatibility date and flags as the gateway (or another plain Worker of bench/). */
+export function startNullWorker(upstream: string, script = "bench/null-worker/index.js"): Promise<WorkerdArm> {
   const { compatibilityDate, compatibilityFlags } = rootCompat();
   return startMiniflare(
-    "null",
+    script.split("/").at(-2)!,
     {
       modules: true,
-      scriptPath: resolve(ROOT, "bench/null-worker/index.js"),
+      scriptPath: resolve(ROOT, script),
       compatibilityDate,
       compatibilityFlags,
       bindings: { UPSTREAM: upstream },

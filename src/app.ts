@@ -41,7 +41,7 @@ export function createGateway(compiled: CompiledConfig) {
       c.set("runtime", runtimeFor(c.env));
       c.set("callId", crypto.randomUUID());
       await next();
-      c.res.headers.set("x-litellm-call-id", c.var.callId);
+      c.res.headers.set("x-litellm-call-id", c.get("callId"));
     }),
   );
 
@@ -53,12 +53,12 @@ export function createGateway(compiled: CompiledConfig) {
   app.route("/", teamAndUserRoutes);
   app.route("/", spendRoutes);
 
-  app.notFound((c) => new GatewayError(404, "not_found", `Route not found: ${c.req.method} ${c.req.path}`).toResponse({ "x-litellm-call-id": c.var.callId ?? "" }));
+  app.notFound((c) => new GatewayError(404, "not_found", `Route not found: ${c.req.method} ${c.req.path}`).toResponse({ "x-litellm-call-id": c.get("callId") ?? "" }));
 
   app.onError((err, c) => {
     const error = toGatewayError(err);
-    if (!(err instanceof GatewayError)) console.error(`[${c.var.callId}] internal error: ${err.name}: ${err.message}`);
-    return error.toResponse({ "x-litellm-call-id": c.var.callId ?? "" });
+    if (!(err instanceof GatewayError)) console.error(`[${c.get("callId")}] internal error: ${err.name}: ${err.message}`);
+    return error.toResponse({ "x-litellm-call-id": c.get("callId") ?? "" });
   });
 
   return app;

@@ -5,8 +5,12 @@ const KEY_HEADERS = ["x-litellm-api-key", "x-api-key", "api-key", "x-goog-api-ke
 export function extractApiKey(headers: Headers): string | undefined {
   const auth = headers.get("authorization");
   if (auth) {
-    const match = /^Bearer\s+(.+)$/i.exec(auth.trim());
-    if (match) return match[1].trim();
+    // "Bearer <key>", any case, any spaces (a regex here costs more than the rest of auth).
+    const value = auth.trim();
+    if (value.length > 7 && value.slice(0, 6).toLowerCase() === "bearer" && (value[6] === " " || value[6] === "\t")) {
+      const key = value.slice(7).trim();
+      if (key) return key;
+    }
   }
   for (const name of KEY_HEADERS) {
     const value = headers.get(name);

@@ -4,20 +4,46 @@ import { createMiddleware } from "hono/factory";
 import type { GatewayEnv } from "../app";
 import { GatewayError } from "../errors";
 import { extractApiKey, safeEqual } from "./credentials";
+import type { Runtime } from "../config/runtime";
 import { answerUncheckedKey, callPrincipal, virtualKeyPrincipal } from "../keys/lookup";
+import { hashKey } from "../keys/token";
 import { MASTER, OPEN, type Principal } from "./principal";
 
 export const authError = (message = "Authentication Error, Invalid proxy server token passed.") =>
   new GatewayError(401, "auth", message, { type: "auth_error", code: "401" });
 
+const MAX_SEEN_KEYS = 10_000;
+
+/**
+ * Keys presented to this isolate (per runtime): the master key, or a virtual key's token, so neither the
+ * constant-time comparison nor the SHA-256 runs again on every call. Only in memory, never logged; a
+ * key's validity is not cached here (see src/keys/lookup.ts).
+ */
+const seenKeys = new WeakMap<Runtime, Map<string, string | typeof IS_MASTER>>();
+const IS_MASTER = Symbol("master key");
+
+/** IS_MASTER for the master key, the token of an `sk-` key, undefined for anything else. */
+async function identify(runtime: Runtime, key: string): Promise<string | typeof IS_MASTER | undefined> {
+  let seen = seenKeys.get(runtime);
+  if (!seen) seenKeys.set(runtime, (seen = new Map()));
+  const hit = seen.get(key);
+  if (hit !== undefined) return hit;
+  const id = safeEqual(key, runtime.masterKey!) ? IS_MASTER : key.startsWith("sk-") ? await hashKey(key) : undefined;
+  if (id === undefined) return undefined;
+  if (seen.size >= MAX_SEEN_KEYS) seen.delete(seen.keys().next().value!);
+  seen.set(key, id);
+  return id;
+}
+
 /** Who is calling. `deferKeyCheck`: a virtual key not cached here is left for its guard to check. */
 async function callerOf(c: Context<GatewayEnv>, deferKeyCheck: boolean): Promise<Principal> {
-  const { masterKey } = c.var.runtime;
-  if (!masterKey) return OPEN;
+  const runtime = c.get("runtime");
+  if (!runtime.masterKey) return OPEN;
   const key = extractApiKey(c.req.raw.headers);
   if (!key) throw authError("Authentication Error, No api key passed in.");
-  if (safeEqual(key, masterKey)) return MASTER;
-  if (key.startsWith("sk-")) return deferKeyCheck ? callPrincipal(key) : virtualKeyPrincipal(c.env, key);
+  const id = await identify(runtime, key);
+  if (id === IS_MASTER) return MASTER;
+  if (id !== undefined) return deferKeyCheck ? callPrincipal(id) : virtualKeyPrincipal(c.env, id);
   throw authError();
 }
 
@@ -39,7 +65,7 @@ export const authenticateCall = createMiddleware<GatewayEnv>(async (c, next) => 
 
 /** Admin routes: the master key only. */
 export const requireMaster = createMiddleware<GatewayEnv>(async (c, next) => {
-  const principal = c.var.principal;
+  const principal = c.get("principal");
   if (principal.kind !== "master" && principal.kind !== "open") {
     throw new GatewayError(403, "permission", "Only the proxy admin (master key) can call this route.", { type: "auth_error" });
   }

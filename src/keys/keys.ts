@@ -3,6 +3,7 @@
 // key's guard re-reads it, so the change applies to the next request.
 import { and, count, eq, inArray, sql, type SQL } from "drizzle-orm";
 import { Hono } from "hono";
+import { createMiddleware } from "hono/factory";
 import { z } from "zod";
 import type { GatewayEnv } from "../app";
 import { authenticate } from "../auth/middleware";
@@ -288,7 +289,19 @@ keyRoutes.post("/key/regenerate", ...adminOnly, async (c) => {
   return c.json(await regenerate(c.env, input.key, input));
 });
 
-keyRoutes.post("/key/:key/regenerate", ...adminOnly, async (c) => {
-  const input = await optionalBody(c, regenerateKeySchema);
-  return c.json(await regenerate(c.env, c.req.param("key"), input));
-});
+// POST /key/{key}/regenerate, registered as /key/* after every other /key route: a `/key/:key/...`
+// route next to `/key/info` makes Hono's SmartRouter give up its one-regex RegExpRouter for the
+// slower TrieRouter on every request, LLM calls included (test/worker/routing.test.ts checks).
+const REGENERATE_PATH = /^\/key\/([^/]+)\/regenerate$/;
+keyRoutes.post(
+  "/key/*",
+  createMiddleware<GatewayEnv>(async (c, next) => {
+    if (!REGENERATE_PATH.test(c.req.path)) throw new GatewayError(404, "not_found", `Route not found: ${c.req.method} ${c.req.path}`);
+    await next();
+  }),
+  ...adminOnly,
+  async (c) => {
+    const input = await optionalBody(c, regenerateKeySchema);
+    return c.json(await regenerate(c.env, decodeURIComponent(REGENERATE_PATH.exec(c.req.path)![1]), input));
+  },
+);

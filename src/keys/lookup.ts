@@ -9,7 +9,6 @@ import type { Env } from "../env";
 import { GatewayError } from "../errors";
 import { guardFor } from "../limits/guard";
 import type { KeyConfig, Refusal } from "../limits/types";
-import { hashKey } from "./token";
 
 const CACHE_TTL_MS = 5_000;
 const CACHE_MAX_KEYS = 10_000;
@@ -54,9 +53,8 @@ function cached(token: string): KeyConfig | undefined {
   return hit && now - hit.confirmedAt < CACHE_TTL_MS && (hit.config.expires === null || hit.config.expires > now) ? hit.config : undefined;
 }
 
-/** The principal for a virtual key, or a 401 in LiteLLM's words. */
-export async function virtualKeyPrincipal(env: Env, key: string): Promise<Principal> {
-  const token = await hashKey(key);
+/** The principal for a virtual key (by its token), or a 401 in LiteLLM's words. */
+export async function virtualKeyPrincipal(env: Env, token: string): Promise<Principal> {
   const hit = cached(token);
   if (hit) return principalOf(hit);
   const answer = await guardFor(env, { kind: "key", token }).lookup(token).catch(guardUnavailable);
@@ -76,8 +74,7 @@ const askedGuard = new WeakSet<Request>();
 export const markAskedGuard = (req: Request) => askedGuard.add(req);
 
 /** For LLM calls: the cached principal, else an unchecked one (no models yet) that the call's admission checks. */
-export async function callPrincipal(key: string): Promise<Principal> {
-  const token = await hashKey(key);
+export function callPrincipal(token: string): Principal {
   const hit = cached(token);
   return hit ? principalOf(hit) : { kind: "virtual_key", token };
 }
@@ -87,7 +84,7 @@ export async function callPrincipal(key: string): Promise<Principal> {
  * if the key is not valid, the caller gets the 401, not the other error.
  */
 export async function answerUncheckedKey(c: Context<GatewayEnv>): Promise<void> {
-  const p = c.var.principal;
+  const p = c.get("principal");
   if (p.kind !== "virtual_key" || p.key || !c.error || askedGuard.has(c.req.raw)) return;
   const answer = await guardFor(c.env, { kind: "key", token: p.token! }).lookup(p.token!).catch(guardUnavailable);
   if (answer.ok) confirmKey(answer.config);

@@ -59,7 +59,7 @@ export function resolveGroup(runtime: Runtime, model: string): ModelGroup {
 /** Reads, validates and resolves the request into c.var.call. */
 export const readLlmCall = (endpoint: LlmRequest["endpoint"]) =>
   createMiddleware<GatewayEnv>(async (c, next) => {
-    const { runtime } = c.var;
+    const runtime = c.get("runtime");
     const raw = await readJsonBody(c.req.raw, maxBodyBytes(runtime));
     const pathModel = c.req.param("deployment");
     if (pathModel) raw.model = pathModel; // Azure-style /openai/deployments/{model}/...
@@ -67,13 +67,14 @@ export const readLlmCall = (endpoint: LlmRequest["endpoint"]) =>
     if (!parsed.success) throw validationError(parsed.error);
     const group = resolveGroup(runtime, parsed.data.model);
     const request = { endpoint, body: parsed.data } as LlmRequest;
-    c.set("call", new LlmCall(c.var.callId, request, group, c.var.principal, c.req.raw.signal));
+    c.set("call", new LlmCall(c.get("callId"), request, group, c.get("principal"), c.req.raw.signal));
     await next();
   });
 
 /** LiteLLM's 403 when a key's model list does not cover the requested model. */
 export const authorizeModel = createMiddleware<GatewayEnv>(async (c, next) => {
-  const { call, principal } = c.var;
+  const call = c.get("call");
+  const principal = c.get("principal");
   if (!mayUse(principal, call.group)) {
     throw new GatewayError(
       403,
@@ -107,10 +108,10 @@ function successHeaders(call: LlmCall, contentType: string): Record<string, stri
 
 /** Routes the call upstream and answers with JSON or an SSE stream. */
 export const dispatchCall: MiddlewareHandler<GatewayEnv> = async (c) => {
-  const call = c.var.call;
+  const call = c.get("call");
   let result;
   try {
-    result = await routeCall(call, c.var.runtime, c.env);
+    result = await routeCall(call, c.get("runtime"), c.env);
   } catch (err) {
     const error = toGatewayError(err);
     call.finish({ status: call.signal.aborted ? "aborted" : "error", httpStatus: error.status, error });

@@ -51,10 +51,10 @@ async function readAnthropicBody<S extends z.ZodType>(c: { req: { raw: Request }
 /** Reads an Anthropic request into c.var.call (endpoint "chat", body in OpenAI form, client = Anthropic). */
 const readMessagesCall = createMiddleware<GatewayEnv>(async (c, next) => {
   const req = await readAnthropicBody(c, messagesRequestSchema);
-  const group = resolveGroup(c.var.runtime, req.model);
+  const group = resolveGroup(c.get("runtime"), req.model);
   const body = fromAnthropicRequest(req);
   const client = anthropicClient(req, c.req.raw.headers, estimateChatPromptTokens(body));
-  c.set("call", new LlmCall(c.var.callId, { endpoint: "chat", body }, group, c.var.principal, c.req.raw.signal, client));
+  c.set("call", new LlmCall(c.get("callId"), { endpoint: "chat", body }, group, c.get("principal"), c.req.raw.signal, client));
   await next();
 });
 
@@ -62,7 +62,7 @@ const COUNT_TIMEOUT_MS = 30_000;
 
 /** Anthropic's exact count from the first anthropic/ deployment of the group, else the gateway's estimate. */
 const countTokens = createMiddleware<GatewayEnv>(async (c) => {
-  const call = c.var.call;
+  const call = c.get("call");
   const client = call.client!;
   const deployment = call.group.deployments.find((d) => d.provider === "anthropic");
   if (!deployment) {
@@ -90,10 +90,10 @@ const countTokens = createMiddleware<GatewayEnv>(async (c) => {
 
 const readCountTokensCall = createMiddleware<GatewayEnv>(async (c, next) => {
   const req = await readAnthropicBody(c, countTokensRequestSchema);
-  const group = resolveGroup(c.var.runtime, req.model);
+  const group = resolveGroup(c.get("runtime"), req.model);
   const client = anthropicClient(req as MessagesRequest, c.req.raw.headers, 0);
   // A call object only so that authorizeModel applies; nothing is dispatched or billed.
-  c.set("call", new LlmCall(c.var.callId, { endpoint: "chat", body: fromAnthropicRequest(req as MessagesRequest) }, group, c.var.principal, c.req.raw.signal, client));
+  c.set("call", new LlmCall(c.get("callId"), { endpoint: "chat", body: fromAnthropicRequest(req as MessagesRequest) }, group, c.get("principal"), c.req.raw.signal, client));
   await next();
 });
 
@@ -105,8 +105,8 @@ messagesRoutes.post("/v1/messages/count_tokens", authenticate, readCountTokensCa
 // Anthropic clients get errors in Anthropic's shape (the SDKs read error.type), same statuses.
 messagesRoutes.onError((err, c) => {
   const error = toGatewayError(err);
-  if (!(err instanceof GatewayError)) console.error(`[${c.var.callId}] internal error: ${err.name}: ${err.message}`);
-  const headers = new Headers({ "content-type": "application/json", "x-litellm-call-id": c.var.callId ?? "" });
+  if (!(err instanceof GatewayError)) console.error(`[${c.get("callId")}] internal error: ${err.name}: ${err.message}`);
+  const headers = new Headers({ "content-type": "application/json", "x-litellm-call-id": c.get("callId") ?? "" });
   if (error.retryAfter !== undefined) headers.set("retry-after", String(Math.max(0, Math.ceil(error.retryAfter))));
   return new Response(JSON.stringify(anthropicErrorBody(error.status, error.message)), { status: error.status, headers });
 });

@@ -13,6 +13,8 @@ export interface TestGateway {
   /** Posts JSON with the master key. */
   post(path: string, json: unknown, key?: string | null): Promise<Response>;
   env: Env;
+  /** The Hono app itself (for checks on its router). */
+  app: ReturnType<typeof createGateway>;
 }
 
 export async function testGateway(config: GatewayConfigInput, extraEnv: Record<string, unknown> = {}): Promise<TestGateway> {
@@ -38,7 +40,7 @@ export async function testGateway(config: GatewayConfigInput, extraEnv: Record<s
     await waitOnExecutionContext(ctx);
     return res;
   };
-  return { fetch: call, post: (path, json, key) => call(path, { method: "POST", json, key }), env: testEnv };
+  return { fetch: call, post: (path, json, key) => call(path, { method: "POST", json, key }), env: testEnv, app };
 }
 
 /** Requests the mock upstream received whose body contains `marker`. */
