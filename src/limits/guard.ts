@@ -258,6 +258,21 @@ export class KeyGuard extends DurableObject<Env> {
 
   /** The call is over: charge what it cost, release the rest, queue its spend log row. */
   async settle(s: Settlement): Promise<void> {
+    if (await this.settleOne(s)) this.changed();
+    this.scheduleAlarm();
+  }
+
+  /** Several settlements in one round trip (calls without reservations of their own, batched per isolate), then leases given back. */
+  async settleMany(list: Settlement[], returns: LeaseReturn[] = []): Promise<void> {
+    let changed = false;
+    for (const s of list) changed = (await this.settleOne(s)) || changed;
+    for (const r of returns) this.returnLease(r);
+    if (changed) this.changed(); // the state is written once per batch
+    this.scheduleAlarm();
+  }
+
+  /** Settles one call in memory and queues its row; false if it was settled before. The caller writes the state. */
+  private async settleOne(s: Settlement): Promise<boolean> {
     await this.ready({ kind: "key", token: s.token });
     this.remember({ kind: "key", token: s.token });
     const now = this.now();
@@ -265,7 +280,7 @@ export class KeyGuard extends DurableObject<Env> {
     // A call admitted from a lease that counted its slots is in the rpm window already.
     const countedByLease = s.lease !== undefined && (this.open.get(s.lease)?.slots ?? 0) > 0;
     const call = this.finishReservation(s.requestId, s.tokens, { cost: s.cost, model: s.model, slots: countedByLease ? 0 : 1, userId: config?.user_id ?? null, teamId: config?.team_id ?? null, at: now });
-    if (!call) return; // settled before: a repeated settlement
+    if (!call) return false; // settled before: a repeated settlement
     if (s.lease) {
       this.chargeLease(s.lease, s.cost);
       if (!countedByLease) this.requests.add(now);
@@ -281,20 +296,12 @@ export class KeyGuard extends DurableObject<Env> {
     const row: OutboxRow = { ...serialiseLog(s.log), store: s.store, unpriced: s.unpriced };
     this.sql.exec("INSERT INTO outbox (row) VALUES (?)", JSON.stringify(row));
     this.outboxRows++;
-    this.changed();
 
     // The team's and the user's guards keep their spend (and release their reservations, if any).
     const base = { requestId: s.requestId, model: s.model, cost: s.cost, tokens: s.tokens, userId: call.userId };
     if (call.teamId) await this.forward({ kind: "team", id: call.teamId, ...base });
     if (call.userId) await this.forward({ kind: "user", id: call.userId, ...base });
-    this.scheduleAlarm();
-  }
-
-  /** Several settlements in one round trip (calls without reservations of their own, batched per isolate), then leases given back. */
-  async settleMany(list: Settlement[], returns: LeaseReturn[] = []): Promise<void> {
-    for (const s of list) await this.settle(s);
-    for (const r of returns) this.returnLease(r);
-    if (returns.length) this.scheduleAlarm();
+    return true;
   }
 
   /** Live spend (D1 lags by up to a flush). */
@@ -643,9 +650,19 @@ export class KeyGuard extends DurableObject<Env> {
    * admitted if known, else from `fallback`.
    */
   private finishReservation(id: string, tokens: number, fallback: Reservation): Reservation | undefined {
-    const known = this.sql.exec<CallRow>("SELECT * FROM calls WHERE id = ?", id).toArray()[0];
-    if (known?.state === "settled") return undefined;
-    const call = this.untrack(id) ?? (known ? reservationOf(known) : fallback);
+    let call = this.untrack(id);
+    if (!call) {
+      // Most calls settling without an open reservation here never had one (master key, leases): one
+      // statement records them, and only an id seen before (a repeat, an expired reservation) is read.
+      const inserted = this.sql.exec(
+        "INSERT OR IGNORE INTO calls (id, cost, model, user_id, team_id, at, state, tokens, settled_at, slots) VALUES (?, ?, ?, ?, ?, ?, 'settled', ?, ?, ?)",
+        id, fallback.cost, fallback.model, fallback.userId, fallback.teamId, fallback.at, tokens, this.now(), fallback.slots,
+      ).rowsWritten;
+      if (inserted) return fallback;
+      const known = this.sql.exec<CallRow>("SELECT * FROM calls WHERE id = ?", id).toArray()[0];
+      if (!known || known.state === "settled") return undefined;
+      call = reservationOf(known);
+    }
     this.sql.exec(
       "INSERT OR REPLACE INTO calls (id, cost, model, user_id, team_id, at, state, tokens, settled_at, slots) VALUES (?, ?, ?, ?, ?, ?, 'settled', ?, ?, ?)",
       id, call.cost, call.model, call.userId, call.teamId, call.at, tokens, this.now(), call.slots,
