@@ -65,6 +65,8 @@ interface Reservation {
   model: string;
   /** Requests it counts against rpm_limit: 1 for a call, the slots left for a lease, 0 for a call admitted from a lease. */
   slots: number;
+  /** Leases: calls settled from it so far. */
+  calls?: number;
   /** The key's user and team when the call was admitted: their guards get the settlement too. */
   userId: string | null;
   teamId: string | null;
@@ -112,6 +114,8 @@ export class KeyGuard extends DurableObject<Env> {
   private loadedAt = 0;
   private state: State | undefined;
   private readonly open = new Map<string, Reservation>();
+  /** Lease returns that arrived before some of the lease's settlements (in memory: if lost, the lease expires). */
+  private readonly returning = new Map<string, LeaseReturn>();
   private reserved = 0;
   private readonly reservedByModel = new Map<string, number>();
   private readonly reservedByMember = new Map<string, number>();
@@ -140,7 +144,10 @@ export class KeyGuard extends DurableObject<Env> {
     this.hasSchema = this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").toArray().length > 0;
     if (!this.hasSchema) return;
     // Storage made before leases existed.
-    if (!this.sql.exec("SELECT 1 FROM pragma_table_info('calls') WHERE name = 'slots'").toArray().length) this.sql.exec("ALTER TABLE calls ADD COLUMN slots INTEGER NOT NULL DEFAULT 1");
+    if (!this.sql.exec("SELECT 1 FROM pragma_table_info('calls') WHERE name = 'slots'").toArray().length) {
+      this.sql.exec("ALTER TABLE calls ADD COLUMN slots INTEGER NOT NULL DEFAULT 1");
+      this.sql.exec("ALTER TABLE calls ADD COLUMN lease_calls INTEGER NOT NULL DEFAULT 0");
+    }
     this.identity = this.meta<Identity>("identity");
     this.identityStored = this.identity !== undefined;
     this.config = this.meta<Config>("config");
@@ -417,7 +424,7 @@ export class KeyGuard extends DurableObject<Env> {
     if (this.hasSchema) return;
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS calls (id TEXT PRIMARY KEY, cost REAL NOT NULL, model TEXT NOT NULL, user_id TEXT, team_id TEXT, at INTEGER NOT NULL, state TEXT NOT NULL, tokens INTEGER NOT NULL DEFAULT 0, settled_at INTEGER, slots INTEGER NOT NULL DEFAULT 1);
+      CREATE TABLE IF NOT EXISTS calls (id TEXT PRIMARY KEY, cost REAL NOT NULL, model TEXT NOT NULL, user_id TEXT, team_id TEXT, at INTEGER NOT NULL, state TEXT NOT NULL, tokens INTEGER NOT NULL DEFAULT 0, settled_at INTEGER, slots INTEGER NOT NULL DEFAULT 1, lease_calls INTEGER NOT NULL DEFAULT 0);
       CREATE INDEX IF NOT EXISTS calls_at ON calls (at);
       CREATE INDEX IF NOT EXISTS calls_settled_at ON calls (settled_at);
       CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, row TEXT NOT NULL);
@@ -630,14 +637,25 @@ export class KeyGuard extends DurableObject<Env> {
     if (!lease || lease.model) return; // given back or expired already: the spend still counts
     const charged = Math.min(lease.cost, cost);
     lease.cost -= charged;
+    lease.calls = (lease.calls ?? 0) + 1;
     this.reserved = Math.max(0, this.reserved - charged);
-    this.sql.exec("UPDATE calls SET cost = ? WHERE id = ?", lease.cost, id);
+    this.sql.exec("UPDATE calls SET cost = ?, lease_calls = ? WHERE id = ?", lease.cost, lease.calls, id);
+    const waiting = this.returning.get(id);
+    if (waiting && lease.calls >= waiting.calls) this.returnLease(waiting);
   }
 
-  /** The isolate is done with a lease: its unused budget is released and its unused slots leave the rpm window. */
+  /**
+   * The isolate is done with a lease: its unused budget is released and its unused slots leave the rpm
+   * window, once all its calls' settlements are in (a batch may overtake another; until then it waits).
+   */
   private returnLease(ret: LeaseReturn): void {
     const lease = this.open.get(ret.lease);
     if (!lease || lease.model) return;
+    if ((lease.calls ?? 0) < ret.calls) {
+      this.returning.set(ret.lease, ret);
+      return;
+    }
+    this.returning.delete(ret.lease);
     this.untrack(ret.lease);
     const unused = Math.min(lease.slots, Math.max(0, ret.unusedSlots));
     this.requests.shrink(lease.at, lease.slots, unused);
@@ -687,6 +705,7 @@ export class KeyGuard extends DurableObject<Env> {
     for (const [id, r] of this.open) {
       if (now - r.at < RESERVATION_TTL_MS) continue;
       this.untrack(id);
+      this.returning.delete(id);
       this.sql.exec("UPDATE calls SET state = 'expired' WHERE id = ?", id);
     }
   }
@@ -830,9 +849,10 @@ type CallRow = {
   tokens: number;
   settled_at: number | null;
   slots: number;
+  lease_calls: number;
 };
 
-const reservationOf = (row: CallRow): Reservation => ({ cost: row.cost, model: row.model, slots: row.slots, userId: row.user_id, teamId: row.team_id, at: row.at });
+const reservationOf = (row: CallRow): Reservation => ({ cost: row.cost, model: row.model, slots: row.slots, calls: row.lease_calls, userId: row.user_id, teamId: row.team_id, at: row.at });
 
 /** Starts a new budget period if due (or if the duration changed); true if anything changed. */
 function roll(b: Budget, duration: string | null, now: number): boolean {

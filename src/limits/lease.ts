@@ -31,6 +31,8 @@ export interface Lease {
   readonly until: number;
   readonly ttlMs: number;
   inFlight: number;
+  /** Calls admitted from it that have settled (their settlements queued). */
+  settled: number;
   /** The key's spend when granted plus what its calls here have cost since (x-litellm-key-spend). */
   spend: number;
   readonly maxBudget: number | null;
@@ -103,6 +105,7 @@ export function takeLease(env: Env, token: string, answer: Granted): void {
     until: Date.now() + grant.ttlMs,
     ttlMs: grant.ttlMs,
     inFlight: 0,
+    settled: 0,
     spend: answer.spend,
     maxBudget: answer.maxBudget,
     rate: answer.rate,
@@ -154,6 +157,7 @@ export function renewIfDue(env: Env, lease: Lease, callCost: number): void {
  */
 export function settleFromLease(env: Env, lease: Lease, reserved: number, settlement: Settlement): Promise<void> {
   lease.inFlight--;
+  lease.settled++;
   lease.spend += settlement.cost;
   if (lease.budgetLeft !== null) lease.budgetLeft += reserved - settlement.cost;
   const delivered = settleBatched(env, lease.token, { ...settlement, lease: lease.id });
@@ -206,7 +210,7 @@ function returnWhenDone(env: Env, lease: Lease): void {
   }
   lease.returned = true;
   forget(lease);
-  background(returnBatched(env, lease.token, { lease: lease.id, unusedSlots: lease.slotsLeft }));
+  background(returnBatched(env, lease.token, { lease: lease.id, unusedSlots: lease.slotsLeft, calls: lease.settled }));
 }
 
 function background(work: Promise<unknown>): void {

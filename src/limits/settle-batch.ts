@@ -2,8 +2,8 @@
 // trip per isolate every BATCH_MS instead of one per call. These are master-key and open-mode calls
 // (all master-key traffic shares one guard, so this also keeps that Durable Object from becoming a
 // global bottleneck) and calls an isolate admitted from a lease (src/limits/lease.ts), whose leases are
-// given back through the same queue, after their calls. Calls the guard admitted itself settle one by
-// one (their reservations must be released at once for exact limits).
+// given back through the same batches. Calls the guard admitted itself settle one by one (their
+// reservations must be released at once for exact limits).
 import type { Env } from "../env";
 import { guardFor } from "./guard";
 import type { LeaseReturn, Settlement } from "./types";
@@ -37,30 +37,25 @@ interface Batch {
   delivered: Promise<void>;
 }
 
-interface Queue {
-  /** Collecting items; sent BATCH_MS after its first one. */
-  open?: Batch;
-  /** The last batch sent: the next one waits for it, so a lease is given back only after its calls arrived. */
-  tail: Promise<void>;
-  /** A batch was given up on: its calls' leases are never given back (the guard expires them), or spend would be lost. */
-  lost: Set<string>;
-}
+/** The batch collecting items per token; sent BATCH_MS after its first one. */
+const open = new Map<string, Batch>();
 
-const queues = new Map<string, Queue>();
-
+// Each batch is sent from the request that opened it (its waitUntil holds until delivery): no promise
+// chains across requests, whose continuations workerd may drop once the creating request is over.
+// Batches may therefore arrive in any order; the guard copes (a lease return says how many calls it
+// waits for, src/limits/guard.ts).
 function batchFor(env: Env, token: string): Batch {
-  let q = queues.get(token);
-  if (!q) queues.set(token, (q = { tail: Promise.resolve(), lost: new Set() }));
-  if (q.open) return q.open;
-  const queue = q;
+  const existing = open.get(token);
+  if (existing) return existing;
   const batch: Batch = { items: [], returns: [], delivered: undefined! };
   batch.delivered = new Promise<void>((resolve) => {
     setTimeout(() => {
-      queue.open = undefined;
-      queue.tail = queue.tail.then(() => deliver(env, token, batch, queue.lost)).finally(resolve);
+      open.delete(token);
+      void withSettleRetries(`${batch.items.length} calls`, () => guardFor(env, { kind: "key", token }).settleMany(batch.items, batch.returns)).then(() => resolve());
     }, BATCH_MS);
   });
-  return (q.open = batch);
+  open.set(token, batch);
+  return batch;
 }
 
 /** Queues a settlement for `token`'s guard; the promise settles when its batch was delivered. */
@@ -70,15 +65,9 @@ export function settleBatched(env: Env, token: string, settlement: Settlement): 
   return batch.delivered;
 }
 
-/** Queues a lease's return, after every settlement queued before it. */
+/** Queues a lease's return. */
 export function returnBatched(env: Env, token: string, ret: LeaseReturn): Promise<void> {
   const batch = batchFor(env, token);
   batch.returns.push(ret);
   return batch.delivered;
-}
-
-async function deliver(env: Env, token: string, batch: Batch, lost: Set<string>): Promise<void> {
-  const returns = batch.returns.filter((r) => !lost.has(r.lease));
-  const ok = await withSettleRetries(`${batch.items.length} calls`, () => guardFor(env, { kind: "key", token }).settleMany(batch.items, returns));
-  if (!ok) for (const s of batch.items) if (s.lease) lost.add(s.lease);
 }

@@ -86,6 +86,8 @@ export interface LeaseGrant {
 export interface LeaseReturn {
   lease: string;
   unusedSlots: number;
+  /** Calls settled from it: the guard releases it once it has all of them (batches may arrive out of order). */
+  calls: number;
 }
 
 export interface RateHeaders {

@@ -23,11 +23,12 @@ const REPORT_EVERY_MS = 100;
 export class EdgeView {
   private othersCount: Readonly<Record<string, number>> = {};
   private id: DurableObjectId | undefined;
-  /** Reports run one after another, in order (so RouterState never keeps an older one). */
-  private chain: Promise<void> = Promise.resolve();
-  /** A report is queued and not started yet: it will read the counts when it starts. */
-  private queued = false;
+  /** Counts changed since the last report started. */
+  private dirty = false;
+  /** A report is scheduled (by the request that scheduled it, which waits for it). */
+  private scheduled = false;
   private lastStart = 0;
+  private seq = 0;
   private warned = false;
 
   constructor(
@@ -43,26 +44,30 @@ export class EdgeView {
   }
 
   /**
-   * This isolate's counts changed: queue a report, unless one is queued already. It starts after the
-   * one before it and at least REPORT_EVERY_MS after it, and reads the counts when it starts, so the
-   * last state (zeros once all calls are over) always arrives.
+   * This isolate's counts changed: schedule a report, unless one is scheduled already. It starts at least
+   * REPORT_EVERY_MS after the previous one and reads the counts when it starts, so the last state (zeros
+   * once all calls are over) always goes out. Each report is scheduled and sent within one request (no
+   * promise shared across requests: workerd may drop continuations of a request that is over); reports
+   * may overlap, and RouterState keeps the one with the highest seq.
    */
   changed(): void {
-    if (this.queued) return;
-    this.queued = true;
-    // Deferred by the request that queued it, which stays alive until it is sent: workerd continues a
-    // promise resolved from another request's context in the context that created it.
-    this.chain = this.chain.then(async () => {
-      const wait = this.lastStart + REPORT_EVERY_MS - Date.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      this.queued = false;
-      this.lastStart = Date.now();
-      await this.send();
-    });
-    this.link.defer(this.chain);
+    this.dirty = true;
+    if (this.scheduled) return;
+    this.scheduled = true;
+    const wait = this.lastStart + REPORT_EVERY_MS - Date.now();
+    const start = wait > 0 ? new Promise<void>((resolve) => setTimeout(resolve, wait)) : Promise.resolve();
+    this.link.defer(
+      start.then(() => {
+        this.scheduled = false;
+        if (this.dirty) return this.send();
+      }),
+    );
   }
 
   private async send(): Promise<void> {
+    this.dirty = false;
+    this.lastStart = Date.now();
+    const seq = ++this.seq;
     const inFlight: Record<string, number> = {};
     for (const d of this.deployments) {
       const n = this.local(d.id);
@@ -71,7 +76,8 @@ export class EdgeView {
     try {
       const ns = this.link.ns;
       const stub = ns.get((this.id ??= ns.idFromName(this.group)));
-      this.othersCount = await stub.report({ isolate: this.link.isolate, inFlight, ttlMs: this.link.ttlMs });
+      const others = await stub.report({ isolate: this.link.isolate, seq, inFlight, ttlMs: this.link.ttlMs });
+      if (seq === this.seq) this.othersCount = others; // a newer report's answer is fresher
       this.warned = false;
     } catch (err) {
       // Route from this isolate's own counts until RouterState answers again.

@@ -48,6 +48,8 @@ export interface EdgeSettle {
 export interface EdgeReport {
   /** The reporting isolate's random id. */
   isolate: string;
+  /** Increases with every report of this isolate: an older report arriving late is ignored. */
+  seq: number;
   /** Its calls in flight per deployment of the group (zeros may be left out). */
   inFlight: Record<string, number>;
   /** How long the report counts if no newer one comes. */
@@ -66,7 +68,7 @@ export class RouterState extends DurableObject<Env> {
   private readonly inFlight = new Map<string, number>();
   private readonly leases = new Map<string, { id: string; expires: number }>();
   /** The last report of each isolate with calls in flight. */
-  private readonly reports = new Map<string, { inFlight: Record<string, number>; expires: number }>();
+  private readonly reports = new Map<string, { inFlight: Record<string, number>; expires: number; seq: number }>();
   private nextSweep = 0;
 
   /** Chooses a deployment among the candidates that are within their limits, and counts the request. Null: none has room. */
@@ -97,8 +99,9 @@ export class RouterState extends DurableObject<Env> {
   report(r: EdgeReport): Record<string, number> {
     const now = Date.now();
     this.sweep(now);
-    if (Object.values(r.inFlight).some((n) => n > 0)) this.reports.set(r.isolate, { inFlight: r.inFlight, expires: now + r.ttlMs });
-    else this.reports.delete(r.isolate);
+    const last = this.reports.get(r.isolate);
+    // Kept (until it expires) even when all zeros, so its seq still rejects an older report arriving late.
+    if (!last || r.seq > last.seq) this.reports.set(r.isolate, { inFlight: r.inFlight, expires: now + r.ttlMs, seq: r.seq });
     return this.reported(now, r.isolate);
   }
 
