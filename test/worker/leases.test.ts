@@ -98,6 +98,25 @@ describe("key leases", () => {
     expect(rows.fromLease).toBeGreaterThan(0);
   });
 
+  it("a lease given back before all its calls' settlements arrived waits for them (batches may overtake each other)", async () => {
+    const gw = await testGateway(config());
+    const { token } = await newKey(gw, { max_budget: 1, rpm_limit: 10_000 });
+    // Another isolate's lease, asked for directly.
+    const answer = await keyGuard(token).renewLease({ token, callCost: HI_COST });
+    if (!answer.ok || !answer.lease) throw new Error(`no lease: ${JSON.stringify(answer)}`);
+    const lease = answer.lease;
+    const held = (await keyGuard(token).snapshot()).reserved;
+    expect(held).toBe(lease.budget);
+    // Its return (one call settled) arrives first: the lease keeps holding its budget...
+    await keyGuard(token).settleMany([], [{ lease: lease.id, unusedSlots: lease.slots - 1, calls: 1 }]);
+    expect((await keyGuard(token).snapshot()).reserved).toBe(held);
+    // ...until that call's settlement is in.
+    const now = Date.now();
+    const log = { request_id: `late-${now}`, api_key: token, model: "alpha", model_group: "alpha", call_type: "acompletion", status: "success", start_time: now, end_time: now, duration_ms: 0, spend: HI_COST };
+    await keyGuard(token).settleMany([{ token, requestId: log.request_id, model: "alpha", cost: HI_COST, tokens: 10, log, store: true, unpriced: false, lease: lease.id }]);
+    expect(await keyGuard(token).snapshot()).toMatchObject({ reserved: 0, inFlight: 0, spend: HI_COST });
+  });
+
   it("are not granted for limits that cannot be shared (tpm, parallel, per model) or near the limits", async () => {
     const gw = await testGateway(config());
     for (const limits of [{ tpm_limit: 100_000 }, { max_parallel_requests: 50 }, { model_rpm_limit: { alpha: 10_000 } }, { rpm_limit: 20 }]) {
