@@ -38,6 +38,15 @@ function bodyFor(target: Target, stream: boolean): string {
   return JSON.stringify({ model: target.model, messages: [{ role: "user", content: "Say hello." }], max_tokens: 16, ...(stream ? { stream: true } : {}) });
 }
 
+/** Successful answers per target over the whole run (JSON completions, whole streams): what spend should add up to. */
+const answered = new WeakMap<Target, { json: number; streams: number }>();
+export const answeredBy = (target: Target) => answered.get(target) ?? { json: 0, streams: 0 };
+function count(target: Target, kind: "json" | "streams"): void {
+  let n = answered.get(target);
+  if (!n) answered.set(target, (n = { json: 0, streams: 0 }));
+  n[kind]++;
+}
+
 const bodies = new WeakMap<Target, [string, string]>();
 function cachedBody(target: Target, stream: boolean): string {
   let pair = bodies.get(target);
@@ -60,6 +69,7 @@ export function post(target: Target, agent: Agent): Promise<Sample> {
         res.on("end", () => {
           const ms = now() - t0;
           const ok = res.statusCode === 200 && text.includes('"chat.completion"');
+          if (ok) count(target, "json");
           const modelId = res.headers["x-litellm-model-id"] as string | undefined;
           resolve({ ok, ms, status: res.statusCode ?? 0, modelId, ...(ok ? {} : { error: `HTTP ${res.statusCode}: ${text.slice(0, 200)}` }) });
         });
@@ -110,6 +120,7 @@ export function postStream(target: Target, agent: Agent): Promise<StreamSample> 
         });
         res.on("end", () => {
           if (res.statusCode !== 200 || !done) return fail(res.statusCode ?? 0, `HTTP ${res.statusCode}, ${done ? "" : "no [DONE], "}${chunks} chunks`);
+          count(target, "streams");
           resolve({ ok: true, ms: now() - t0, status: 200, firstChunkMs: first - t0, worstGapMs: worstGap, chunks });
         });
         res.on("error", (err) => fail(res.statusCode ?? 0, err.message));

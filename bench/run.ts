@@ -21,7 +21,7 @@ import os from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { type Arm, type ArmKey, directArm, gatewayArm, killChildren, nullArm, portkeyArm, startMockProcess, wranglerDevArm } from "./arms";
-import { type StreamSample, closedLoop, newAgent, postStream, sequential } from "./client";
+import { type StreamSample, answeredBy, closedLoop, newAgent, postStream, sequential } from "./client";
 import { ROOT, cpuMs, descendants, hasCommand, listeners, pin, rssMiB } from "./proc";
 import { type ArmResult, type Results, renderReport } from "./report";
 import { median, percentile, slope } from "./stats";
@@ -301,13 +301,20 @@ try {
 
   // --- Arm 4: did it record spend, and which deployments answered? ---
   if (full && virtualKey) {
+    // Leases come back 2 s after the last call, settlement batches within 20 ms: then the spend is complete.
+    await new Promise((r) => setTimeout(r, 3000));
     const res = await fetch(`${full.baseUrl}/key/info?key=${encodeURIComponent(virtualKey)}`, { headers: { authorization: `Bearer ${masterKey}` } });
     const body = (await res.json().catch(() => ({}))) as { info?: { spend?: number } };
-    full.notes.push(
-      res.ok && typeof body.info?.spend === "number"
-        ? `spend recorded for the key after the run (GET /key/info): $${body.info.spend.toFixed(6)}`
-        : `could not read the key's spend back: GET /key/info answered HTTP ${res.status}`,
-    );
+    if (res.ok && typeof body.info?.spend === "number") {
+      // Every answer of the mock has the same usage (bench/mock-upstream.ts) at full.yaml's prices.
+      const { json, streams } = answeredBy(full.target);
+      const expected = json * (9 * 1e-6 + 7 * 2e-6) + streams * (9 * 1e-6 + 20 * 2e-6);
+      const diff = body.info.spend - expected;
+      full.notes.push(
+        `spend recorded for the key after the run (GET /key/info): $${body.info.spend.toFixed(6)}; the ${json} JSON answers and ${streams} streams it received cost $${expected.toFixed(6)}: ` +
+          (Math.abs(diff) < 1e-9 ? "exact" : `OFF BY $${diff.toFixed(6)} (${(diff / 2.3e-5).toFixed(1)} JSON calls' worth)`),
+      );
+    } else full.notes.push(`could not read the key's spend back: GET /key/info answered HTTP ${res.status}`);
   }
   if (full && modelIds.size) full.notes.push(`deployments that answered at concurrency 1 (x-litellm-model-id): ${[...modelIds].map(([id, n]) => `${id.slice(0, 8)}… ×${n}`).join(", ")}`);
 
