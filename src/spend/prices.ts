@@ -4,6 +4,7 @@
 //   3. a price map uploaded with POST /model/cost_map (LiteLLM's model_prices_and_context_window.json format, kept in KV);
 //   4. the bundled table (./prices.json, with the date it was checked).
 // Unknown models cost 0 and are counted (daily_spend.unpriced_requests), never refused.
+import { waitUntil } from "cloudflare:workers";
 import { z } from "zod";
 import type { Deployment } from "../config/runtime";
 import type { Env } from "../env";
@@ -85,11 +86,27 @@ function bookOf(stored: StoredPriceMap | null): PriceBook {
   return stored ? { version: stored.uploadedAt, uploaded: new Map(Object.entries(stored.prices)) } : EMPTY_BOOK;
 }
 
-/** The price book for this isolate: reads KV at most once a minute. */
+/**
+ * The price book for this isolate: reads KV at most once a minute. Only the first read waits; later
+ * ones refresh in the background (the request path keeps the book it has meanwhile).
+ */
 export async function priceBook(env: Env): Promise<PriceBook> {
   const cached = books.get(env.KV);
-  if (cached && Date.now() - cached.loadedAt < REFRESH_MS) return cached.book;
-  let book = cached?.book ?? EMPTY_BOOK;
+  if (!cached) return loadBook(env, EMPTY_BOOK);
+  if (Date.now() - cached.loadedAt >= REFRESH_MS) {
+    cached.loadedAt = Date.now(); // one refresh at a time
+    const refresh = loadBook(env, cached.book);
+    try {
+      waitUntil(refresh);
+    } catch {
+      // Outside a request (unit tests): the promise still runs.
+    }
+  }
+  return cached.book;
+}
+
+async function loadBook(env: Env, previous: PriceBook): Promise<PriceBook> {
+  let book = previous;
   try {
     book = bookOf(await env.KV.get<StoredPriceMap>(PRICE_MAP_KV_KEY, "json"));
   } catch (err) {

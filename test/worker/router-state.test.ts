@@ -82,7 +82,7 @@ describe("RouterState in-flight counts", () => {
       await gw.post("/v1/chat/completions", chat(name)); // warm up: tables, KV read, the object itself
       await fetch(`${MOCK_URL}/__requests?contains=none`);
       const started = performance.now();
-      const n = 200;
+      const n = 50;
       for (let i = 0; i < n; i++) expect((await gw.post("/v1/chat/completions", chat(name))).status).toBe(200);
       return (performance.now() - started) / n;
     };
@@ -90,5 +90,5 @@ describe("RouterState in-flight counts", () => {
     const leastBusy = await perCall("least-busy");
     console.log(`[router] mock_response call through the gateway: simple-shuffle ${shuffle.toFixed(2)} ms, least-busy ${leastBusy.toFixed(2)} ms (local workerd)`);
     expect(leastBusy - shuffle).toBeLessThan(50);
-  }, 30_000);
+  }, 60_000);
 });
