@@ -88,6 +88,7 @@ const pinNote = pinning
 if (pinning) pin(process.pid, "0");
 
 
+let builtFrom = "";
 function gitDescribe(): string {
   const run = spawnSync("git", ["log", "-1", "--format=%h %s"], { cwd: ROOT, encoding: "utf8" });
   const dirty = spawnSync("git", ["status", "--porcelain", "--", "src"], { cwd: ROOT, encoding: "utf8" }).stdout.trim() ? " + uncommitted src/ changes" : "";
@@ -114,6 +115,8 @@ try {
   const gatewayConfig = resolve(ROOT, "bench/configs/gateway.yaml");
   const fullConfig = resolve(ROOT, "bench/configs/full.yaml");
   progress("bundling the gateway with wrangler deploy --dry-run ...");
+  // The commit the bundles are built from (read now: the tree may change during a long run).
+  builtFrom = gitDescribe();
   const gatewayBundle = buildGatewayBundle(gatewayConfig, join(bundleDir, "gateway"));
   const fullBundle = buildGatewayBundle(fullConfig, join(bundleDir, "full"));
 
@@ -324,7 +327,7 @@ try {
     startedAt,
     quick,
     machine: `${os.cpus()[0]?.model} × ${cpuCount} CPUs, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Linux ${os.release()}; load average at start ${loadAtStart}, at end ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`,
-    software: `Node ${process.version}, wrangler ${versions.wrangler}, miniflare ${versions.miniflare}, workerd ${versions.workerd}, @portkey-ai/gateway ${portkeyVersion}; gateway at ${gitDescribe()}`,
+    software: `Node ${process.version}, wrangler ${versions.wrangler}, miniflare ${versions.miniflare}, workerd ${versions.workerd}, @portkey-ai/gateway ${portkeyVersion}; gateway at ${builtFrom}`,
     pinning: pinNote,
     loopback: loopbackNote,
     parameters: P,
