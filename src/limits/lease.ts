@@ -8,7 +8,7 @@
 //
 // A lease admits calls for LEASE_TTL_MS (2 s) at most: a blocked, deleted or changed key reaches an
 // isolate holding one within that time (the isolate that made the change drops its leases at once).
-import { waitUntil } from "cloudflare:workers";
+import { inBackground as background } from "../lib/background";
 import type { Env } from "../env";
 import { confirmKey, forgetKey, touchKey } from "../keys/lookup";
 import { guardFor } from "./guard";
@@ -130,9 +130,8 @@ export function takeLease(env: Env, token: string, answer: Granted): void {
 export function renewIfDue(env: Env, lease: Lease, callCost: number): void {
   const now = Date.now();
   const due = lease.slotsLeft * 2 < lease.slots || (lease.budgetLeft !== null && lease.budgetLeft < callCost * 2) || (lease.until - now) * 2 < lease.ttlMs;
-  if (!due || renewing.has(lease.token) || spares.has(lease.token) || current.get(lease.token) !== lease) return;
-  renewing.add(lease.token);
   const token = lease.token;
+  if (!due || current.get(token) !== lease || !askForLease(token)) return;
   const renewal = guardFor(env, { kind: "key", token })
     .renewLease({ token, knownVersion: lease.version, callCost })
     .then((answer) => {
@@ -147,7 +146,7 @@ export function renewIfDue(env: Env, lease: Lease, callCost: number): void {
       takeLease(env, token, answer);
     })
     .catch((err: Error) => console.warn(`[limits] lease renewal failed (calls ask the guard until a new one): ${err.message}`))
-    .finally(() => renewing.delete(token));
+    .finally(() => leaseAnswered(token));
   background(renewal);
 }
 
@@ -211,12 +210,4 @@ function returnWhenDone(env: Env, lease: Lease): void {
   lease.returned = true;
   forget(lease);
   background(returnBatched(env, lease.token, { lease: lease.id, unusedSlots: lease.slotsLeft, calls: lease.settled }));
-}
-
-function background(work: Promise<unknown>): void {
-  try {
-    waitUntil(work);
-  } catch {
-    // Outside a request (unit tests): the promise still runs.
-  }
 }

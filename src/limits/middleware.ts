@@ -52,14 +52,11 @@ async function admit(c: Context<GatewayEnv>, call: LlmCall, principal: Principal
     if (answer.revoked) forgetKey(token);
     throw refusalError(answer);
   }
-  if (!answer.config) {
-    touchKey(token);
-    takeLease(c.env, token, answer);
-    return answer;
-  }
-  // The key was not cached here, or changed since: authorize again with what the guard says now.
-  confirmKey(answer.config);
+  if (answer.config) confirmKey(answer.config);
+  else touchKey(token);
   takeLease(c.env, token, answer);
+  if (!answer.config) return answer;
+  // The key was not cached here, or changed since: authorize again with what the guard says now.
   // In place: the call (and the router's fallback checks) hold this same principal object.
   const fresh = Object.assign(principal, principalOf(answer.config));
   if (!mayUse(fresh, call.group)) {
@@ -157,7 +154,7 @@ function warnUnpriced(model: string): void {
 
 const CALL_TYPES = { chat: "acompletion", completion: "atext_completion", embedding: "aembedding" } as const;
 /** Waits for the end of the call, then charges it to the key's guard (retried; the guard ignores repeats). */
-async function settle(env: Env, runtime: Runtime, call: LlmCall, principal: Principal, token: string, reservation: Reservation, book: PriceBook, lease: Lease | undefined, response?: Promise<unknown>): Promise<unknown> {
+async function settle(env: Env, runtime: Runtime, call: LlmCall, principal: Principal, token: string, reservation: Reservation, book: PriceBook, lease: Lease | undefined, response?: Promise<unknown>): Promise<void> {
   const outcome = await call.done;
   const { cost, usage, unpriced, estimated } = outcomeCost(outcome, call, book, reservation);
   const settings = runtime.config.general_settings;

@@ -15,15 +15,14 @@ const ATTEMPTS = 3;
  * Runs a settlement RPC, retrying with a short backoff (the guard ignores repeats of a settled call).
  * Gives up after ATTEMPTS with one log line; `what` names the work for that line.
  */
-export async function withSettleRetries(what: string, send: () => Promise<void>): Promise<boolean> {
+export async function withSettleRetries(what: string, send: () => Promise<void>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await send();
-      return true;
+      return await send();
     } catch (err) {
       if (attempt >= ATTEMPTS) {
         console.error(`[spend] could not settle ${what}: ${(err as Error).message}`);
-        return false;
+        return;
       }
       await new Promise((r) => setTimeout(r, 100 * attempt));
     }
@@ -51,7 +50,7 @@ function batchFor(env: Env, token: string): Batch {
   batch.delivered = new Promise<void>((resolve) => {
     setTimeout(() => {
       open.delete(token);
-      void withSettleRetries(`${batch.items.length} calls`, () => guardFor(env, { kind: "key", token }).settleMany(batch.items, batch.returns)).then(() => resolve());
+      void withSettleRetries(`${batch.items.length} calls`, () => guardFor(env, { kind: "key", token }).settleMany(batch.items, batch.returns)).then(resolve);
     }, BATCH_MS);
   });
   open.set(token, batch);

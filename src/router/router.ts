@@ -1,7 +1,7 @@
 // The per-isolate router: picks a deployment of a model group (cooldowns, pre-call checks, limits,
 // priority tiers, then the routing strategy) and learns from each attempt (latency, failure counts,
 // cooldowns). One Router per isolate; per-group tables are built on a group's first use.
-import { waitUntil } from "cloudflare:workers";
+import { inBackground } from "../lib/background";
 import type { Deployment, ModelGroup } from "../config/runtime";
 import type { ParsedConfig } from "../config/schema";
 import type { Env } from "../env";
@@ -41,17 +41,6 @@ interface GroupTable {
 /** The longest a least-busy / usage-based slot (or an isolate's in-flight report) is held when its settle never arrives. */
 const LEASE_MAX_MS = 15 * 60_000;
 
-/** Hands background work (KV writes, Durable Object settles) to the runtime so it outlives the response. */
-function defer(work: Promise<unknown> | undefined): void {
-  if (!work) return;
-  const quiet = work.catch(() => {});
-  try {
-    waitUntil(quiet);
-  } catch {
-    // Outside a request (unit tests): the promise still runs.
-  }
-}
-
 export function estimateInputTokens(request: LlmRequest): number {
   if (request.endpoint === "chat") return estimateChatPromptTokens(request.body);
   const input = request.endpoint === "completion" ? request.body.prompt : request.body.input;
@@ -81,7 +70,7 @@ export class Router {
     readonly now: () => number = Date.now,
   ) {
     this.settings = resolveSettings(config);
-    this.cooldowns = new CooldownStore(env.KV, now, undefined, defer);
+    this.cooldowns = new CooldownStore(env.KV, now, undefined, inBackground);
     this.latency = new LatencyTracker({ size: this.settings.latencyListSize, ttlMs: this.settings.latencyTtlMs, buffer: this.settings.latencyBuffer }, now);
     this.counters = new MinuteCounters(now);
     const s = this.settings.strategy;
@@ -90,7 +79,7 @@ export class Router {
       console.warn(`[router] routing_strategy ${s} needs the ROUTER_STATE Durable Object binding (wrangler.toml); counting per isolate instead`);
     }
     this.edgeStrategy = env.ROUTER_STATE ? edge : undefined;
-    if (env.ROUTER_STATE && edge === "least-busy") this.edgeLink = { ns: env.ROUTER_STATE, isolate: crypto.randomUUID(), ttlMs: LEASE_MAX_MS, defer };
+    if (env.ROUTER_STATE && edge === "least-busy") this.edgeLink = { ns: env.ROUTER_STATE, isolate: crypto.randomUUID(), ttlMs: LEASE_MAX_MS, defer: inBackground };
   }
 
   private table(group: ModelGroup): GroupTable {
@@ -223,7 +212,7 @@ export class Router {
     const d = pool.find((x) => x.id === picked.id) ?? pool[0];
     const lease = picked.lease;
     return this.take(d, tokens, table, (totalTokens) =>
-      defer(stub.settle({ lease, tokenCorrection: totalTokens === undefined ? 0 : totalTokens - tokens })),
+      inBackground(stub.settle({ lease, tokenCorrection: totalTokens === undefined ? 0 : totalTokens - tokens })),
     );
   }
 
@@ -268,7 +257,7 @@ export class Router {
       selection.settle(result.usage?.total_tokens);
     } else {
       if (trackLatency) this.latency.record(id, ms, true);
-      defer(call.done.then((outcome) => selection.settle(outcome.usage?.total_tokens)));
+      inBackground(call.done.then((outcome) => selection.settle(outcome.usage?.total_tokens)));
     }
   }
 
@@ -280,13 +269,13 @@ export class Router {
     counts.failures++;
     if (this.settings.disableCooldowns || !shouldCoolDown(error, group.deployments.length, counts, this.settings)) return;
     const seconds = cooldownSeconds(d.params.cooldown_time, error.retryAfter, this.settings.cooldownTimeS);
-    if (seconds > 0) defer(this.cooldowns.start(d.id, seconds, error.status, `${error.status} ${error.kind}`));
+    if (seconds > 0) inBackground(this.cooldowns.start(d.id, seconds, error.status, `${error.status} ${error.kind}`));
   }
 
   /** A /health probe answered: the deployment is usable again. */
   async healthy(d: Deployment): Promise<void> {
     await this.cooldowns.refresh([d]);
-    defer(this.cooldowns.clear(d.id));
+    inBackground(this.cooldowns.clear(d.id));
   }
 
   /**

@@ -4,7 +4,7 @@
 //   3. a price map uploaded with POST /model/cost_map (LiteLLM's model_prices_and_context_window.json format, kept in KV);
 //   4. the bundled table (./prices.json, with the date it was checked).
 // Unknown models cost 0 and are counted (daily_spend.unpriced_requests), never refused.
-import { waitUntil } from "cloudflare:workers";
+import { inBackground } from "../lib/background";
 import { z } from "zod";
 import type { Deployment } from "../config/runtime";
 import type { Env } from "../env";
@@ -95,12 +95,7 @@ export async function priceBook(env: Env): Promise<PriceBook> {
   if (!cached) return loadBook(env, EMPTY_BOOK);
   if (Date.now() - cached.loadedAt >= REFRESH_MS) {
     cached.loadedAt = Date.now(); // one refresh at a time
-    const refresh = loadBook(env, cached.book);
-    try {
-      waitUntil(refresh);
-    } catch {
-      // Outside a request (unit tests): the promise still runs.
-    }
+    inBackground(loadBook(env, cached.book));
   }
   return cached.book;
 }
