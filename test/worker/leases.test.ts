@@ -117,6 +117,17 @@ describe("key leases", () => {
     expect(await keyGuard(token).snapshot()).toMatchObject({ reserved: 0, inFlight: 0, spend: HI_COST });
   });
 
+  it("count a settlement delivered twice (a batch retried after a lost reply) once", async () => {
+    const gw = await testGateway(config());
+    const { token } = await newKey(gw, { max_budget: 1 });
+    const now = Date.now();
+    const log = { request_id: `twice-${now}`, api_key: token, model: "alpha", model_group: "alpha", call_type: "acompletion", status: "success", start_time: now, end_time: now, duration_ms: 0, spend: HI_COST };
+    const settlement = { token, requestId: log.request_id, model: "alpha", cost: HI_COST, tokens: 10, log, store: true, unpriced: false };
+    await keyGuard(token).settleMany([settlement]);
+    await keyGuard(token).settleMany([settlement, settlement]);
+    expect(await keyGuard(token).snapshot()).toMatchObject({ spend: HI_COST, pendingRows: 1 });
+  });
+
   it("are not granted for limits that cannot be shared (tpm, parallel, per model) or near the limits", async () => {
     const gw = await testGateway(config());
     for (const limits of [{ tpm_limit: 100_000 }, { max_parallel_requests: 50 }, { model_rpm_limit: { alpha: 10_000 } }, { rpm_limit: 20 }]) {
