@@ -1,4 +1,6 @@
 // `npx tsx bench/profile.ts [--config bench/configs/gateway.yaml] [--model bench] [--requests 5000] [--connections 1] [--stream] [--virtual-key]`
+// `[--bundle <prebuilt index.js>]` profiles a bundle from bench/bundle.ts instead of building one;
+// `[--plain bench/json-worker/index.js]` profiles a plain Worker of bench/ instead (to compare against the floor).
 // (the full path: `--config bench/configs/full.yaml --model bench-pair --virtual-key`)
 // Where the gateway's CPU goes inside workerd: the same bundle and runtime as bench/run.ts, profiled
 // through workerd's DevTools inspector (V8's sampling profiler) while the harness client drives it.
@@ -11,7 +13,7 @@ import { parseArgs } from "node:util";
 import { ROOT } from "./proc";
 import { killChildren, startMockProcess } from "./arms";
 import { closedLoop, newAgent, postStream, sequential, type Target } from "./client";
-import { buildGatewayBundle, startGateway } from "./workerd";
+import { type Bundle, buildGatewayBundle, startGateway, startNullWorker } from "./workerd";
 
 const { values } = parseArgs({
   options: {
@@ -21,6 +23,8 @@ const { values } = parseArgs({
     connections: { type: "string", default: "1" },
     stream: { type: "boolean", default: false },
     "virtual-key": { type: "boolean", default: false },
+    bundle: { type: "string" },
+    plain: { type: "string" },
   },
 });
 
@@ -135,10 +139,16 @@ const N = Number(values.requests);
 const bundleDir = join(tmpdir(), `bench-profile-${process.pid}`);
 const connections = Number(values.connections);
 try {
-  const bundle = buildGatewayBundle(resolve(ROOT, values.config!), bundleDir);
+  const bundle: Bundle = values.plain
+    ? { path: resolve(ROOT, values.plain), wranglerSize: "", warnings: [], bytes: 0, gzipBytes: 0 }
+    : values.bundle
+      ? { path: resolve(values.bundle), wranglerSize: "", warnings: [], bytes: 0, gzipBytes: 0 }
+      : buildGatewayBundle(resolve(ROOT, values.config!), bundleDir);
   const mock = await startMockProcess({ delayMs: 0, chunks: 20, chunkMs: 1 });
   const masterKey = "sk-bench-profile";
-  const gw = await startGateway("gateway", bundle, { LITELLM_MASTER_KEY: masterKey, BENCH_UPSTREAM: `${mock.url}/v1` }, true);
+  const gw = values.plain
+    ? await startNullWorker(mock.url, values.plain, true)
+    : await startGateway("gateway", bundle, { LITELLM_MASTER_KEY: masterKey, BENCH_UPSTREAM: `${mock.url}/v1` }, true);
   let key = masterKey;
   if (values["virtual-key"]) {
     const res = await fetch(`${gw.url}/key/generate`, {
@@ -172,7 +182,7 @@ try {
   devtools.close();
   agent.destroy();
 
-  const name = `${values.config!.split("/").pop()!.replace(/\.ya?ml$/, "")}${values.stream ? "-stream" : ""}`;
+  const name = `${values.plain ? values.plain.split("/").at(-2)! : values.bundle ? values.bundle.split("/").at(-2)! : values.config!.split("/").pop()!.replace(/\.ya?ml$/, "")}${values.stream ? "-stream" : ""}`;
   const dir = resolve(ROOT, "bench/results");
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${name}.cpuprofile`), JSON.stringify(profile));

@@ -119,7 +119,7 @@ function rootCompat() {
 }
 
 /** Arm 2: the null pass-through Worker, same compatibility date and flags as the gateway (or another plain Worker of bench/). */
-export function startNullWorker(upstream: string, script = "bench/null-worker/index.js"): Promise<WorkerdArm> {
+export function startNullWorker(upstream: string, script = "bench/null-worker/index.js", inspect = false): Promise<WorkerdArm> {
   const { compatibilityDate, compatibilityFlags } = rootCompat();
   return startMiniflare(
     script.split("/").at(-2)!,
@@ -131,6 +131,7 @@ export function startNullWorker(upstream: string, script = "bench/null-worker/in
       bindings: { UPSTREAM: upstream },
     },
     undefined,
+    inspect,
   );
 }
 

@@ -7,6 +7,7 @@ import type { CompiledConfig } from "./config/compile";
 import { buildRuntime, type Runtime } from "./config/runtime";
 import type { Env } from "./env";
 import { GatewayError, toGatewayError } from "./errors";
+import { uuidv7 } from "./lib/ids";
 import type { LlmCall } from "./proxy/call";
 import { healthRoutes } from "./routes/health";
 import { llmRoutes } from "./routes/llm";
@@ -39,7 +40,7 @@ export function createGateway(compiled: CompiledConfig) {
   app.use(
     createMiddleware<GatewayEnv>(async (c, next) => {
       c.set("runtime", runtimeFor(c.env));
-      c.set("callId", crypto.randomUUID());
+      c.set("callId", uuidv7());
       await next();
       c.res.headers.set("x-litellm-call-id", c.get("callId"));
     }),

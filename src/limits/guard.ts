@@ -272,21 +272,71 @@ export class KeyGuard extends DurableObject<Env> {
   /** Several settlements in one round trip (calls without reservations of their own, batched per isolate), then leases given back. */
   async settleMany(list: Settlement[], returns: LeaseReturn[] = []): Promise<void> {
     let changed = false;
-    for (const s of list) changed = (await this.settleOne(s)) || changed;
+    // A batch is one key's (settle-batch.ts): its config (user and team) is needed before recording its calls.
+    if (list.length) {
+      await this.ready({ kind: "key", token: list[0].token });
+      this.remember({ kind: "key", token: list[0].token });
+    }
+    const fresh = this.recordUnreserved(list);
+    const outbox: OutboxRow[] = [];
+    for (const s of list) changed = (await this.settleOne(s, fresh, outbox)) || changed;
+    this.queueRows(outbox);
     for (const r of returns) this.returnLease(r);
     if (changed) this.changed(); // the state is written once per batch
     this.scheduleAlarm();
   }
 
-  /** Settles one call in memory and queues its row; false if it was settled before. The caller writes the state. */
-  private async settleOne(s: Settlement): Promise<boolean> {
+  /**
+   * A batch's calls that hold no reservation here (master key, open mode, leases: nearly all of them)
+   * are recorded as settled in one statement, not one per call. Returns what each newly recorded id
+   * was recorded as; an id already known (a repeat) is left to finishReservation, one by one.
+   */
+  private recordUnreserved(list: Settlement[]): Map<string, Reservation> {
+    const fresh = new Map<string, Reservation>();
+    const rows: unknown[][] = [];
+    const now = this.now();
+    const config = this.config as KeyConfig | undefined;
+    const settledAt = this.now();
+    for (const s of list) {
+      if (this.open.has(s.requestId) || fresh.has(s.requestId)) continue;
+      const r = this.unreservedCall(s, config, now);
+      fresh.set(s.requestId, r);
+      rows.push([s.requestId, r.cost, r.model, r.userId, r.teamId, r.at, s.tokens, settledAt, r.slots]);
+    }
+    if (!rows.length) return fresh;
+    const inserted = new Set<string>();
+    const cols = (i: number) => `json_extract(value, '$[${i}]')`;
+    for (const row of this.sql.exec<{ id: string }>(
+      `INSERT OR IGNORE INTO calls (id, cost, model, user_id, team_id, at, state, tokens, settled_at, slots)
+       SELECT ${cols(0)}, ${cols(1)}, ${cols(2)}, ${cols(3)}, ${cols(4)}, ${cols(5)}, 'settled', ${cols(6)}, ${cols(7)}, ${cols(8)} FROM json_each(?) RETURNING id`,
+      JSON.stringify(rows),
+    )) inserted.add(row.id);
+    for (const id of fresh.keys()) if (!inserted.has(id)) fresh.delete(id);
+    return fresh;
+  }
+
+  /** How a call with no reservation here is recorded when it settles. */
+  private unreservedCall(s: Settlement, config: KeyConfig | undefined, now: number): Reservation {
+    // A call admitted from a lease that counted its slots is in the rpm window already.
+    const countedByLease = s.lease !== undefined && (this.open.get(s.lease)?.slots ?? 0) > 0;
+    return { cost: s.cost, model: s.model, slots: countedByLease ? 0 : 1, userId: config?.user_id ?? null, teamId: config?.team_id ?? null, at: now };
+  }
+
+  /**
+   * Settles one call in memory and queues its row; false if it was settled before. The caller writes
+   * the state. From settleMany: `fresh` holds the calls recordUnreserved has just recorded, and the
+   * rows go to `outbox` for one insert per batch.
+   */
+  private async settleOne(s: Settlement, fresh?: Map<string, Reservation>, outbox?: OutboxRow[]): Promise<boolean> {
     await this.ready({ kind: "key", token: s.token });
     this.remember({ kind: "key", token: s.token });
     const now = this.now();
     const config = this.config as KeyConfig | undefined;
-    // A call admitted from a lease that counted its slots is in the rpm window already.
     const countedByLease = s.lease !== undefined && (this.open.get(s.lease)?.slots ?? 0) > 0;
-    const call = this.finishReservation(s.requestId, s.tokens, { cost: s.cost, model: s.model, slots: countedByLease ? 0 : 1, userId: config?.user_id ?? null, teamId: config?.team_id ?? null, at: now });
+    // The first of a batch's settlements for an id it has just recorded uses that record; any other goes the long way.
+    const recorded = fresh?.get(s.requestId);
+    if (recorded) fresh!.delete(s.requestId);
+    const call = recorded ?? this.finishReservation(s.requestId, s.tokens, this.unreservedCall(s, config, now));
     if (!call) return false; // settled before: a repeated settlement
     if (s.lease) {
       this.chargeLease(s.lease, s.cost);
@@ -301,14 +351,22 @@ export class KeyGuard extends DurableObject<Env> {
     this.tokens.add(now, s.tokens);
     this.modelTokens.get(s.model).add(now, s.tokens);
     const row: OutboxRow = { ...serialiseLog(s.log), store: s.store, unpriced: s.unpriced };
-    this.sql.exec("INSERT INTO outbox (row) VALUES (?)", JSON.stringify(row));
-    this.outboxRows++;
+    if (outbox) outbox.push(row);
+    else this.queueRows([row]);
 
     // The team's and the user's guards keep their spend (and release their reservations, if any).
     const base = { requestId: s.requestId, model: s.model, cost: s.cost, tokens: s.tokens, userId: call.userId };
     if (call.teamId) await this.forward({ kind: "team", id: call.teamId, ...base });
     if (call.userId) await this.forward({ kind: "user", id: call.userId, ...base });
     return true;
+  }
+
+  /** Adds spend log rows to the outbox (one statement for the lot). */
+  private queueRows(rows: OutboxRow[]): void {
+    if (!rows.length) return;
+    if (rows.length === 1) this.sql.exec("INSERT INTO outbox (row) VALUES (?)", JSON.stringify(rows[0]));
+    else this.sql.exec("INSERT INTO outbox (row) SELECT value FROM json_each(?) ORDER BY key", JSON.stringify(rows));
+    this.outboxRows += rows.length;
   }
 
   /** Live spend (D1 lags by up to a flush). */
@@ -408,7 +466,10 @@ export class KeyGuard extends DurableObject<Env> {
     const now = this.now();
     this.rollBudgets(now);
     this.expireReservations(now);
-    this.sql.exec("DELETE FROM calls WHERE state != 'open' AND coalesce(settled_at, at) < ?", now - SETTLED_TTL_MS);
+    // Two statements, so each walks an index instead of scanning the whole table (which holds every
+    // call of the last SETTLED_TTL_MS) on every alarm. Only settled and returned rows have settled_at.
+    this.sql.exec("DELETE FROM calls WHERE settled_at < ?", now - SETTLED_TTL_MS);
+    this.sql.exec("DELETE FROM calls WHERE at < ? AND state = 'expired'", now - SETTLED_TTL_MS);
     await this.drainForwards();
     await this.flush();
     this.scheduleAlarm();

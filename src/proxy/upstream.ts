@@ -68,6 +68,35 @@ function send(req: UpstreamRequest, ctx: AdapterContext, signal: AbortSignal): P
   return fetch(req.url, init);
 }
 
+/**
+ * The signal an attempt's fetch gets: aborted by the client going away or by the attempt's time limit.
+ * A JSON call's limit covers the whole call, so the runtime's own AbortSignal.timeout/any serve (no JS
+ * timer to set and clear per call; one firing after the call is over aborts nothing). A stream's limit
+ * covers only its first chunk, so its timer must be cleared once that arrived: a controller and a timer.
+ */
+function attemptDeadline(client: AbortSignal, limitMs: number, streaming: boolean): { signal: AbortSignal; timedOut(): boolean; clear(): void } {
+  if (!streaming) {
+    const timeout = AbortSignal.timeout(limitMs);
+    return { signal: AbortSignal.any([client, timeout]), timedOut: () => timeout.aborted, clear: () => {} };
+  }
+  const controller = new AbortController();
+  const onClientAbort = () => controller.abort(client.reason);
+  client.addEventListener("abort", onClientAbort);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new DOMException("upstream timeout", "TimeoutError"));
+  }, limitMs);
+  return {
+    signal: controller.signal,
+    timedOut: () => timedOut,
+    clear() {
+      clearTimeout(timer);
+      client.removeEventListener("abort", onClientAbort);
+    },
+  };
+}
+
 /** Calls one deployment. Throws GatewayError on any failure before the response (or first chunk) is ready. */
 export async function callDeployment(call: LlmCall, deployment: Deployment, env: Env, options: AttemptOptions): Promise<UpstreamResult> {
   const { endpoint } = call.request;
@@ -87,16 +116,8 @@ export async function callDeployment(call: LlmCall, deployment: Deployment, env:
   call.deployment = deployment;
   call.apiBase = apiBaseForDisplay(req.url);
 
-  // One controller aborts the upstream for a timeout or a client disconnect.
-  const controller = new AbortController();
-  const onClientAbort = () => controller.abort(call.signal.reason);
-  call.signal.addEventListener("abort", onClientAbort);
   const limitMs = streaming ? options.streamTimeoutMs : options.timeoutMs;
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort(new DOMException("upstream timeout", "TimeoutError"));
-  }, limitMs);
+  const deadline = attemptDeadline(call.signal, limitMs, streaming);
   const started = Date.now();
   const timeoutError = () =>
     new GatewayError(408, "timeout", `${deployment.provider} did not answer within ${limitMs / 1000}s (${streaming ? "stream_timeout" : "timeout"})`, { upstream: true });
@@ -104,9 +125,9 @@ export async function callDeployment(call: LlmCall, deployment: Deployment, env:
   try {
     let res: Response;
     try {
-      res = await send(req, ctx, controller.signal);
+      res = await send(req, ctx, deadline.signal);
     } catch (err) {
-      if (timedOut) throw timeoutError();
+      if (deadline.timedOut()) throw timeoutError();
       if (call.signal.aborted) throw new GatewayError(499, "bad_request", "Client closed the request");
       if (err instanceof GatewayError) throw err;
       throw new GatewayError(500, "server", `Could not reach ${deployment.provider} at ${call.apiBase} (connection failed)`, { upstream: true });
@@ -140,7 +161,7 @@ export async function callDeployment(call: LlmCall, deployment: Deployment, env:
     try {
       json = await res.json();
     } catch {
-      if (timedOut) throw timeoutError();
+      if (deadline.timedOut()) throw timeoutError();
       throw new GatewayError(502, "server", `${deployment.provider} sent a response that is not JSON`, { upstream: true });
     }
     if (passthrough) return { kind: "json", body: json as object, usage: passthrough.usage(json) };
@@ -149,11 +170,10 @@ export async function callDeployment(call: LlmCall, deployment: Deployment, env:
     const usage = normaliseUsage(parsed.usage);
     return { kind: "json", body: client ? client.fromOpenAI(parsed as never) : parsed, usage };
   } catch (err) {
-    if (timedOut && !(err instanceof GatewayError)) throw timeoutError();
+    if (deadline.timedOut() && !(err instanceof GatewayError)) throw timeoutError();
     throw err;
   } finally {
-    clearTimeout(timer);
-    call.signal.removeEventListener("abort", onClientAbort);
+    deadline.clear();
     call.upstreamMs += Date.now() - started;
   }
 }
