@@ -4,6 +4,7 @@
 import { and, eq, getTableColumns, sql, type SQL } from "drizzle-orm";
 import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
 import { database, dailySpend, keys, spendFlushes, spendLogs, teamMembers, teams, users } from "../db";
+import type { SpendLogRow } from "../db/schema";
 
 /** A statement built by drizzle, run by D1's own batch (drizzle's batch cannot bind raw `sql` params on D1). */
 type Query = { sql: string; params: unknown[] };
@@ -13,12 +14,36 @@ const raw = (query: SQL): Query => dialect.sqlToQuery(query);
 /** A spend_logs row as D1 stores it (JSON columns already serialised), plus the aggregate-only fields. */
 export type OutboxRow = Record<string, unknown> & { store: boolean; unpriced: boolean };
 
+const JSON_COLUMNS = ["request_tags", "messages", "response", "metadata"] as const;
+/** Stored prompts/responses above this are replaced by a note (D1 rows must stay small). */
+const MAX_JSON_COLUMN_BYTES = 64 * 1024;
+
+/**
+ * A call's spend log row as the JSON text that travels from the isolate through its guard's outbox to
+ * D1, made once where the call ends: no one on the way parses or re-serialises it. `store: false`
+ * keeps it out of spend_logs (disable_spend_logs) but in the aggregates.
+ */
+export function outboxRow(log: SpendLogRow, store: boolean, unpriced: boolean): string {
+  const out: Record<string, unknown> = { ...log, store, unpriced };
+  for (const c of JSON_COLUMNS) {
+    const v = log[c];
+    if (v === undefined || v === null) {
+      out[c] = c === "request_tags" ? "[]" : c === "metadata" ? "{}" : null;
+      continue;
+    }
+    const text = JSON.stringify(v);
+    out[c] = text.length > MAX_JSON_COLUMN_BYTES ? JSON.stringify({ truncated: true, bytes: text.length }) : text;
+  }
+  return JSON.stringify(out);
+}
+
 export interface FlushBatch {
   /** `<guard name>:<storage epoch>` */
   scope: string;
   firstSeq: number;
   lastSeq: number;
-  rows: OutboxRow[];
+  /** OutboxRow JSON texts (outboxRow()). */
+  rows: string[];
 }
 
 export type FlushTotals =
@@ -34,13 +59,11 @@ const notYetApplied = (b: FlushBatch) =>
   sql`NOT EXISTS (SELECT 1 FROM ${spendFlushes} WHERE ${spendFlushes.scope} = ${b.scope} AND ${spendFlushes.last_seq} >= ${b.lastSeq})`;
 
 function rowStatements(db: ReturnType<typeof database>, b: FlushBatch): Query[] {
-  const stored = b.rows.filter((r) => r.store);
+  const rows = `[${b.rows.join(",")}]`;
   const out: Query[] = [];
-  if (stored.length) {
-    const columns = sql.raw(LOG_COLUMNS.map((c) => `"${c}"`).join(", "));
-    const values = sql.join(LOG_COLUMNS.map(field), sql`, `);
-    out.push(raw(sql`INSERT OR IGNORE INTO ${spendLogs} (${columns}) SELECT ${values} FROM json_each(${JSON.stringify(stored)}) WHERE ${notYetApplied(b)}`));
-  }
+  const columns = sql.raw(LOG_COLUMNS.map((c) => `"${c}"`).join(", "));
+  const values = sql.join(LOG_COLUMNS.map(field), sql`, `);
+  out.push(raw(sql`INSERT OR IGNORE INTO ${spendLogs} (${columns}) SELECT ${values} FROM json_each(${rows}) WHERE ${field("store")} AND ${notYetApplied(b)}`));
   const day = sql.raw(`date(json_extract(value, '$.start_time') / 1000, 'unixepoch')`);
   const sum = (expr: SQL) => sql`coalesce(sum(${expr}), 0)`;
   out.push(
@@ -49,7 +72,7 @@ function rowStatements(db: ReturnType<typeof database>, b: FlushBatch): Query[] 
       SELECT ${day}, ${field("api_key")}, ${field("model_group")}, coalesce(${field("team_id")}, ''),
              ${sum(field("spend"))}, ${sum(field("prompt_tokens"))}, ${sum(field("completion_tokens"))}, count(*),
              ${sum(sql`${field("status")} != 'success'`)}, ${sum(sql`${field("unpriced")} = 1`)}
-      FROM json_each(${JSON.stringify(b.rows)}) WHERE ${notYetApplied(b)}
+      FROM json_each(${rows}) WHERE ${notYetApplied(b)}
       GROUP BY 1, 2, 3, 4
       ON CONFLICT (date, api_key, model_group, team_id) DO UPDATE SET
         spend = spend + excluded.spend, prompt_tokens = prompt_tokens + excluded.prompt_tokens,

@@ -18,7 +18,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { loadKeyConfig, loadScopeConfig } from "../keys/config";
 import { nextBudgetReset } from "./duration";
-import { writeFlush, type FlushBatch, type FlushTotals, type OutboxRow } from "./flush";
+import { writeFlush, type FlushBatch, type FlushTotals } from "./flush";
 import type { AdmitAnswer, AdmitRequest, KeyConfig, LeaseGrant, LeaseRequest, LeaseReturn, Limits, LookupAnswer, RateHeaders, Refusal, ScopeAdmitRequest, ScopeConfig, ScopeSettlement, Settlement } from "./types";
 import { SlidingWindow, WINDOW_MS, WindowMap } from "./window";
 
@@ -278,7 +278,7 @@ export class KeyGuard extends DurableObject<Env> {
       this.remember({ kind: "key", token: list[0].token });
     }
     const fresh = this.recordUnreserved(list);
-    const outbox: OutboxRow[] = [];
+    const outbox: string[] = [];
     for (const s of list) changed = (await this.settleOne(s, fresh, outbox)) || changed;
     this.queueRows(outbox);
     for (const r of returns) this.returnLease(r);
@@ -327,7 +327,7 @@ export class KeyGuard extends DurableObject<Env> {
    * the state. From settleMany: `fresh` holds the calls recordUnreserved has just recorded, and the
    * rows go to `outbox` for one insert per batch.
    */
-  private async settleOne(s: Settlement, fresh?: Map<string, Reservation>, outbox?: OutboxRow[]): Promise<boolean> {
+  private async settleOne(s: Settlement, fresh?: Map<string, Reservation>, outbox?: string[]): Promise<boolean> {
     await this.ready({ kind: "key", token: s.token });
     this.remember({ kind: "key", token: s.token });
     const now = this.now();
@@ -350,9 +350,8 @@ export class KeyGuard extends DurableObject<Env> {
     model.spend += s.cost;
     this.tokens.add(now, s.tokens);
     this.modelTokens.get(s.model).add(now, s.tokens);
-    const row: OutboxRow = { ...serialiseLog(s.log), store: s.store, unpriced: s.unpriced };
-    if (outbox) outbox.push(row);
-    else this.queueRows([row]);
+    if (outbox) outbox.push(s.row);
+    else this.queueRows([s.row]);
 
     // The team's and the user's guards keep their spend (and release their reservations, if any).
     const base = { requestId: s.requestId, model: s.model, cost: s.cost, tokens: s.tokens, userId: call.userId };
@@ -361,11 +360,11 @@ export class KeyGuard extends DurableObject<Env> {
     return true;
   }
 
-  /** Adds spend log rows to the outbox (one statement for the lot). */
-  private queueRows(rows: OutboxRow[]): void {
+  /** Adds spend log rows (their JSON texts, as they came) to the outbox: one statement for the lot. */
+  private queueRows(rows: string[]): void {
     if (!rows.length) return;
-    if (rows.length === 1) this.sql.exec("INSERT INTO outbox (row) VALUES (?)", JSON.stringify(rows[0]));
-    else this.sql.exec("INSERT INTO outbox (row) SELECT value FROM json_each(?) ORDER BY key", JSON.stringify(rows));
+    if (rows.length === 1) this.sql.exec("INSERT INTO outbox (row) VALUES (?)", rows[0]);
+    else this.sql.exec("INSERT INTO outbox (row) SELECT value FROM json_each(?) ORDER BY key", `[${rows.join(",")}]`);
     this.outboxRows += rows.length;
   }
 
@@ -854,13 +853,13 @@ export class KeyGuard extends DurableObject<Env> {
 
   /** The oldest outbox rows, capped by count and size. The same rows are retried until written. */
   private nextBatch(id: Identity): FlushBatch {
-    const rows: OutboxRow[] = [];
+    const rows: string[] = [];
     let bytes = 0;
     let firstSeq = 0;
     let lastSeq = 0;
     for (const r of this.sql.exec<{ seq: number; row: string }>("SELECT seq, row FROM outbox ORDER BY seq LIMIT ?", FLUSH_MAX_ROWS)) {
       if (rows.length && bytes + r.row.length > FLUSH_MAX_BYTES) break;
-      rows.push(JSON.parse(r.row));
+      rows.push(r.row);
       bytes += r.row.length;
       firstSeq ||= r.seq;
       lastSeq = r.seq;
@@ -929,23 +928,4 @@ function roll(b: Budget, duration: string | null, now: number): boolean {
     changed = true;
   }
   return changed;
-}
-
-const JSON_COLUMNS = ["request_tags", "messages", "response", "metadata"] as const;
-/** Stored prompts/responses above this are replaced by a note (D1 rows must stay small). */
-const MAX_JSON_COLUMN_BYTES = 64 * 1024;
-
-/** A spend log row with its JSON columns as the text D1 stores. */
-function serialiseLog(log: Settlement["log"]): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...log };
-  for (const c of JSON_COLUMNS) {
-    const v = log[c];
-    if (v === undefined || v === null) {
-      out[c] = c === "request_tags" ? "[]" : c === "metadata" ? "{}" : null;
-      continue;
-    }
-    const text = JSON.stringify(v);
-    out[c] = text.length > MAX_JSON_COLUMN_BYTES ? JSON.stringify({ truncated: true, bytes: text.length }) : text;
-  }
-  return out;
 }

@@ -1,6 +1,6 @@
 // What the Worker and the KeyGuard Durable Objects say to each other.
 import type { ErrorKind } from "../errors";
-import type { JsonObject, ModelBudgets, ModelLimits, SpendLogRow } from "../db/schema";
+import type { JsonObject, ModelBudgets, ModelLimits } from "../db/schema";
 
 /** Limits shared by keys, teams and users. null = no limit. */
 export interface Limits {
@@ -133,10 +133,8 @@ export interface Settlement {
   cost: number;
   /** Prompt + completion tokens, for tpm limits. */
   tokens: number;
-  /** The spend log row; `store: false` keeps it out of spend_logs (disable_spend_logs) but in the aggregates. */
-  log: SpendLogRow;
-  store: boolean;
-  unpriced: boolean;
+  /** The spend log row, as outboxRow() in src/limits/flush.ts wrote it. */
+  row: string;
   /** Admitted by an isolate from this lease, whose budget the cost is charged to. */
   lease?: string;
 }

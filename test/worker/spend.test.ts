@@ -206,12 +206,12 @@ describe("spend logs", () => {
 
   it("applies a batch once even if it is written twice (a retry after a lost reply)", async () => {
     const token = unique("direct");
-    const row = (i: number): OutboxRow => ({
+    const row = (i: number): string => JSON.stringify({
       request_id: `${token}-${i}`, api_key: token, user: null, team_id: null, end_user: null, model: "m", model_group: "g", model_id: null,
       custom_llm_provider: "mock", api_base: null, call_type: "acompletion", prompt_tokens: 1, completion_tokens: 1, cached_tokens: 0, total_tokens: 2,
       spend: 0.5, cache_hit: false, status: "success", start_time: Date.now(), end_time: Date.now(), duration_ms: 1, request_tags: "[]", messages: null,
       response: null, metadata: "{}", store: true, unpriced: false,
-    });
+    } satisfies OutboxRow);
     const batch = { scope: `key:${token}:epoch`, firstSeq: 1, lastSeq: 2, rows: [row(1), row(2)] };
     await writeFlush(testEnv.DB, batch, undefined);
     await writeFlush(testEnv.DB, batch, undefined);
