@@ -42,7 +42,8 @@ export function createGateway(compiled: CompiledConfig) {
       c.set("runtime", runtimeFor(c.env));
       c.set("callId", uuidv7());
       await next();
-      c.res.headers.set("x-litellm-call-id", c.get("callId"));
+      // An LLM call's answer has it from successHeaders already.
+      if (!c.get("call")?.answered) c.res.headers.set("x-litellm-call-id", c.get("callId"));
     }),
   );
 

@@ -22,12 +22,16 @@ const MAX_SEEN_KEYS = 10_000;
 const seenKeys = new WeakMap<Runtime, Map<string, string | typeof IS_MASTER>>();
 const IS_MASTER = Symbol("master key");
 
-/** IS_MASTER for the master key, the token of an `sk-` key, undefined for anything else. */
-async function identify(runtime: Runtime, key: string): Promise<string | typeof IS_MASTER | undefined> {
+type Identity = string | typeof IS_MASTER | undefined;
+
+/** IS_MASTER for the master key, the token of an `sk-` key, undefined for anything else: at once for a key seen before. */
+function identify(runtime: Runtime, key: string): Identity | Promise<Identity> {
   let seen = seenKeys.get(runtime);
   if (!seen) seenKeys.set(runtime, (seen = new Map()));
-  const hit = seen.get(key);
-  if (hit !== undefined) return hit;
+  return seen.get(key) ?? identifyNew(seen, runtime, key);
+}
+
+async function identifyNew(seen: Map<string, string | typeof IS_MASTER>, runtime: Runtime, key: string): Promise<Identity> {
   const id = safeEqual(key, runtime.masterKey!) ? IS_MASTER : key.startsWith("sk-") ? await hashKey(key) : undefined;
   if (id === undefined) return undefined;
   if (seen.size >= MAX_SEEN_KEYS) seen.delete(seen.keys().next().value!);
@@ -36,12 +40,17 @@ async function identify(runtime: Runtime, key: string): Promise<string | typeof 
 }
 
 /** Who is calling. `deferKeyCheck`: a virtual key not cached here is left for its guard to check. */
-async function callerOf(c: Context<GatewayEnv>, deferKeyCheck: boolean): Promise<Principal> {
+function callerOf(c: Context<GatewayEnv>, deferKeyCheck: boolean): Principal | Promise<Principal> {
   const runtime = c.get("runtime");
   if (!runtime.masterKey) return OPEN;
   const key = extractApiKey(c.req.raw.headers);
   if (!key) throw authError("Authentication Error, No api key passed in.");
-  const id = await identify(runtime, key);
+  const identifying = identify(runtime, key);
+  if (identifying instanceof Promise) return identifying.then((id) => principalFor(c, id, deferKeyCheck));
+  return principalFor(c, identifying, deferKeyCheck);
+}
+
+function principalFor(c: Context<GatewayEnv>, id: Identity, deferKeyCheck: boolean): Principal | Promise<Principal> {
   if (id === IS_MASTER) return MASTER;
   if (id !== undefined) return deferKeyCheck ? callPrincipal(id) : virtualKeyPrincipal(c.env, id);
   throw authError();
@@ -58,9 +67,12 @@ export const authenticate = createMiddleware<GatewayEnv>(async (c, next) => {
  * in the same round trip that reserves the call (src/limits/middleware.ts).
  */
 export const authenticateCall = createMiddleware<GatewayEnv>(async (c, next) => {
-  c.set("principal", await callerOf(c, true));
+  // The usual caller (a key seen before, cached here) costs no await: each one is a turn of the event loop.
+  const caller = callerOf(c, true);
+  c.set("principal", caller instanceof Promise ? await caller : caller);
   await next();
-  await answerUncheckedKey(c);
+  const checking = answerUncheckedKey(c);
+  if (checking) await checking;
 });
 
 /** Admin routes: the master key only. */

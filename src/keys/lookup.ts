@@ -83,9 +83,13 @@ export function callPrincipal(token: string): Principal {
  * A call that failed before reaching its guard (bad body, unknown model) with an unchecked key:
  * if the key is not valid, the caller gets the 401, not the other error.
  */
-export async function answerUncheckedKey(c: Context<GatewayEnv>): Promise<void> {
+export function answerUncheckedKey(c: Context<GatewayEnv>): Promise<void> | undefined {
   const p = c.get("principal");
-  if (p.kind !== "virtual_key" || p.key || !c.error || askedGuard.has(c.req.raw)) return;
+  if (p.kind !== "virtual_key" || p.key || !c.error || askedGuard.has(c.req.raw)) return undefined;
+  return askGuardAbout(c, p);
+}
+
+async function askGuardAbout(c: Context<GatewayEnv>, p: Principal): Promise<void> {
   const answer = await guardFor(c.env, { kind: "key", token: p.token! }).lookup(p.token!).catch(guardUnavailable);
   if (answer.ok) confirmKey(answer.config);
   else throw refusalError(answer); // rendered by the route's onError (OpenAI or Anthropic shape)

@@ -38,8 +38,6 @@ function tokenOf(principal: Principal, runtime: Runtime): Promise<string> | stri
 
 type Admitted = Pick<Extract<AdmitAnswer, { ok: true }>, "spend" | "maxBudget" | "rate">;
 
-const NOT_YET = "not yet" as const;
-
 async function admit(c: Context<GatewayEnv>, call: LlmCall, principal: Principal, reservation: Reservation): Promise<Admitted> {
   const token = principal.token!;
   const guard = guardFor(c.env, { kind: "key", token });
@@ -72,20 +70,24 @@ async function admit(c: Context<GatewayEnv>, call: LlmCall, principal: Principal
   return answer;
 }
 
-function setRateHeaders(h: Headers, rate: RateHeaders): void {
+function setRateHeaders(h: Record<string, string>, rate: RateHeaders): void {
   if (rate.limitRequests !== undefined) {
-    h.set("x-ratelimit-limit-requests", String(rate.limitRequests));
-    h.set("x-ratelimit-remaining-requests", String(rate.remainingRequests));
+    h["x-ratelimit-limit-requests"] = String(rate.limitRequests);
+    h["x-ratelimit-remaining-requests"] = String(rate.remainingRequests);
   }
   if (rate.limitTokens !== undefined) {
-    h.set("x-ratelimit-limit-tokens", String(rate.limitTokens));
-    h.set("x-ratelimit-remaining-tokens", String(rate.remainingTokens));
+    h["x-ratelimit-limit-tokens"] = String(rate.limitTokens);
+    h["x-ratelimit-remaining-tokens"] = String(rate.remainingTokens);
   }
 }
 
 export const enforceLimits = createMiddleware<GatewayEnv>(async (c, next) => {
-  const { call, principal, runtime } = c.var;
-  const book = await priceBook(c.env);
+  const call = c.get("call");
+  const principal = c.get("principal");
+  const runtime = c.get("runtime");
+  // Plain values on the hot path, promises only when something must load: every await costs a turn.
+  const loading = priceBook(c.env);
+  const book = loading instanceof Promise ? await loading : loading;
   const reservation = reservationFor(call.request, candidateGroups(call.group, runtime), book);
   let lease: Lease | undefined;
   let admitted: Admitted | undefined;
@@ -96,7 +98,26 @@ export const enforceLimits = createMiddleware<GatewayEnv>(async (c, next) => {
       admitted = leaseHeaders(lease);
     } else admitted = await admit(c, call, principal, reservation);
   }
-  const token = await tokenOf(c.var.principal, runtime);
+  const hashing = tokenOf(principal, runtime);
+  const token = typeof hashing === "string" ? hashing : await hashing;
+
+  // Cost, spend and rate-limit headers, written into the success answer's headers as they are built.
+  const spendHeaders = (h: Record<string, string>) => {
+    let thisCall = 0;
+    if (!call.stream) {
+      // A JSON answer's call is over, so its cost is known now (a stream's only at its end).
+      // One made without dispatchCall (a cache hit, say) is ended here, and costs nothing.
+      if (!call.outcome) call.finish({ status: "ok", httpStatus: 200 });
+      thisCall = outcomeCost(call.outcome!, call, book, reservation).cost;
+      h["x-litellm-response-cost"] = String(thisCall);
+    }
+    if (admitted) {
+      h["x-litellm-key-spend"] = String(admitted.spend + thisCall);
+      if (admitted.maxBudget !== null) h["x-litellm-key-max-budget"] = String(admitted.maxBudget);
+      setRateHeaders(h, admitted.rate);
+    }
+  };
+  call.onAnswer(spendHeaders);
 
   await next();
 
@@ -108,23 +129,15 @@ export const enforceLimits = createMiddleware<GatewayEnv>(async (c, next) => {
   const settings = runtime.config.general_settings;
   let response: Promise<unknown> | undefined;
   if (c.res.ok) {
-    const h = c.res.headers;
-    if (!call.stream) {
-      // A JSON answer's call is over, so its cost is known now (a stream's only at its end).
-      // One made without dispatchCall (a cache hit, say) is ended here, and costs nothing.
-      if ((await Promise.race([call.done, Promise.resolve(NOT_YET)])) === NOT_YET) call.finish({ status: "ok", httpStatus: c.res.status });
-      const outcome = await call.done;
-      h.set("x-litellm-response-cost", String(outcomeCost(outcome, call, book, reservation).cost));
-      if (settings.store_prompts_in_spend_logs) response = c.res.clone().json().catch(() => undefined);
+    if (!call.answered) {
+      // An answer whose headers did not come from successHeaders: add them to the response itself.
+      const h: Record<string, string> = {};
+      spendHeaders(h);
+      for (const name in h) c.res.headers.set(name, h[name]);
     }
-    if (admitted) {
-      const thisCall = call.stream ? 0 : Number(h.get("x-litellm-response-cost") ?? 0);
-      h.set("x-litellm-key-spend", String(admitted.spend + thisCall));
-      if (admitted.maxBudget !== null) h.set("x-litellm-key-max-budget", String(admitted.maxBudget));
-      setRateHeaders(h, admitted.rate);
-    }
+    if (!call.stream && settings.store_prompts_in_spend_logs) response = c.res.clone().json().catch(() => undefined);
   }
-  c.executionCtx.waitUntil(settle(c.env, runtime, call, c.var.principal, token, reservation, book, lease, response));
+  c.executionCtx.waitUntil(settle(c.env, runtime, call, principal, token, reservation, book, lease, response));
 });
 
 function outcomeCost(outcome: CallOutcome, call: LlmCall, book: PriceBook, reservation: Reservation): { cost: number; usage?: Usage; unpriced: boolean; estimated: boolean } {

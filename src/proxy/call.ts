@@ -53,11 +53,15 @@ export class LlmCall {
   upstreamMs = 0;
   attemptedRetries = 0;
   attemptedFallbacks = 0;
-  /** Extra response headers contributed by middleware (rate limits, spend, ...). */
-  readonly headers = new Headers();
+  /** Extra response headers contributed by middleware before the call. */
+  readonly headers: Record<string, string> = {};
+  /** Set once successHeaders has built the answer's headers (and run the onAnswer hooks). */
+  answered = false;
+  private answerHooks?: ((headers: Record<string, string>) => void)[];
   readonly done: Promise<CallOutcome>;
+  /** Set with `done`: middleware reads it synchronously once the call is over. */
+  outcome?: CallOutcome;
   private resolveDone!: (outcome: CallOutcome) => void;
-  private finished = false;
 
   constructor(
     readonly id: string,
@@ -86,10 +90,24 @@ export class LlmCall {
     return this.request.endpoint !== "embedding" && this.request.body.stream_options?.include_usage === true;
   }
 
+  /**
+   * Middleware that adds headers known only once the call is over (cost, spend) registers them here:
+   * they run while successHeaders builds the answer's headers, so the runtime gets them all at once.
+   */
+  onAnswer(hook: (headers: Record<string, string>) => void): void {
+    (this.answerHooks ??= []).push(hook);
+  }
+
+  /** Runs the onAnswer hooks on the answer's headers. */
+  answer(headers: Record<string, string>): void {
+    this.answered = true;
+    for (const hook of this.answerHooks ?? []) hook(headers);
+  }
+
   /** Settles `done` once; later calls are ignored. */
   finish(outcome: Omit<CallOutcome, "endedAt" | "deployment"> & { deployment?: Deployment }): void {
-    if (this.finished) return;
-    this.finished = true;
-    this.resolveDone({ deployment: this.deployment, ...outcome, endedAt: Date.now() });
+    if (this.outcome) return;
+    this.outcome = { deployment: this.deployment, ...outcome, endedAt: Date.now() };
+    this.resolveDone(this.outcome);
   }
 }

@@ -87,12 +87,13 @@ export const authorizeModel = createMiddleware<GatewayEnv>(async (c, next) => {
 });
 
 /**
- * LiteLLM's success headers (after those middleware added to call.headers), as one plain object:
- * the runtime takes it in a single call where a Headers object would cost one call per header.
+ * LiteLLM's success headers, those middleware added to call.headers and those of its onAnswer hooks,
+ * as one plain object: the runtime takes it in a single call where setting headers on a Response
+ * would cost one call per header. A JSON call is finished before this runs (its cost is known).
  */
-function successHeaders(call: LlmCall, contentType: string): Record<string, string> {
+export function successHeaders(call: LlmCall, contentType: string): Record<string, string> {
   const duration = Date.now() - call.startedAt;
-  const h: Record<string, string> = Object.fromEntries(call.headers);
+  const h: Record<string, string> = { ...call.headers };
   h["content-type"] = contentType;
   h["x-litellm-call-id"] = call.id;
   // The group that answered: a fallback group after fallbacks.
@@ -103,6 +104,7 @@ function successHeaders(call: LlmCall, contentType: string): Record<string, stri
   h["x-litellm-overhead-duration-ms"] = String(Math.max(0, duration - call.upstreamMs));
   h["x-litellm-attempted-retries"] = String(call.attemptedRetries);
   h["x-litellm-attempted-fallbacks"] = String(call.attemptedFallbacks);
+  call.answer(h);
   return h;
 }
 
@@ -122,7 +124,6 @@ export const dispatchCall: MiddlewareHandler<GatewayEnv> = async (c) => {
     headers["cache-control"] = "no-cache";
     return new Response(result.body, { headers });
   }
-  const headers = successHeaders(call, "application/json");
   call.finish({ status: "ok", httpStatus: 200, usage: result.usage });
-  return new Response(JSON.stringify(result.body), { headers });
+  return new Response(JSON.stringify(result.body), { headers: successHeaders(call, "application/json") });
 };

@@ -90,7 +90,8 @@ function bookOf(stored: StoredPriceMap | null): PriceBook {
  * The price book for this isolate: reads KV at most once a minute. Only the first read waits; later
  * ones refresh in the background (the request path keeps the book it has meanwhile).
  */
-export async function priceBook(env: Env): Promise<PriceBook> {
+/** The price book; the cached one as is (no promise on the hot path), loaded on an isolate's first call. */
+export function priceBook(env: Env): PriceBook | Promise<PriceBook> {
   const cached = books.get(env.KV);
   if (!cached) return loadBook(env, EMPTY_BOOK);
   if (Date.now() - cached.loadedAt >= REFRESH_MS) {
