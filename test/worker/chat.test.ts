@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { uuidv7 } from "../../src/lib/ids";
 import { openaiModel, readSse, testGateway, upstreamRequests } from "./helpers";
 
 describe("chat completions through an OpenAI-compatible deployment", () => {
@@ -11,7 +12,10 @@ describe("chat completions through an OpenAI-compatible deployment", () => {
     expect(body.object).toBe("chat.completion");
     expect(body.choices[0].message.content).toBe("Hello from the mock.");
     expect(body.usage.total_tokens).toBe(16);
-    expect(res.headers.get("x-litellm-call-id")).toMatch(/^[0-9a-f-]{36}$/);
+    // A version-7 UUID: its first 48 bits are the Unix time in ms (the calls and spend_logs keys append in order).
+    const callId = res.headers.get("x-litellm-call-id")!;
+    expect(callId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(Math.abs(parseInt(callId.replace("-", "").slice(0, 12), 16) - Date.now())).toBeLessThan(60_000);
     expect(res.headers.get("x-litellm-model-group")).toBe("gpt-test");
     expect(res.headers.get("x-litellm-model-id")).toMatch(/^[0-9a-f]{64}$/);
     expect(res.headers.get("x-litellm-model-api-base")).toMatch(/\/openai\/v1\/chat\/completions$/);
@@ -22,6 +26,14 @@ describe("chat completions through an OpenAI-compatible deployment", () => {
     expect(seen.path).toBe("/openai/v1/chat/completions");
     expect(seen.headers.authorization).toBe("Bearer sk-upstream-secret-0000");
     expect(JSON.parse(seen.body).model).toBe("gpt-4o-mini");
+  });
+
+  it("makes call ids that sort by time, whatever the random bits (uuidv7)", () => {
+    const base = Date.UTC(2026, 10, 21);
+    const ids = [0, 1, 255, 256, 65_536, 2 ** 32, 2 ** 40].map((d) => uuidv7(base + d));
+    expect([...ids].sort()).toEqual(ids);
+    for (const [i, d] of [0, 1, 255, 256, 65_536, 2 ** 32, 2 ** 40].entries()) expect(parseInt(ids[i].replace("-", "").slice(0, 12), 16)).toBe(base + d);
+    expect(new Set(Array.from({ length: 1000 }, () => uuidv7(base))).size).toBe(1000);
   });
 
   it("works without the /v1 prefix and on Azure-style deployment paths", async () => {
