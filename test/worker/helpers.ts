@@ -1,5 +1,6 @@
 // Builds a gateway from an inline config and calls it inside workerd with the test's real bindings.
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { batchesDelivered } from "../../src/limits/settle-batch";
 import { createGateway } from "../../src/app";
 import { compileConfig } from "../../src/config/compile";
 import type { GatewayConfigInput } from "../../src/config/schema";
@@ -34,10 +35,12 @@ export async function testGateway(config: GatewayConfigInput, extraEnv: Record<s
     const res = await app.fetch(new Request(`http://gateway${path}`, { ...init, headers, body }), testEnv, ctx);
     if (res.body && res.headers.get("content-type")?.startsWith("text/event-stream")) {
       // A stream's after-work (spend settlement) runs when it ends: finish it once the body has been read.
-      const settled = new TransformStream<Uint8Array, Uint8Array>({ flush: () => waitOnExecutionContext(ctx) });
+      const settled = new TransformStream<Uint8Array, Uint8Array>({ flush: () => waitOnExecutionContext(ctx).then(batchesDelivered) });
       return new Response(res.body.pipeThrough(settled), res);
     }
     await waitOnExecutionContext(ctx);
+    // Only the call that opened a settlement batch waits for it (src/limits/settle-batch.ts): wait for all.
+    await batchesDelivered();
     return res;
   };
   return { fetch: call, post: (path, json, key) => call(path, { method: "POST", json, key }), env: testEnv, app };
