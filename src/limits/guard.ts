@@ -265,6 +265,7 @@ export class KeyGuard extends DurableObject<Env> {
 
   /** The call is over: charge what it cost, release the rest, queue its spend log row. */
   async settle(s: Settlement): Promise<void> {
+    await this.readyFor(s.token);
     if (await this.settleOne(s)) this.changed();
     this.scheduleAlarm();
   }
@@ -273,10 +274,7 @@ export class KeyGuard extends DurableObject<Env> {
   async settleMany(list: Settlement[], returns: LeaseReturn[] = []): Promise<void> {
     let changed = false;
     // A batch is one key's (settle-batch.ts): its config (user and team) is needed before recording its calls.
-    if (list.length) {
-      await this.ready({ kind: "key", token: list[0].token });
-      this.remember({ kind: "key", token: list[0].token });
-    }
+    if (list.length) await this.readyFor(list[0].token);
     const fresh = this.recordUnreserved(list);
     const outbox: string[] = [];
     for (const s of list) changed = (await this.settleOne(s, fresh, outbox)) || changed;
@@ -284,6 +282,12 @@ export class KeyGuard extends DurableObject<Env> {
     for (const r of returns) this.returnLease(r);
     if (changed) this.changed(); // the state is written once per batch
     this.scheduleAlarm();
+  }
+
+  /** Settling needs the key's config loaded and this guard's identity stored. */
+  private async readyFor(token: string): Promise<void> {
+    await this.ready({ kind: "key", token });
+    this.remember({ kind: "key", token });
   }
 
   /**
@@ -296,12 +300,11 @@ export class KeyGuard extends DurableObject<Env> {
     const rows: unknown[][] = [];
     const now = this.now();
     const config = this.config as KeyConfig | undefined;
-    const settledAt = this.now();
     for (const s of list) {
       if (this.open.has(s.requestId) || fresh.has(s.requestId)) continue;
       const r = this.unreservedCall(s, config, now);
       fresh.set(s.requestId, r);
-      rows.push([s.requestId, r.cost, r.model, r.userId, r.teamId, r.at, s.tokens, settledAt, r.slots]);
+      rows.push([s.requestId, r.cost, r.model, r.userId, r.teamId, r.at, s.tokens, now, r.slots]);
     }
     if (!rows.length) return fresh;
     const inserted = new Set<string>();
@@ -323,16 +326,13 @@ export class KeyGuard extends DurableObject<Env> {
   }
 
   /**
-   * Settles one call in memory and queues its row; false if it was settled before. The caller writes
-   * the state. From settleMany: `fresh` holds the calls recordUnreserved has just recorded, and the
+   * Settles one call in memory and queues its row; false if it was settled before. The caller has made
+   * the guard ready (readyFor) and writes the state. From settleMany: `fresh` holds the calls recordUnreserved has just recorded, and the
    * rows go to `outbox` for one insert per batch.
    */
   private async settleOne(s: Settlement, fresh?: Map<string, Reservation>, outbox?: string[]): Promise<boolean> {
-    await this.ready({ kind: "key", token: s.token });
-    this.remember({ kind: "key", token: s.token });
     const now = this.now();
     const config = this.config as KeyConfig | undefined;
-    const countedByLease = s.lease !== undefined && (this.open.get(s.lease)?.slots ?? 0) > 0;
     // The first of a batch's settlements for an id it has just recorded uses that record; any other goes the long way.
     const recorded = fresh?.get(s.requestId);
     if (recorded) fresh!.delete(s.requestId);
@@ -340,7 +340,7 @@ export class KeyGuard extends DurableObject<Env> {
     if (!call) return false; // settled before: a repeated settlement
     if (s.lease) {
       this.chargeLease(s.lease, s.cost);
-      if (!countedByLease) this.requests.add(now);
+      if (call.slots) this.requests.add(now); // its lease did not count it (unreservedCall)
     }
     this.ensureState();
     this.rollBudgets(now);
