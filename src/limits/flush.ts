@@ -42,8 +42,10 @@ export interface FlushBatch {
   scope: string;
   firstSeq: number;
   lastSeq: number;
-  /** OutboxRow JSON texts (outboxRow()). */
+  /** OutboxRow JSON texts (outboxRow()), each one row's or several rows' joined by commas. */
   rows: string[];
+  /** How many rows they hold. */
+  count: number;
 }
 
 export type FlushTotals =
@@ -52,7 +54,13 @@ export type FlushTotals =
   | { kind: "user"; id: string; spend: number; budgetResetAt: number | null };
 
 const LOG_COLUMNS = Object.values(getTableColumns(spendLogs)).map((c) => c.name);
-const field = (name: string) => sql.raw(`json_extract(value, '$.${name}')`);
+const field = (name: string) => sql.raw(`json_extract(j, '$.${name}')`);
+/**
+ * The batch's rows as `r(j)`, each row's text once. Reading `value` from json_each hands every
+ * json_extract a fresh copy of the row, which SQLite then parses again: once per column. Materialised,
+ * the parse is cached per row: the spend_logs insert measured 78 -> 33 µs per row on local D1.
+ */
+const rowsOf = (rows: string) => sql`WITH r AS MATERIALIZED (SELECT value AS j FROM json_each(${rows}))`;
 
 /** True when the guard's rows up to lastSeq are already in D1. */
 const notYetApplied = (b: FlushBatch) =>
@@ -63,16 +71,17 @@ function rowStatements(db: ReturnType<typeof database>, b: FlushBatch): Query[] 
   const out: Query[] = [];
   const columns = sql.raw(LOG_COLUMNS.map((c) => `"${c}"`).join(", "));
   const values = sql.join(LOG_COLUMNS.map(field), sql`, `);
-  out.push(raw(sql`INSERT OR IGNORE INTO ${spendLogs} (${columns}) SELECT ${values} FROM json_each(${rows}) WHERE ${field("store")} AND ${notYetApplied(b)}`));
-  const day = sql.raw(`date(json_extract(value, '$.start_time') / 1000, 'unixepoch')`);
+  out.push(raw(sql`${rowsOf(rows)} INSERT OR IGNORE INTO ${spendLogs} (${columns}) SELECT ${values} FROM r WHERE ${field("store")} AND ${notYetApplied(b)}`));
+  const day = sql.raw(`date(json_extract(j, '$.start_time') / 1000, 'unixepoch')`);
   const sum = (expr: SQL) => sql`coalesce(sum(${expr}), 0)`;
   out.push(
     raw(sql`
+      ${rowsOf(rows)}
       INSERT INTO ${dailySpend} (date, api_key, model_group, team_id, spend, prompt_tokens, completion_tokens, requests, failures, unpriced_requests)
       SELECT ${day}, ${field("api_key")}, ${field("model_group")}, coalesce(${field("team_id")}, ''),
              ${sum(field("spend"))}, ${sum(field("prompt_tokens"))}, ${sum(field("completion_tokens"))}, count(*),
              ${sum(sql`${field("status")} != 'success'`)}, ${sum(sql`${field("unpriced")} = 1`)}
-      FROM json_each(${rows}) WHERE ${notYetApplied(b)}
+      FROM r WHERE ${notYetApplied(b)}
       GROUP BY 1, 2, 3, 4
       ON CONFLICT (date, api_key, model_group, team_id) DO UPDATE SET
         spend = spend + excluded.spend, prompt_tokens = prompt_tokens + excluded.prompt_tokens,

@@ -39,6 +39,8 @@ const LEASE_SHARE = 1 / 8;
 /** ...and none is granted below this many calls' worth: near its limits a key is admitted call by call. */
 const LEASE_MIN_SLOTS = 4;
 const LEASE_MAX_SLOTS = 256;
+/** How many spend log rows an outbox entry holds: a JSON array of a batch's rows, or one row's object. */
+const ENTRY_ROWS = "CASE WHEN substr(row, 1, 1) = '[' THEN json_array_length(row) ELSE 1 END";
 
 type ScopeIdentity = { kind: "team" | "user"; id: string };
 type Identity = { kind: "key"; token: string } | ScopeIdentity;
@@ -157,7 +159,7 @@ export class KeyGuard extends DurableObject<Env> {
     this.epoch = this.meta<string>("epoch") ?? this.epoch;
     for (const row of this.sql.exec<CallRow>("SELECT * FROM calls WHERE state = 'open'")) this.track(reservationOf(row), row.id);
     this.restoreWindows();
-    this.outboxRows = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM outbox").one().n;
+    this.outboxRows = this.sql.exec<{ n: number }>(`SELECT coalesce(sum(${ENTRY_ROWS}), 0) AS n FROM outbox`).one().n;
     this.forwardRows = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM forwards").one().n;
   }
 
@@ -308,10 +310,12 @@ export class KeyGuard extends DurableObject<Env> {
     }
     if (!rows.length) return fresh;
     const inserted = new Set<string>();
-    const cols = (i: number) => `json_extract(value, '$[${i}]')`;
+    // Materialised so each row is parsed once, not once per column (see rowsOf in flush.ts).
+    const cols = (i: number) => `json_extract(j, '$[${i}]')`;
     for (const row of this.sql.exec<{ id: string }>(
-      `INSERT OR IGNORE INTO calls (id, cost, model, user_id, team_id, at, state, tokens, settled_at, slots)
-       SELECT ${cols(0)}, ${cols(1)}, ${cols(2)}, ${cols(3)}, ${cols(4)}, ${cols(5)}, 'settled', ${cols(6)}, ${cols(7)}, ${cols(8)} FROM json_each(?) RETURNING id`,
+      `WITH r AS MATERIALIZED (SELECT value AS j FROM json_each(?))
+       INSERT OR IGNORE INTO calls (id, cost, model, user_id, team_id, at, state, tokens, settled_at, slots)
+       SELECT ${cols(0)}, ${cols(1)}, ${cols(2)}, ${cols(3)}, ${cols(4)}, ${cols(5)}, 'settled', ${cols(6)}, ${cols(7)}, ${cols(8)} FROM r RETURNING id`,
       JSON.stringify(rows),
     )) inserted.add(row.id);
     for (const id of fresh.keys()) if (!inserted.has(id)) fresh.delete(id);
@@ -360,11 +364,19 @@ export class KeyGuard extends DurableObject<Env> {
     return true;
   }
 
-  /** Adds spend log rows (their JSON texts, as they came) to the outbox: one statement for the lot. */
+  /**
+   * Adds spend log rows (their JSON texts, as they came) to the outbox. A batch's rows share one entry
+   * (a JSON array, split only where a flush would), so storage writes, reads and deletes one row per
+   * batch instead of one per call.
+   */
   private queueRows(rows: string[]): void {
-    if (!rows.length) return;
-    if (rows.length === 1) this.sql.exec("INSERT INTO outbox (row) VALUES (?)", rows[0]);
-    else this.sql.exec("INSERT INTO outbox (row) SELECT value FROM json_each(?) ORDER BY key", `[${rows.join(",")}]`);
+    for (let start = 0; start < rows.length; ) {
+      let end = start + 1;
+      let bytes = rows[start].length;
+      while (end < rows.length && end - start < FLUSH_MAX_ROWS && bytes + rows[end].length <= FLUSH_MAX_BYTES) bytes += rows[end++].length;
+      this.sql.exec("INSERT INTO outbox (row) VALUES (?)", end - start === 1 ? rows[start] : `[${rows.slice(start, end).join(",")}]`);
+      start = end;
+    }
     this.outboxRows += rows.length;
   }
 
@@ -842,7 +854,7 @@ export class KeyGuard extends DurableObject<Env> {
     this.flushRetryAt = null;
     if (batch) {
       this.sql.exec("DELETE FROM outbox WHERE seq <= ?", batch.lastSeq);
-      this.outboxRows = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM outbox").one().n;
+      this.outboxRows -= batch.count;
     }
     if (seqAtStart === this.stateSeq) {
       this.dirty = false;
@@ -851,20 +863,22 @@ export class KeyGuard extends DurableObject<Env> {
     if (this.outboxRows) this.flushRetryAt = Date.now(); // more to write: next alarm at once
   }
 
-  /** The oldest outbox rows, capped by count and size. The same rows are retried until written. */
+  /** The oldest outbox entries, capped by rows and size. The same entries are retried until written. */
   private nextBatch(id: Identity): FlushBatch {
     const rows: string[] = [];
+    let count = 0;
     let bytes = 0;
     let firstSeq = 0;
     let lastSeq = 0;
-    for (const r of this.sql.exec<{ seq: number; row: string }>("SELECT seq, row FROM outbox ORDER BY seq LIMIT ?", FLUSH_MAX_ROWS)) {
-      if (rows.length && bytes + r.row.length > FLUSH_MAX_BYTES) break;
-      rows.push(r.row);
+    for (const r of this.sql.exec<{ seq: number; row: string; n: number }>(`SELECT seq, row, ${ENTRY_ROWS} AS n FROM outbox ORDER BY seq LIMIT ?`, FLUSH_MAX_ROWS)) {
+      if (rows.length && (count + r.n > FLUSH_MAX_ROWS || bytes + r.row.length > FLUSH_MAX_BYTES)) break;
+      rows.push(r.row.startsWith("[") ? r.row.slice(1, -1) : r.row);
+      count += r.n;
       bytes += r.row.length;
       firstSeq ||= r.seq;
       lastSeq = r.seq;
     }
-    return { scope: `${guardName(id)}:${this.epoch}`, firstSeq, lastSeq, rows };
+    return { scope: `${guardName(id)}:${this.epoch}`, firstSeq, lastSeq, rows, count };
   }
 
   private totals(id: Identity): FlushTotals | undefined {

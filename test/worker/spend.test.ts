@@ -1,5 +1,7 @@
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { writeFlush, type OutboxRow } from "../../src/limits/flush";
+import type { SpendLogRow } from "../../src/db/schema";
+import { outboxRow, writeFlush, type OutboxRow } from "../../src/limits/flush";
 import { MASTER_KEY, openaiModel, ollamaModel, readSse, testGateway } from "./helpers";
 import { INPUT_PRICE, MOCK_URL, OUTPUT_PRICE, chat, flushKey, json, keyGuard, mockCallCost, newKey, pricedMock, testEnv, unique } from "./keys-helpers";
 
@@ -212,13 +214,47 @@ describe("spend logs", () => {
       spend: 0.5, cache_hit: false, status: "success", start_time: Date.now(), end_time: Date.now(), duration_ms: 1, request_tags: "[]", messages: null,
       response: null, metadata: "{}", store: true, unpriced: false,
     } satisfies OutboxRow);
-    const batch = { scope: `key:${token}:epoch`, firstSeq: 1, lastSeq: 2, rows: [row(1), row(2)] };
+    const batch = { scope: `key:${token}:epoch`, firstSeq: 1, lastSeq: 2, rows: [row(1), row(2)], count: 2 };
     await writeFlush(testEnv.DB, batch, undefined);
     await writeFlush(testEnv.DB, batch, undefined);
-    await writeFlush(testEnv.DB, { ...batch, firstSeq: 3, lastSeq: 3, rows: [row(3)] }, undefined);
+    await writeFlush(testEnv.DB, { ...batch, firstSeq: 3, lastSeq: 3, rows: [row(3)], count: 1 }, undefined);
     const [agg] = await daily(token);
     expect(agg).toMatchObject({ requests: 3, spend: 1.5 });
     expect(await spendRows(token)).toHaveLength(3);
+  });
+
+  it("writes every row of a large settlement batch once, a flush of at most 200 rows at a time", async () => {
+    const gw = await testGateway({ model_list: [pricedMock("alpha")] });
+    const { token } = await newKey(gw);
+    const guard = keyGuard(token);
+    const now = Date.now();
+    const settlement = (i: number) => {
+      const log: SpendLogRow = {
+        request_id: `${token}-${i}`, api_key: token, user: null, team_id: null, end_user: null, model: "alpha", model_group: "alpha", model_id: null,
+        custom_llm_provider: "openai", api_base: null, call_type: "acompletion", prompt_tokens: 1, completion_tokens: 1, cached_tokens: 0, total_tokens: 2,
+        spend: 0.25, cache_hit: false, status: "success", start_time: now, end_time: now, duration_ms: 0, request_tags: [], messages: null, response: null, metadata: {},
+      };
+      return { token, requestId: log.request_id, model: "alpha", cost: 0.25, tokens: 2, row: outboxRow(log, true, false) };
+    };
+    // One batch of 450 calls (its outbox entries split where a flush would), one call settled alone, one more batch.
+    await guard.settleMany(Array.from({ length: 450 }, (_, i) => settlement(i)));
+    // Stored as three outbox entries (200, 200 and 50 rows), not 450.
+    const entries = await runInDurableObject(guard as unknown as DurableObjectStub, (_, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM outbox").one().n);
+    expect(entries).toBe(3);
+    await guard.settle(settlement(450));
+    await guard.settleMany([settlement(451), settlement(452), settlement(451)]);
+    expect(await guard.snapshot()).toMatchObject({ spend: 453 * 0.25, pendingRows: 453 });
+    // 200 rows, 200 rows, then the last 50 of the batch with the lone call and the other batch (the
+    // guard's alarm may have run one of these flushes already).
+    const pending: number[] = [];
+    do pending.push(await guard.flushNow());
+    while (pending.at(-1)! > 0 && pending.length < 5);
+    expect(pending.every((n) => [253, 53, 0].includes(n))).toBe(true);
+    expect(pending.at(-1)).toBe(0);
+    const rows = await spendRows(token);
+    expect(rows).toHaveLength(453);
+    expect(new Set(rows.map((r) => r.request_id)).size).toBe(453);
+    expect((await daily(token))[0]).toMatchObject({ requests: 453, spend: 453 * 0.25 });
   });
 
   it("stores prompts and responses only with store_prompts_in_spend_logs; disable_spend_logs keeps only aggregates", async () => {
