@@ -1,6 +1,7 @@
 // `npx tsx bench/profile.ts [--config bench/configs/gateway.yaml] [--model bench] [--requests 5000] [--connections 1] [--stream] [--virtual-key]`
 // `[--bundle <prebuilt index.js>]` profiles a bundle from bench/bundle.ts instead of building one;
 // `[--plain bench/json-worker/index.js]` profiles a plain Worker of bench/ instead (to compare against the floor).
+// `[--target <name>]` profiles another isolate of the same workerd (an unknown name lists them), e.g. local D1's.
 // (the full path: `--config bench/configs/full.yaml --model bench-pair --virtual-key`)
 // Where the gateway's CPU goes inside workerd: the same bundle and runtime as bench/run.ts, profiled
 // through workerd's DevTools inspector (V8's sampling profiler) while the harness client drives it.
@@ -25,6 +26,7 @@ const { values } = parseArgs({
     "virtual-key": { type: "boolean", default: false },
     bundle: { type: "string" },
     plain: { type: "string" },
+    target: { type: "string" },
   },
 });
 
@@ -42,8 +44,12 @@ interface Profile {
 /** A tiny DevTools-protocol client over Node's built-in WebSocket. */
 async function inspector(httpUrl: string) {
   const targets = (await (await fetch(new URL("/json/list", httpUrl.replace(/^ws/, "http")))).json()) as { webSocketDebuggerUrl: string; title?: string; id: string }[];
-  const target = targets.find((t) => t.id.includes("gateway") || t.title?.includes("gateway")) ?? targets[0];
-  if (!target) throw new Error("workerd's inspector lists no targets");
+  const wanted = values.target ?? "gateway";
+  const target =
+    targets.find((t) => t.title?.endsWith(`:${wanted}`) || t.title?.endsWith(` ${wanted}`)) ??
+    targets.find((t) => t.id.includes(wanted) || t.title?.includes(wanted)) ??
+    (values.target ? undefined : targets[0]);
+  if (!target) throw new Error(`workerd's inspector lists no target '${wanted}' (it lists: ${targets.map((t) => t.title ?? t.id).join(", ")})`);
   const socket = new WebSocket(target.webSocketDebuggerUrl);
   await new Promise((r, j) => {
     socket.onopen = r;
