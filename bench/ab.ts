@@ -1,4 +1,4 @@
-// `npx tsx bench/ab.ts <bundle.js> [<bundle.js> ...] [--model bench] [--seconds 2] [--rounds 10] [--connections 8] [--virtual-key]`
+// `npx tsx bench/ab.ts <bundle.js>[+compat_flag,...] [<bundle.js> ...] [--model bench] [--seconds 2] [--rounds 10] [--connections 8] [--virtual-key]`
 // (the full path: bundles built from bench/configs/full.yaml, `--model bench-pair --virtual-key`;
 // `--json-floor` adds bench/json-worker: a Worker that only parses and re-serialises the JSON both ways)
 // A/B of gateway builds: each bundle (from `wrangler deploy --dry-run --outdir`) runs in its own
@@ -34,8 +34,10 @@ try {
     if (cpus) pin(floor.pid, cpus);
     arms.push({ label: "JSON-only Worker", target: { url: new URL(`${floor.url}/v1/chat/completions`), headers: {}, model: values.model! }, pid: floor.pid, stop: floor.dispose });
   }
-  for (const [i, path] of positionals.entries()) {
-    const gw = await startGateway(`ab${i}`, { path, wranglerSize: "", warnings: [], bytes: 0, gzipBytes: 0 }, { LITELLM_MASTER_KEY: masterKey, BENCH_UPSTREAM: `${mock.url}/v1` });
+  for (const [i, arg] of positionals.entries()) {
+    // `bundle.js+flag,flag`: that build with extra compatibility flags (to measure a flag before wrangler.toml gets it).
+    const [path, flags] = arg.split("+");
+    const gw = await startGateway(`ab${i}`, { path, wranglerSize: "", warnings: [], bytes: 0, gzipBytes: 0 }, { LITELLM_MASTER_KEY: masterKey, BENCH_UPSTREAM: `${mock.url}/v1` }, false, flags ? flags.split(",") : []);
     if (cpus) pin(gw.pid, cpus);
     let key = masterKey;
     if (values["virtual-key"]) {
@@ -49,7 +51,7 @@ try {
       key = ((await res.json()) as { key: string }).key;
     }
     const target: Target = { url: new URL(`${gw.url}/v1/chat/completions`), headers: { authorization: `Bearer ${key}` }, model: values.model! };
-    arms.push({ label: `${basename(dirname(path))}/${basename(path)}`, target, pid: gw.pid, stop: gw.dispose });
+    arms.push({ label: `${basename(dirname(path))}/${basename(path)}${flags ? ` +${flags}` : ""}`, target, pid: gw.pid, stop: gw.dispose });
   }
   const cpu = new Map(arms.map((a) => [a, [] as number[]]));
   const rps = new Map(arms.map((a) => [a, [] as number[]]));

@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { ROOT, childPids } from "./proc";
@@ -113,6 +113,16 @@ async function startMiniflare(name: string, worker: Record<string, unknown>, per
   return { url, pid, inspectorUrl, dispose: () => mf.dispose() };
 }
 
+/**
+ * A Worker's modules: its entry file, plus index.js beside it when the entry is bench/loop.ts's wrapper
+ * (Miniflare's default rules would not load an imported .js file as an ES module).
+ */
+function entryModules(entry: string): Record<string, unknown> {
+  const dir = dirname(entry);
+  if (basename(entry) !== "__loop.js") return { modules: true, scriptPath: entry, modulesRoot: dir };
+  return { modulesRoot: dir, modules: [entry, join(dir, "index.js")].map((path) => ({ type: "ESModule", path })) };
+}
+
 function rootCompat() {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(resolve(ROOT, "wrangler.toml"));
   return workerOptions;
@@ -124,8 +134,7 @@ export function startNullWorker(upstream: string, script = "bench/null-worker/in
   return startMiniflare(
     script.split("/").at(-2)!,
     {
-      modules: true,
-      scriptPath: resolve(ROOT, script),
+      ...entryModules(resolve(ROOT, script)),
       compatibilityDate,
       compatibilityFlags,
       bindings: { UPSTREAM: upstream },
@@ -136,13 +145,14 @@ export function startNullWorker(upstream: string, script = "bench/null-worker/in
 }
 
 /** Arms 3 and 4: the gateway bundle with wrangler.toml's bindings (D1, KV, Durable Objects) and the given vars. */
-export async function startGateway(name: string, bundle: Bundle, vars: Record<string, string>, inspect = false): Promise<WorkerdArm & { migrated: boolean; persistDir: string }> {
+export async function startGateway(name: string, bundle: Bundle, vars: Record<string, string>, inspect = false, extraFlags: string[] = []): Promise<WorkerdArm & { migrated: boolean; persistDir: string }> {
   const persistDir = mkdtempSync(join(tmpdir(), `bench-${name}-`));
   const migrated = applyMigrations(persistDir);
   const { rootPath: _root, modulesRules: _rules, ...options } = rootCompat() as Record<string, unknown>;
+  const compatibilityFlags = [...((options.compatibilityFlags as string[] | undefined) ?? []), ...extraFlags];
   const arm = await startMiniflare(
     name,
-    { ...options, modules: true, scriptPath: bundle.path, modulesRoot: dirname(bundle.path), bindings: { ...(options.bindings as object), ...vars } },
+    { ...options, compatibilityFlags, ...entryModules(bundle.path), bindings: { ...(options.bindings as object), ...vars } },
     persistDir,
     inspect,
   );
