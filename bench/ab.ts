@@ -10,7 +10,7 @@ import { type Arm, killChildren, nullArm, startMockProcess } from "./arms";
 import { closedLoop, type Target } from "./client";
 import { cpuMs, hasCommand, pin } from "./proc";
 import { fmt, median, table } from "./stats";
-import { startGateway, startNullWorker } from "./workerd";
+import { benchVirtualKey, startGateway, startNullWorker } from "./workerd";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -39,17 +39,7 @@ try {
     const [path, flags] = arg.split("+");
     const gw = await startGateway(`ab${i}`, { path, wranglerSize: "", warnings: [], bytes: 0, gzipBytes: 0 }, { LITELLM_MASTER_KEY: masterKey, BENCH_UPSTREAM: `${mock.url}/v1` }, false, flags ? flags.split(",") : []);
     if (cpus) pin(gw.pid, cpus);
-    let key = masterKey;
-    if (values["virtual-key"]) {
-      // As arm 4 of bench/run.ts: a virtual key with an rpm limit and a budget, so limits and spend are on.
-      const res = await fetch(`${gw.url}/key/generate`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${masterKey}`, "content-type": "application/json" },
-        body: JSON.stringify({ rpm_limit: 1_000_000, max_budget: 1_000_000, models: [values.model] }),
-      });
-      if (!res.ok) throw new Error(`${path}: POST /key/generate answered HTTP ${res.status}: ${await res.text()}`);
-      key = ((await res.json()) as { key: string }).key;
-    }
+    const key = values["virtual-key"] ? await benchVirtualKey(gw.url, masterKey, values.model) : masterKey;
     const target: Target = { url: new URL(`${gw.url}/v1/chat/completions`), headers: { authorization: `Bearer ${key}` }, model: values.model! };
     arms.push({ label: `${basename(dirname(path))}/${basename(path)}${flags ? ` +${flags}` : ""}`, target, pid: gw.pid, stop: gw.dispose });
   }

@@ -21,7 +21,7 @@ import { parseArgs } from "node:util";
 import { killChildren, startMockProcess } from "./arms";
 import { cpuMs, hasCommand, pin, ROOT } from "./proc";
 import { fmt, median, table } from "./stats";
-import { startGateway, startNullWorker, type WorkerdArm } from "./workerd";
+import { benchVirtualKey, startGateway, startNullWorker, type WorkerdArm } from "./workerd";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -115,16 +115,7 @@ try {
     const { entry, dir } = wrap(resolve(path));
     const bundle = { path: entry, wranglerSize: "", warnings: [], bytes: 0, gzipBytes: 0 };
     const worker = await startGateway(`loop${i}`, bundle, { LITELLM_MASTER_KEY: masterKey, BENCH_UPSTREAM: `${mock.url}/v1` }, false, flags ? flags.split(",") : []);
-    let key = masterKey;
-    if (values["virtual-key"]) {
-      const res = await fetch(`${worker.url}/key/generate`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${masterKey}`, "content-type": "application/json" },
-        body: JSON.stringify({ rpm_limit: 1_000_000, max_budget: 1_000_000, models: [values.model] }),
-      });
-      if (!res.ok) throw new Error(`${path}: POST /key/generate answered HTTP ${res.status}: ${await res.text()}`);
-      key = ((await res.json()) as { key: string }).key;
-    }
+    const key = values["virtual-key"] ? await benchVirtualKey(worker.url, masterKey, values.model) : masterKey;
     arms.push({ label: `${basename(dirname(path))}/${basename(path)}${flags ? ` +${flags}` : ""}`, worker, authorization: `Bearer ${key}`, dir });
   }
   for (const a of arms) if (cpus) pin(a.worker.pid, cpus);

@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 import { ROOT } from "./proc";
 import { killChildren, startMockProcess } from "./arms";
 import { closedLoop, newAgent, postStream, sequential, type Target } from "./client";
-import { type Bundle, buildGatewayBundle, startGateway, startNullWorker } from "./workerd";
+import { type Bundle, benchVirtualKey, buildGatewayBundle, startGateway, startNullWorker } from "./workerd";
 
 const { values } = parseArgs({
   options: {
@@ -155,16 +155,7 @@ try {
   const gw = values.plain
     ? await startNullWorker(mock.url, values.plain, true)
     : await startGateway("gateway", bundle, { LITELLM_MASTER_KEY: masterKey, BENCH_UPSTREAM: `${mock.url}/v1` }, true);
-  let key = masterKey;
-  if (values["virtual-key"]) {
-    const res = await fetch(`${gw.url}/key/generate`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${masterKey}`, "content-type": "application/json" },
-      body: JSON.stringify({ rpm_limit: 1_000_000, max_budget: 1_000_000 }),
-    });
-    if (!res.ok) throw new Error(`POST /key/generate answered HTTP ${res.status}: ${await res.text()}`);
-    key = ((await res.json()) as { key: string }).key;
-  }
+  const key = values["virtual-key"] ? await benchVirtualKey(gw.url, masterKey) : masterKey;
   const target: Target = { url: new URL(`${gw.url}/v1/chat/completions`), headers: { authorization: `Bearer ${key}` }, model: values.model! };
   const agent = newAgent(1);
   const warm = await sequential(target, agent, 2000);

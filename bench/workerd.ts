@@ -162,3 +162,17 @@ export async function startGateway(name: string, bundle: Bundle, vars: Record<st
   };
   return { ...arm, dispose, migrated, persistDir };
 }
+
+/**
+ * As arm 4 of bench/run.ts: a virtual key from the gateway's own POST /key/generate, with an rpm limit
+ * and a budget far above what a run uses, so limits and spend are on without ever refusing a call.
+ */
+export async function benchVirtualKey(gatewayUrl: string, masterKey: string, model?: string): Promise<string> {
+  const res = await fetch(`${gatewayUrl}/key/generate`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${masterKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ rpm_limit: 1_000_000, max_budget: 1_000_000, ...(model ? { models: [model] } : {}) }),
+  });
+  if (!res.ok) throw new Error(`POST /key/generate answered HTTP ${res.status}: ${await res.text()}`);
+  return ((await res.json()) as { key: string }).key;
+}
