@@ -257,6 +257,34 @@ describe("spend logs", () => {
     expect((await daily(token))[0]).toMatchObject({ requests: 453, spend: 453 * 0.25 });
   });
 
+  it("splits a batch's outbox entries by size as a flush would, and still writes every row once", async () => {
+    const gw = await testGateway({ model_list: [pricedMock("alpha")] });
+    const { token } = await newKey(gw);
+    const guard = keyGuard(token);
+    const now = Date.now();
+    // Stored prompts make rows of ~120 KB: four fit the 512 KB a flush carries, the fifth does not.
+    const big = "x".repeat(60_000);
+    const settlement = (i: number) => {
+      const log: SpendLogRow = {
+        request_id: `${token}-big-${i}`, api_key: token, user: null, team_id: null, end_user: null, model: "alpha", model_group: "alpha", model_id: null,
+        custom_llm_provider: "openai", api_base: null, call_type: "acompletion", prompt_tokens: 1, completion_tokens: 1, cached_tokens: 0, total_tokens: 2,
+        spend: 0.5, cache_hit: false, status: "success", start_time: now, end_time: now, duration_ms: 0, request_tags: [], messages: [{ role: "user", content: big }], response: { text: big }, metadata: {},
+      };
+      return { token, requestId: log.request_id, model: "alpha", cost: 0.5, tokens: 2, row: outboxRow(log, true, false) };
+    };
+    await guard.settleMany(Array.from({ length: 8 }, (_, i) => settlement(i)));
+    const entries = await runInDurableObject(guard as unknown as DurableObjectStub, (_, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM outbox").one().n);
+    expect(entries).toBe(2);
+    const pending: number[] = [];
+    do pending.push(await guard.flushNow());
+    while (pending.at(-1)! > 0 && pending.length < 5);
+    expect(pending.every((n) => [4, 0].includes(n))).toBe(true);
+    const rows = await spendRows(token);
+    expect(rows.map((r) => r.request_id).sort()).toEqual(Array.from({ length: 8 }, (_, i) => `${token}-big-${i}`).sort());
+    expect(JSON.parse(rows[0].messages)[0].content).toHaveLength(60_000);
+    expect((await daily(token))[0]).toMatchObject({ requests: 8, spend: 4 });
+  });
+
   it("stores prompts and responses only with store_prompts_in_spend_logs; disable_spend_logs keeps only aggregates", async () => {
     const stored = await testGateway({ model_list: [pricedMock("alpha")], general_settings: { master_key: MASTER_KEY, store_prompts_in_spend_logs: true } });
     const a = await newKey(stored);
