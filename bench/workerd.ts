@@ -114,13 +114,13 @@ async function startMiniflare(name: string, worker: Record<string, unknown>, per
 }
 
 /**
- * A Worker's modules: its entry file, plus index.js beside it when the entry is bench/loop.ts's wrapper
- * (Miniflare's default rules would not load an imported .js file as an ES module).
+ * A Worker's modules: its entry first, then every other .js file beside it, all ES modules (bundles and
+ * bench/'s Workers are; Miniflare's default rules would load an imported .js file as CommonJS).
  */
 function entryModules(entry: string): Record<string, unknown> {
   const dir = dirname(entry);
-  if (basename(entry) !== "__loop.js") return { modules: true, scriptPath: entry, modulesRoot: dir };
-  return { modulesRoot: dir, modules: [entry, join(dir, "index.js")].map((path) => ({ type: "ESModule", path })) };
+  const others = readdirSync(dir).filter((f) => f.endsWith(".js") && f !== basename(entry));
+  return { modulesRoot: dir, modules: [entry, ...others.map((f) => join(dir, f))].map((path) => ({ type: "ESModule", path })) };
 }
 
 function rootCompat() {
