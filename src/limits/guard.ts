@@ -39,7 +39,7 @@ const LEASE_SHARE = 1 / 8;
 /** ...and none is granted below this many calls' worth: near its limits a key is admitted call by call. */
 const LEASE_MIN_SLOTS = 4;
 const LEASE_MAX_SLOTS = 256;
-/** How many spend log rows an outbox entry holds: a JSON array of a batch's rows, or one row's object. */
+/** How many spend log rows an outbox entry holds: a JSON array of rows (or, written by earlier versions, one row's object). */
 const ENTRY_ROWS = "CASE WHEN substr(row, 1, 1) = '[' THEN json_array_length(row) ELSE 1 END";
 
 type ScopeIdentity = { kind: "team" | "user"; id: string };
@@ -374,7 +374,7 @@ export class KeyGuard extends DurableObject<Env> {
       let end = start + 1;
       let bytes = rows[start].length;
       while (end < rows.length && end - start < FLUSH_MAX_ROWS && bytes + rows[end].length <= FLUSH_MAX_BYTES) bytes += rows[end++].length;
-      this.sql.exec("INSERT INTO outbox (row) VALUES (?)", end - start === 1 ? rows[start] : `[${rows.slice(start, end).join(",")}]`);
+      this.sql.exec("INSERT INTO outbox (row) VALUES (?)", `[${rows.slice(start, end).join(",")}]`);
       start = end;
     }
     this.outboxRows += rows.length;

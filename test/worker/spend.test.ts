@@ -257,6 +257,29 @@ describe("spend logs", () => {
     expect((await daily(token))[0]).toMatchObject({ requests: 453, spend: 453 * 0.25 });
   });
 
+  it("still flushes an outbox entry written by an earlier version (one row's object, not an array)", async () => {
+    const gw = await testGateway({ model_list: [pricedMock("alpha")] });
+    const { token } = await newKey(gw);
+    const guard = keyGuard(token);
+    const now = Date.now();
+    const row = (i: number) =>
+      outboxRow({
+        request_id: `${token}-old-${i}`, api_key: token, user: null, team_id: null, end_user: null, model: "alpha", model_group: "alpha", model_id: null,
+        custom_llm_provider: "openai", api_base: null, call_type: "acompletion", prompt_tokens: 1, completion_tokens: 1, cached_tokens: 0, total_tokens: 2,
+        spend: 0.5, cache_hit: false, status: "success", start_time: now, end_time: now, duration_ms: 0, request_tags: [], messages: null, response: null, metadata: {},
+      }, true, false);
+    await guard.settleMany([{ token, requestId: `${token}-old-1`, model: "alpha", cost: 0.5, tokens: 2, row: row(1) }]);
+    // An entry as the previous version stored it, between this batch and the next.
+    await runInDurableObject(guard as unknown as DurableObjectStub, (instance, state) => {
+      state.storage.sql.exec("INSERT INTO outbox (row) VALUES (?)", row(2));
+      (instance as unknown as { outboxRows: number }).outboxRows++;
+    });
+    await guard.settleMany([{ token, requestId: `${token}-old-3`, model: "alpha", cost: 0.5, tokens: 2, row: row(3) }]);
+    expect(await guard.flushNow()).toBe(0);
+    expect((await spendRows(token)).map((r) => r.request_id).sort()).toEqual([1, 2, 3].map((i) => `${token}-old-${i}`));
+    expect((await daily(token))[0]).toMatchObject({ requests: 3 });
+  });
+
   it("splits a batch's outbox entries by size as a flush would, and still writes every row once", async () => {
     const gw = await testGateway({ model_list: [pricedMock("alpha")] });
     const { token } = await newKey(gw);
