@@ -11,8 +11,15 @@ type Query = { sql: string; params: unknown[] };
 const dialect = new SQLiteAsyncDialect();
 const raw = (query: SQL): Query => dialect.sqlToQuery(query);
 
-/** A spend_logs row as D1 stores it (JSON columns already serialised), plus the aggregate-only fields. */
-export type OutboxRow = Record<string, unknown> & { store: boolean; unpriced: boolean };
+/**
+ * A call's (or several calls') share of one daily_spend row, positional:
+ * [date, api_key, model_group, team_id, spend, prompt_tokens, completion_tokens, requests, failures, unpriced_requests].
+ * Summed in the guard as calls settle, so a flush sends D1 a few sums instead of having SQL re-read every row.
+ */
+export type DailyRow = [string, string, string, string, number, number, number, number, number, number];
+/** A spend_logs row as D1 stores it (JSON columns already serialised), and whether spend_logs keeps it. */
+export type OutboxRow = Record<string, unknown> & { store: boolean };
+type DailySource = Pick<SpendLogRow, "start_time" | "api_key" | "model_group" | "team_id" | "spend" | "prompt_tokens" | "completion_tokens" | "status">;
 
 const JSON_COLUMNS = ["request_tags", "messages", "response", "metadata"] as const;
 /** Stored prompts/responses above this are replaced by a note (D1 rows must stay small). */
@@ -21,10 +28,10 @@ const MAX_JSON_COLUMN_BYTES = 64 * 1024;
 /**
  * A call's spend log row as the JSON text that travels from the isolate through its guard's outbox to
  * D1, made once where the call ends: no one on the way parses or re-serialises it. `store: false`
- * keeps it out of spend_logs (disable_spend_logs) but in the aggregates.
+ * keeps it out of spend_logs (disable_spend_logs); its dailyRow still counts.
  */
-export function outboxRow(log: SpendLogRow, store: boolean, unpriced: boolean): string {
-  const out: Record<string, unknown> = { ...log, store, unpriced };
+export function outboxRow(log: SpendLogRow, store: boolean): string {
+  const out: Record<string, unknown> = { ...log, store };
   for (const c of JSON_COLUMNS) {
     const v = log[c];
     if (v === undefined || v === null) {
@@ -37,6 +44,33 @@ export function outboxRow(log: SpendLogRow, store: boolean, unpriced: boolean): 
   return JSON.stringify(out);
 }
 
+/** A call's daily_spend share (UTC day of its start). */
+export function dailyRow(log: DailySource, unpriced: boolean): DailyRow {
+  const date = new Date(log.start_time).toISOString().slice(0, 10);
+  return [date, log.api_key, log.model_group, log.team_id ?? "", log.spend ?? 0, log.prompt_tokens ?? 0, log.completion_tokens ?? 0, 1, log.status === "success" ? 0 : 1, unpriced ? 1 : 0];
+}
+
+/**
+ * The daily rows of spend log row text that came without them (written by an earlier version, whose rows
+ * carry `unpriced`): one row's object, or an array of rows.
+ */
+export function dailyRowsOfText(text: string): DailyRow[] {
+  type Written = DailySource & { unpriced?: boolean };
+  const parsed = JSON.parse(text) as Written | Written[];
+  return (Array.isArray(parsed) ? parsed : [parsed]).map((log) => dailyRow(log, log.unpriced === true));
+}
+
+/** Adds `rows` into `sums`, one entry per day, key, model group and team. */
+export function sumDaily(sums: Map<string, DailyRow>, rows: Iterable<DailyRow>): Map<string, DailyRow> {
+  for (const r of rows) {
+    const k = `${r[0]}\u0000${r[1]}\u0000${r[2]}\u0000${r[3]}`;
+    const s = sums.get(k);
+    if (!s) sums.set(k, [...r]);
+    else for (let i = 4; i < 10; i++) (s[i] as number) += r[i] as number;
+  }
+  return sums;
+}
+
 export interface FlushBatch {
   /** `<guard name>:<storage epoch>` */
   scope: string;
@@ -46,6 +80,8 @@ export interface FlushBatch {
   rows: string[];
   /** How many rows they hold. */
   count: number;
+  /** Their daily_spend sums (sumDaily). */
+  daily: DailyRow[];
 }
 
 export type FlushTotals =
@@ -72,17 +108,12 @@ function rowStatements(db: ReturnType<typeof database>, b: FlushBatch): Query[] 
   const columns = sql.raw(LOG_COLUMNS.map((c) => `"${c}"`).join(", "));
   const values = sql.join(LOG_COLUMNS.map(field), sql`, `);
   out.push(raw(sql`${rowsOf(rows)} INSERT OR IGNORE INTO ${spendLogs} (${columns}) SELECT ${values} FROM r WHERE ${field("store")} AND ${notYetApplied(b)}`));
-  const day = sql.raw(`date(json_extract(j, '$.start_time') / 1000, 'unixepoch')`);
-  const sum = (expr: SQL) => sql`coalesce(sum(${expr}), 0)`;
+  const daily = (i: number) => sql.raw(`json_extract(value, '$[${i}]')`);
   out.push(
     raw(sql`
-      ${rowsOf(rows)}
       INSERT INTO ${dailySpend} (date, api_key, model_group, team_id, spend, prompt_tokens, completion_tokens, requests, failures, unpriced_requests)
-      SELECT ${day}, ${field("api_key")}, ${field("model_group")}, coalesce(${field("team_id")}, ''),
-             ${sum(field("spend"))}, ${sum(field("prompt_tokens"))}, ${sum(field("completion_tokens"))}, count(*),
-             ${sum(sql`${field("status")} != 'success'`)}, ${sum(sql`${field("unpriced")} = 1`)}
-      FROM r WHERE ${notYetApplied(b)}
-      GROUP BY 1, 2, 3, 4
+      SELECT ${sql.join([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map(daily), sql`, `)}
+      FROM json_each(${JSON.stringify(b.daily)}) WHERE ${notYetApplied(b)}
       ON CONFLICT (date, api_key, model_group, team_id) DO UPDATE SET
         spend = spend + excluded.spend, prompt_tokens = prompt_tokens + excluded.prompt_tokens,
         completion_tokens = completion_tokens + excluded.completion_tokens, requests = requests + excluded.requests,

@@ -18,7 +18,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { loadKeyConfig, loadScopeConfig } from "../keys/config";
 import { nextBudgetReset } from "./duration";
-import { writeFlush, type FlushBatch, type FlushTotals } from "./flush";
+import { dailyRowsOfText, sumDaily, writeFlush, type DailyRow, type FlushBatch, type FlushTotals } from "./flush";
 import type { AdmitAnswer, AdmitRequest, KeyConfig, LeaseGrant, LeaseRequest, LeaseReturn, Limits, LookupAnswer, RateHeaders, Refusal, ScopeAdmitRequest, ScopeConfig, ScopeSettlement, Settlement } from "./types";
 import { SlidingWindow, WINDOW_MS, WindowMap } from "./window";
 
@@ -150,6 +150,8 @@ export class KeyGuard extends DurableObject<Env> {
       this.sql.exec("ALTER TABLE calls ADD COLUMN slots INTEGER NOT NULL DEFAULT 1");
       this.sql.exec("ALTER TABLE calls ADD COLUMN lease_calls INTEGER NOT NULL DEFAULT 0");
     }
+    // Storage made before outbox entries carried their daily sums.
+    if (!this.sql.exec("SELECT 1 FROM pragma_table_info('outbox') WHERE name = 'daily'").toArray().length) this.sql.exec("ALTER TABLE outbox ADD COLUMN daily TEXT");
     this.identity = this.meta<Identity>("identity");
     this.identityStored = this.identity !== undefined;
     this.config = this.meta<Config>("config");
@@ -278,7 +280,7 @@ export class KeyGuard extends DurableObject<Env> {
     // A batch is one key's (settle-batch.ts): its config (user and team) is needed before recording its calls.
     if (list.length) await this.readyFor(list[0].token);
     const fresh = this.recordUnreserved(list);
-    const outbox: string[] = [];
+    const outbox: Settlement[] = [];
     for (const s of list) changed = (await this.settleOne(s, fresh, outbox)) || changed;
     this.queueRows(outbox);
     for (const r of returns) this.returnLease(r);
@@ -334,7 +336,7 @@ export class KeyGuard extends DurableObject<Env> {
    * the guard ready (readyFor) and writes the state. From settleMany: `fresh` holds the calls recordUnreserved has just recorded, and the
    * rows go to `outbox` for one insert per batch.
    */
-  private async settleOne(s: Settlement, fresh?: Map<string, Reservation>, outbox?: string[]): Promise<boolean> {
+  private async settleOne(s: Settlement, fresh?: Map<string, Reservation>, outbox?: Settlement[]): Promise<boolean> {
     const now = this.now();
     const config = this.config as KeyConfig | undefined;
     // The first of a batch's settlements for an id it has just recorded uses that record; any other goes the long way.
@@ -354,8 +356,8 @@ export class KeyGuard extends DurableObject<Env> {
     model.spend += s.cost;
     this.tokens.add(now, s.tokens);
     this.modelTokens.get(s.model).add(now, s.tokens);
-    if (outbox) outbox.push(s.row);
-    else this.queueRows([s.row]);
+    if (outbox) outbox.push(s);
+    else this.queueRows([s]);
 
     // The team's and the user's guards keep their spend (and release their reservations, if any).
     const base = { requestId: s.requestId, model: s.model, cost: s.cost, tokens: s.tokens, userId: call.userId };
@@ -365,19 +367,22 @@ export class KeyGuard extends DurableObject<Env> {
   }
 
   /**
-   * Adds spend log rows (their JSON texts, as they came) to the outbox. A batch's rows share one entry
-   * (a JSON array, split only where a flush would), so storage writes, reads and deletes one row per
-   * batch instead of one per call.
+   * Adds settled calls' spend log rows (their JSON texts, as they came) to the outbox, with their
+   * daily_spend sums. A batch's rows share one entry (a JSON array, split only where a flush would), so
+   * storage writes, reads and deletes one row per batch instead of one per call.
    */
-  private queueRows(rows: string[]): void {
-    for (let start = 0; start < rows.length; ) {
+  private queueRows(settled: Settlement[]): void {
+    for (let start = 0; start < settled.length; ) {
       let end = start + 1;
-      let bytes = rows[start].length;
-      while (end < rows.length && end - start < FLUSH_MAX_ROWS && bytes + rows[end].length <= FLUSH_MAX_BYTES) bytes += rows[end++].length;
-      this.sql.exec("INSERT INTO outbox (row) VALUES (?)", `[${rows.slice(start, end).join(",")}]`);
+      let bytes = settled[start].row.length;
+      while (end < settled.length && end - start < FLUSH_MAX_ROWS && bytes + settled[end].row.length <= FLUSH_MAX_BYTES) bytes += settled[end++].row.length;
+      const entry = settled.slice(start, end);
+      // Settlements from isolates of an earlier version carry no daily row: it is read from the log row.
+      const daily = sumDaily(new Map(), entry.flatMap((s) => (s.daily ? [s.daily] : dailyRowsOfText(s.row))));
+      this.sql.exec("INSERT INTO outbox (row, daily) VALUES (?, ?)", `[${entry.map((s) => s.row).join(",")}]`, JSON.stringify([...daily.values()]));
       start = end;
     }
-    this.outboxRows += rows.length;
+    this.outboxRows += settled.length;
   }
 
   /** Live spend (D1 lags by up to a flush). */
@@ -499,7 +504,7 @@ export class KeyGuard extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS calls (id TEXT PRIMARY KEY, cost REAL NOT NULL, model TEXT NOT NULL, user_id TEXT, team_id TEXT, at INTEGER NOT NULL, state TEXT NOT NULL, tokens INTEGER NOT NULL DEFAULT 0, settled_at INTEGER, slots INTEGER NOT NULL DEFAULT 1, lease_calls INTEGER NOT NULL DEFAULT 0);
       CREATE INDEX IF NOT EXISTS calls_at ON calls (at);
       CREATE INDEX IF NOT EXISTS calls_settled_at ON calls (settled_at);
-      CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, row TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, row TEXT NOT NULL, daily TEXT);
       CREATE TABLE IF NOT EXISTS forwards (seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL);
     `);
     this.hasSchema = true;
@@ -866,19 +871,23 @@ export class KeyGuard extends DurableObject<Env> {
   /** The oldest outbox entries, capped by rows and size. The same entries are retried until written. */
   private nextBatch(id: Identity): FlushBatch {
     const rows: string[] = [];
+    const daily = new Map<string, DailyRow>();
     let count = 0;
     let bytes = 0;
     let firstSeq = 0;
     let lastSeq = 0;
-    for (const r of this.sql.exec<{ seq: number; row: string; n: number }>(`SELECT seq, row, ${ENTRY_ROWS} AS n FROM outbox ORDER BY seq LIMIT ?`, FLUSH_MAX_ROWS)) {
+    for (const r of this.sql.exec<{ seq: number; row: string; daily: string | null; n: number }>(`SELECT seq, row, daily, ${ENTRY_ROWS} AS n FROM outbox ORDER BY seq LIMIT ?`, FLUSH_MAX_ROWS)) {
       if (rows.length && (count + r.n > FLUSH_MAX_ROWS || bytes + r.row.length > FLUSH_MAX_BYTES)) break;
-      rows.push(r.row.startsWith("[") ? r.row.slice(1, -1) : r.row);
+      const isArray = r.row.startsWith("[");
+      rows.push(isArray ? r.row.slice(1, -1) : r.row);
+      // Entries written before they carried their sums: read them from the rows.
+      sumDaily(daily, r.daily !== null ? (JSON.parse(r.daily) as DailyRow[]) : dailyRowsOfText(r.row));
       count += r.n;
       bytes += r.row.length;
       firstSeq ||= r.seq;
       lastSeq = r.seq;
     }
-    return { scope: `${guardName(id)}:${this.epoch}`, firstSeq, lastSeq, rows, count };
+    return { scope: `${guardName(id)}:${this.epoch}`, firstSeq, lastSeq, rows, count, daily: [...daily.values()] };
   }
 
   private totals(id: Identity): FlushTotals | undefined {

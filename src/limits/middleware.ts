@@ -19,7 +19,7 @@ import type { CallOutcome, LlmCall } from "../proxy/call";
 import { mayUse } from "../proxy/middleware";
 import { cachedTokens, candidateGroups, costOf, reservationFor, type Reservation } from "../spend/cost";
 import { priceBook, priceOf, type PriceBook } from "../spend/prices";
-import { outboxRow } from "./flush";
+import { dailyRow, outboxRow } from "./flush";
 import { guardFor } from "./guard";
 import { admitFromLease, askForLease, leaseAnswered, leaseHeaders, noteSpend, renewIfDue, settleFromLease, takeLease, type Lease } from "./lease";
 import { settleBatched, withSettleRetries } from "./settle-batch";
@@ -208,7 +208,7 @@ async function settle(env: Env, runtime: Runtime, call: LlmCall, principal: Prin
       ...(estimated ? { usage_estimated: true } : {}),
     },
   };
-  const settlement = { token, requestId: call.id, model: call.group.name, cost, tokens: usage?.total_tokens ?? 0, row: outboxRow(log, !settings.disable_spend_logs, unpriced) };
+  const settlement = { token, requestId: call.id, model: call.group.name, cost, tokens: usage?.total_tokens ?? 0, row: outboxRow(log, !settings.disable_spend_logs), daily: dailyRow(log, unpriced) };
   // No reservation of its own to release (master key, open mode, admitted from a lease): batched per isolate.
   if (lease) return settleFromLease(env, lease, reservation.cost, settlement);
   if (principal.kind !== "virtual_key") return settleBatched(env, token, settlement);

@@ -1,6 +1,7 @@
 // What the Worker and the KeyGuard Durable Objects say to each other.
 import type { ErrorKind } from "../errors";
 import type { JsonObject, ModelBudgets, ModelLimits } from "../db/schema";
+import type { DailyRow } from "./flush";
 
 /** Limits shared by keys, teams and users. null = no limit. */
 export interface Limits {
@@ -135,6 +136,8 @@ export interface Settlement {
   tokens: number;
   /** The spend log row, as outboxRow() in src/limits/flush.ts wrote it. */
   row: string;
+  /** Its daily_spend share (dailyRow() in flush.ts); absent from isolates of an earlier version. */
+  daily?: DailyRow;
   /** Admitted by an isolate from this lease, whose budget the cost is charged to. */
   lease?: string;
 }

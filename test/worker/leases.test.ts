@@ -3,7 +3,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import type { SpendLogRow } from "../../src/db/schema";
-import { outboxRow } from "../../src/limits/flush";
+import { dailyRow, outboxRow } from "../../src/limits/flush";
 import { LEASE_TTL_MS } from "../../src/limits/guard";
 import { dropLease } from "../../src/limits/lease";
 import { testGateway } from "./helpers";
@@ -115,7 +115,7 @@ describe("key leases", () => {
     // ...until that call's settlement is in.
     const now = Date.now();
     const log = { request_id: `late-${now}`, api_key: token, model: "alpha", model_group: "alpha", call_type: "acompletion", status: "success", start_time: now, end_time: now, duration_ms: 0, spend: HI_COST };
-    await keyGuard(token).settleMany([{ token, requestId: log.request_id, model: "alpha", cost: HI_COST, tokens: 10, row: outboxRow(log as SpendLogRow, true, false), lease: lease.id }]);
+    await keyGuard(token).settleMany([{ token, requestId: log.request_id, model: "alpha", cost: HI_COST, tokens: 10, row: outboxRow(log as SpendLogRow, true), daily: dailyRow(log as SpendLogRow, false), lease: lease.id }]);
     expect(await keyGuard(token).snapshot()).toMatchObject({ reserved: 0, inFlight: 0, spend: HI_COST });
   });
 
@@ -124,7 +124,7 @@ describe("key leases", () => {
     const { token } = await newKey(gw, { max_budget: 1 });
     const now = Date.now();
     const log = { request_id: `twice-${now}`, api_key: token, model: "alpha", model_group: "alpha", call_type: "acompletion", status: "success", start_time: now, end_time: now, duration_ms: 0, spend: HI_COST };
-    const settlement = { token, requestId: log.request_id, model: "alpha", cost: HI_COST, tokens: 10, row: outboxRow(log as SpendLogRow, true, false) };
+    const settlement = { token, requestId: log.request_id, model: "alpha", cost: HI_COST, tokens: 10, row: outboxRow(log as SpendLogRow, true), daily: dailyRow(log as SpendLogRow, false) };
     await keyGuard(token).settleMany([settlement]);
     await keyGuard(token).settleMany([settlement, settlement]);
     expect(await keyGuard(token).snapshot()).toMatchObject({ spend: HI_COST, pendingRows: 1 });

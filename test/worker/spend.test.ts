@@ -1,7 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { SpendLogRow } from "../../src/db/schema";
-import { outboxRow, writeFlush, type OutboxRow } from "../../src/limits/flush";
+import { dailyRow, dailyRowsOfText, outboxRow, sumDaily, writeFlush, type OutboxRow } from "../../src/limits/flush";
 import { MASTER_KEY, openaiModel, ollamaModel, readSse, testGateway } from "./helpers";
 import { INPUT_PRICE, MOCK_URL, OUTPUT_PRICE, chat, flushKey, json, keyGuard, mockCallCost, newKey, pricedMock, testEnv, unique } from "./keys-helpers";
 
@@ -212,12 +212,14 @@ describe("spend logs", () => {
       request_id: `${token}-${i}`, api_key: token, user: null, team_id: null, end_user: null, model: "m", model_group: "g", model_id: null,
       custom_llm_provider: "mock", api_base: null, call_type: "acompletion", prompt_tokens: 1, completion_tokens: 1, cached_tokens: 0, total_tokens: 2,
       spend: 0.5, cache_hit: false, status: "success", start_time: Date.now(), end_time: Date.now(), duration_ms: 1, request_tags: "[]", messages: null,
-      response: null, metadata: "{}", store: true, unpriced: false,
+      response: null, metadata: "{}", store: true,
     } satisfies OutboxRow);
-    const batch = { scope: `key:${token}:epoch`, firstSeq: 1, lastSeq: 2, rows: [row(1), row(2)], count: 2 };
+    const sums = (rows: string[]) => [...sumDaily(new Map(), rows.flatMap(dailyRowsOfText)).values()];
+    const batch = { scope: `key:${token}:epoch`, firstSeq: 1, lastSeq: 2, rows: [row(1), row(2)], count: 2, daily: sums([row(1), row(2)]) };
+    expect(batch.daily).toHaveLength(1);
     await writeFlush(testEnv.DB, batch, undefined);
     await writeFlush(testEnv.DB, batch, undefined);
-    await writeFlush(testEnv.DB, { ...batch, firstSeq: 3, lastSeq: 3, rows: [row(3)], count: 1 }, undefined);
+    await writeFlush(testEnv.DB, { ...batch, firstSeq: 3, lastSeq: 3, rows: [row(3)], count: 1, daily: sums([row(3)]) }, undefined);
     const [agg] = await daily(token);
     expect(agg).toMatchObject({ requests: 3, spend: 1.5 });
     expect(await spendRows(token)).toHaveLength(3);
@@ -234,7 +236,7 @@ describe("spend logs", () => {
         custom_llm_provider: "openai", api_base: null, call_type: "acompletion", prompt_tokens: 1, completion_tokens: 1, cached_tokens: 0, total_tokens: 2,
         spend: 0.25, cache_hit: false, status: "success", start_time: now, end_time: now, duration_ms: 0, request_tags: [], messages: null, response: null, metadata: {},
       };
-      return { token, requestId: log.request_id, model: "alpha", cost: 0.25, tokens: 2, row: outboxRow(log, true, false) };
+      return { token, requestId: log.request_id, model: "alpha", cost: 0.25, tokens: 2, row: outboxRow(log, true), daily: dailyRow(log, false) };
     };
     // One batch of 450 calls (its outbox entries split where a flush would), one call settled alone, one more batch.
     await guard.settleMany(Array.from({ length: 450 }, (_, i) => settlement(i)));
@@ -257,27 +259,33 @@ describe("spend logs", () => {
     expect((await daily(token))[0]).toMatchObject({ requests: 453, spend: 453 * 0.25 });
   });
 
-  it("still flushes an outbox entry written by an earlier version (one row's object, not an array)", async () => {
+  it("still flushes what earlier versions wrote: entries without daily sums (one row's object, or an array) and settlements without a daily row", async () => {
     const gw = await testGateway({ model_list: [pricedMock("alpha")] });
     const { token } = await newKey(gw);
     const guard = keyGuard(token);
     const now = Date.now();
-    const row = (i: number) =>
-      outboxRow({
-        request_id: `${token}-old-${i}`, api_key: token, user: null, team_id: null, end_user: null, model: "alpha", model_group: "alpha", model_id: null,
-        custom_llm_provider: "openai", api_base: null, call_type: "acompletion", prompt_tokens: 1, completion_tokens: 1, cached_tokens: 0, total_tokens: 2,
-        spend: 0.5, cache_hit: false, status: "success", start_time: now, end_time: now, duration_ms: 0, request_tags: [], messages: null, response: null, metadata: {},
-      }, true, false);
+    // Rows as earlier versions wrote them: with `unpriced`, which the daily sums are then read from.
+    const row = (i: number, unpriced = false) =>
+      JSON.stringify({
+        ...JSON.parse(outboxRow({
+          request_id: `${token}-old-${i}`, api_key: token, user: null, team_id: null, end_user: null, model: "alpha", model_group: "alpha", model_id: null,
+          custom_llm_provider: "openai", api_base: null, call_type: "acompletion", prompt_tokens: 1, completion_tokens: 1, cached_tokens: 0, total_tokens: 2,
+          spend: 0.5, cache_hit: false, status: "success", start_time: now, end_time: now, duration_ms: 0, request_tags: [], messages: null, response: null, metadata: {},
+        }, true)),
+        unpriced,
+      });
+    // A settlement from an isolate of an earlier version: no daily row.
     await guard.settleMany([{ token, requestId: `${token}-old-1`, model: "alpha", cost: 0.5, tokens: 2, row: row(1) }]);
-    // An entry as the previous version stored it, between this batch and the next.
+    // Entries as earlier versions stored them (no daily column): one row's object, and an array of rows.
     await runInDurableObject(guard as unknown as DurableObjectStub, (instance, state) => {
       state.storage.sql.exec("INSERT INTO outbox (row) VALUES (?)", row(2));
-      (instance as unknown as { outboxRows: number }).outboxRows++;
+      state.storage.sql.exec("INSERT INTO outbox (row) VALUES (?)", `[${row(3)},${row(4, true)}]`);
+      (instance as unknown as { outboxRows: number }).outboxRows += 3;
     });
-    await guard.settleMany([{ token, requestId: `${token}-old-3`, model: "alpha", cost: 0.5, tokens: 2, row: row(3) }]);
+    await guard.settleMany([{ token, requestId: `${token}-old-5`, model: "alpha", cost: 0.5, tokens: 2, row: row(5) }]);
     expect(await guard.flushNow()).toBe(0);
-    expect((await spendRows(token)).map((r) => r.request_id).sort()).toEqual([1, 2, 3].map((i) => `${token}-old-${i}`));
-    expect((await daily(token))[0]).toMatchObject({ requests: 3 });
+    expect((await spendRows(token)).map((r) => r.request_id).sort()).toEqual([1, 2, 3, 4, 5].map((i) => `${token}-old-${i}`));
+    expect(await daily(token)).toMatchObject([{ requests: 5, spend: 2.5, prompt_tokens: 5, unpriced_requests: 1, failures: 0 }]);
   });
 
   it("splits a batch's outbox entries by size as a flush would, and still writes every row once", async () => {
@@ -293,7 +301,7 @@ describe("spend logs", () => {
         custom_llm_provider: "openai", api_base: null, call_type: "acompletion", prompt_tokens: 1, completion_tokens: 1, cached_tokens: 0, total_tokens: 2,
         spend: 0.5, cache_hit: false, status: "success", start_time: now, end_time: now, duration_ms: 0, request_tags: [], messages: [{ role: "user", content: big }], response: { text: big }, metadata: {},
       };
-      return { token, requestId: log.request_id, model: "alpha", cost: 0.5, tokens: 2, row: outboxRow(log, true, false) };
+      return { token, requestId: log.request_id, model: "alpha", cost: 0.5, tokens: 2, row: outboxRow(log, true), daily: dailyRow(log, false) };
     };
     await guard.settleMany(Array.from({ length: 8 }, (_, i) => settlement(i)));
     const entries = await runInDurableObject(guard as unknown as DurableObjectStub, (_, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM outbox").one().n);
