@@ -44,10 +44,20 @@ export function outboxRow(log: SpendLogRow, store: boolean): string {
   return JSON.stringify(out);
 }
 
+const DAY_MS = 86_400_000;
+/** The last UTC day formatted, so a call formats a date only when the day changes. */
+let lastDay = { start: 0, text: "" };
+
+/** `YYYY-MM-DD` of a time in ms, UTC. */
+function utcDay(ms: number): string {
+  const start = ms - (((ms % DAY_MS) + DAY_MS) % DAY_MS);
+  if (start !== lastDay.start || !lastDay.text) lastDay = { start, text: new Date(start).toISOString().slice(0, 10) };
+  return lastDay.text;
+}
+
 /** A call's daily_spend share (UTC day of its start). */
 export function dailyRow(log: DailySource, unpriced: boolean): DailyRow {
-  const date = new Date(log.start_time).toISOString().slice(0, 10);
-  return [date, log.api_key, log.model_group, log.team_id ?? "", log.spend ?? 0, log.prompt_tokens ?? 0, log.completion_tokens ?? 0, 1, log.status === "success" ? 0 : 1, unpriced ? 1 : 0];
+  return [utcDay(log.start_time), log.api_key, log.model_group, log.team_id ?? "", log.spend ?? 0, log.prompt_tokens ?? 0, log.completion_tokens ?? 0, 1, log.status === "success" ? 0 : 1, unpriced ? 1 : 0];
 }
 
 /**

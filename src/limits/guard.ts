@@ -274,14 +274,19 @@ export class KeyGuard extends DurableObject<Env> {
     this.scheduleAlarm();
   }
 
-  /** Several settlements in one round trip (calls without reservations of their own, batched per isolate), then leases given back. */
-  async settleMany(list: Settlement[], returns: LeaseReturn[] = []): Promise<void> {
+  /**
+   * Several settlements in one round trip (calls without reservations of their own, batched per isolate),
+   * then leases given back. `batchId` (the isolate's, the same on a retry) lets the batch's calls share
+   * a calls-table row per model group and makes a repeated delivery a no-op; without one, each call is
+   * recorded and deduplicated by itself.
+   */
+  async settleMany(list: Settlement[], returns: LeaseReturn[] = [], batchId?: string): Promise<void> {
     let changed = false;
     // A batch is one key's (settle-batch.ts): its config (user and team) is needed before recording its calls.
     if (list.length) await this.readyFor(list[0].token);
-    const fresh = this.recordUnreserved(list);
+    const { fresh, calls } = this.recordUnreserved(list, batchId);
     const outbox: Settlement[] = [];
-    for (const s of list) changed = (await this.settleOne(s, fresh, outbox)) || changed;
+    for (const s of calls) changed = (await this.settleOne(s, fresh, outbox)) || changed;
     this.queueRows(outbox);
     for (const r of returns) this.returnLease(r);
     if (changed) this.changed(); // the state is written once per batch
@@ -295,22 +300,40 @@ export class KeyGuard extends DurableObject<Env> {
   }
 
   /**
-   * A batch's calls that hold no reservation here (master key, open mode, leases: nearly all of them)
-   * are recorded as settled in one statement, not one per call. Returns what each newly recorded id
-   * was recorded as; an id already known (a repeat) is left to finishReservation, one by one.
+   * Records as settled, in one statement, a batch's calls that hold no reservation here (master key,
+   * open mode, leases: nearly all of them): one calls-table row per model group for a batch with an id
+   * (the rate windows after a restart read its summed slots and tokens), else one per call. Returns
+   * what each newly recorded call was recorded as, and the settlements still to apply: all of them,
+   * or, for a batch seen before, only those holding a reservation here. Without a batch id, a call
+   * already known (a repeat) is left to finishReservation, one by one.
    */
-  private recordUnreserved(list: Settlement[]): Map<string, Reservation> {
+  private recordUnreserved(list: Settlement[], batchId: string | undefined): { fresh: Map<string, Reservation>; calls: Settlement[] } {
     const fresh = new Map<string, Reservation>();
-    const rows: unknown[][] = [];
+    const calls: Settlement[] = [];
+    const rows = new Map<string, [string, number, string, string | null, string | null, number, number, number, number]>();
     const now = this.now();
     const config = this.config as KeyConfig | undefined;
     for (const s of list) {
-      if (this.open.has(s.requestId) || fresh.has(s.requestId)) continue;
+      if (this.open.has(s.requestId)) {
+        calls.push(s);
+        continue;
+      }
+      if (fresh.has(s.requestId)) {
+        if (!batchId) calls.push(s); // finishReservation finds its own row and skips it
+        continue;
+      }
       const r = this.unreservedCall(s, config, now);
       fresh.set(s.requestId, r);
-      rows.push([s.requestId, r.cost, r.model, r.userId, r.teamId, r.at, s.tokens, now, r.slots]);
+      calls.push(s);
+      const id = batchId ? `batch:${batchId}:${s.model}` : s.requestId;
+      const row = rows.get(id);
+      if (row) {
+        row[1] += r.cost;
+        row[6] += s.tokens;
+        row[8] += r.slots;
+      } else rows.set(id, [id, r.cost, r.model, r.userId, r.teamId, r.at, s.tokens, now, r.slots]);
     }
-    if (!rows.length) return fresh;
+    if (!rows.size) return { fresh, calls };
     const inserted = new Set<string>();
     // Materialised so each row is parsed once, not once per column (see rowsOf in flush.ts).
     const cols = (i: number) => `json_extract(j, '$[${i}]')`;
@@ -318,10 +341,13 @@ export class KeyGuard extends DurableObject<Env> {
       `WITH r AS MATERIALIZED (SELECT value AS j FROM json_each(?))
        INSERT OR IGNORE INTO calls (id, cost, model, user_id, team_id, at, state, tokens, settled_at, slots)
        SELECT ${cols(0)}, ${cols(1)}, ${cols(2)}, ${cols(3)}, ${cols(4)}, ${cols(5)}, 'settled', ${cols(6)}, ${cols(7)}, ${cols(8)} FROM r RETURNING id`,
-      JSON.stringify(rows),
+      JSON.stringify([...rows.values()]),
     )) inserted.add(row.id);
-    for (const id of fresh.keys()) if (!inserted.has(id)) fresh.delete(id);
-    return fresh;
+    if (batchId) {
+      // Its rows went in together: none went in now means a repeated delivery, counted the first time.
+      if (!inserted.size) return { fresh: new Map(), calls: calls.filter((s) => this.open.has(s.requestId)) };
+    } else for (const id of fresh.keys()) if (!inserted.has(id)) fresh.delete(id);
+    return { fresh, calls };
   }
 
   /** How a call with no reservation here is recorded when it settles. */
@@ -770,7 +796,7 @@ export class KeyGuard extends DurableObject<Env> {
     const since = this.now() - WINDOW_MS;
     for (const r of this.sql.exec<{ at: number; model: string; slots: number }>("SELECT at, model, slots FROM calls WHERE at > ? ORDER BY at", since)) {
       this.requests.add(r.at, r.slots);
-      if (r.model && r.slots) this.modelRequests.get(r.model).add(r.at);
+      if (r.model && r.slots) this.modelRequests.get(r.model).add(r.at, r.slots); // a batch's row counts its calls
     }
     for (const r of this.sql.exec<{ settled_at: number; model: string; tokens: number }>("SELECT settled_at, model, tokens FROM calls WHERE settled_at > ? ORDER BY settled_at", since)) {
       this.tokens.add(r.settled_at, r.tokens);

@@ -30,6 +30,8 @@ export async function withSettleRetries(what: string, send: () => Promise<void>)
 }
 
 interface Batch {
+  /** Sent with every delivery attempt: the guard applies a batch once. */
+  id: string;
   items: Settlement[];
   returns: LeaseReturn[];
   /** Settles when the batch has been delivered (or given up on). */
@@ -60,11 +62,11 @@ function add(env: Env, token: string, put: (batch: Batch) => void): Promise<void
 }
 
 function newBatch(env: Env, token: string): Batch {
-  const batch: Batch = { items: [], returns: [], delivered: undefined! };
+  const batch: Batch = { id: crypto.randomUUID(), items: [], returns: [], delivered: undefined! };
   batch.delivered = new Promise<void>((resolve) => {
     setTimeout(() => {
       open.delete(token);
-      void withSettleRetries(`${batch.items.length} calls`, () => guardFor(env, { kind: "key", token }).settleMany(batch.items, batch.returns)).then(resolve);
+      void withSettleRetries(`${batch.items.length} calls`, () => guardFor(env, { kind: "key", token }).settleMany(batch.items, batch.returns, batch.id)).then(resolve);
     }, BATCH_MS);
   });
   open.set(token, batch);

@@ -1,22 +1,30 @@
 // Key leases (src/limits/lease.ts): a busy key far from its limits is admitted by the isolate from a
 // share its guard set aside, so most calls make no guard round trip; the limits still hold exactly.
-import { runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import type { SpendLogRow } from "../../src/db/schema";
 import { dailyRow, outboxRow } from "../../src/limits/flush";
 import { LEASE_TTL_MS } from "../../src/limits/guard";
 import { dropLease } from "../../src/limits/lease";
+import type { SlidingWindow, WindowMap } from "../../src/limits/window";
 import { testGateway } from "./helpers";
 import { chat, flushKey, json, keyGuard, mockCallCost, newKey, pricedMock, testEnv } from "./keys-helpers";
 
 const HI_COST = mockCallCost("hi");
 const config = () => ({ model_list: [pricedMock("alpha")] });
 
-/** What the key's guard holds in its calls table: calls it admitted itself, calls admitted from leases, and leases. */
+/**
+ * What the key's guard holds in its calls table: calls it admitted itself (a row each), calls admitted
+ * from leases (counted on their lease's row; their settlement batches have rows of their own), and leases.
+ */
 async function guardRows(token: string): Promise<{ byGuard: number; fromLease: number; leases: number }> {
   return runInDurableObject(keyGuard(token) as unknown as DurableObjectStub, (_, state) => {
-    const count = (where: string) => state.storage.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM calls WHERE ${where}`).one().n;
-    return { byGuard: count("model != '' AND slots = 1"), fromLease: count("model != '' AND slots = 0"), leases: count("model = ''") };
+    const one = (query: string) => state.storage.sql.exec<{ n: number }>(query).one().n;
+    return {
+      byGuard: one("SELECT count(*) AS n FROM calls WHERE model != '' AND id NOT LIKE 'batch:%'"),
+      fromLease: one("SELECT coalesce(sum(lease_calls), 0) AS n FROM calls WHERE model = ''"),
+      leases: one("SELECT count(*) AS n FROM calls WHERE model = ''"),
+    };
   });
 }
 
@@ -128,6 +136,41 @@ describe("key leases", () => {
     await keyGuard(token).settleMany([settlement]);
     await keyGuard(token).settleMany([settlement, settlement]);
     expect(await keyGuard(token).snapshot()).toMatchObject({ spend: HI_COST, pendingRows: 1 });
+  });
+
+  it("count a batch delivered twice once: its calls share a calls-table row per model, which the rate windows come back from after a restart", async () => {
+    const gw = await testGateway(config());
+    const { token } = await newKey(gw, { max_budget: 1 });
+    const guard = keyGuard(token);
+    const stub = guard as unknown as DurableObjectStub;
+    const now = Date.now();
+    const settlement = (i: number, model: string) => {
+      const log: SpendLogRow = {
+        request_id: `batched-${now}-${i}`, api_key: token, user: null, team_id: null, end_user: null, model, model_group: model, model_id: null,
+        custom_llm_provider: "openai", api_base: null, call_type: "acompletion", prompt_tokens: 5, completion_tokens: 5, cached_tokens: 0, total_tokens: 10,
+        spend: HI_COST, cache_hit: false, status: "success", start_time: now, end_time: now, duration_ms: 0, request_tags: [], messages: null, response: null, metadata: {},
+      };
+      return { token, requestId: log.request_id, model, cost: HI_COST, tokens: 10, row: outboxRow(log, true), daily: dailyRow(log, false) };
+    };
+    // Three calls, one of them listed twice; delivered again with the same id (the isolate's retry after a lost reply).
+    const batch = [settlement(1, "alpha"), settlement(2, "alpha"), settlement(3, "beta"), settlement(3, "beta")];
+    await guard.settleMany(batch, [], "batch-1");
+    await guard.settleMany(batch, [], "batch-1");
+    expect(await guard.snapshot()).toMatchObject({ spend: 3 * HI_COST, pendingRows: 3 });
+    const rows = await runInDurableObject(stub, (_, state) => state.storage.sql.exec("SELECT id, model, slots, tokens FROM calls WHERE state = 'settled' ORDER BY id").toArray());
+    expect(rows).toEqual([
+      { id: "batch:batch-1:alpha", model: "alpha", slots: 2, tokens: 20 },
+      { id: "batch:batch-1:beta", model: "beta", slots: 1, tokens: 10 },
+    ]);
+    await evictDurableObject(stub);
+    const windows = await runInDurableObject(stub, (instance) => {
+      const g = instance as unknown as { requests: SlidingWindow; tokens: SlidingWindow; modelRequests: WindowMap };
+      const at = Date.now();
+      return { requests: g.requests.total(at), tokens: g.tokens.total(at), alpha: g.modelRequests.get("alpha").total(at) };
+    });
+    expect(windows).toEqual({ requests: 3, tokens: 30, alpha: 2 });
+    await flushKey(token);
+    expect((await testEnv.DB.prepare("SELECT count(*) AS n FROM spend_logs WHERE api_key = ?").bind(token).first<{ n: number }>())!.n).toBe(3);
   });
 
   it("are not granted for limits that cannot be shared (tpm, parallel, per model) or near the limits", async () => {
