@@ -163,6 +163,15 @@ export async function startGateway(name: string, bundle: Bundle, vars: Record<st
   return { ...arm, dispose, migrated, persistDir };
 }
 
+/** A plain Worker (an ES module bundle) with only wrangler.toml's D1 binding, migrations applied: for bench/flush.ts. */
+export async function startWithD1(name: string, entry: string): Promise<WorkerdArm> {
+  const persistDir = mkdtempSync(join(tmpdir(), `bench-${name}-`));
+  applyMigrations(persistDir);
+  const { compatibilityDate, compatibilityFlags, d1Databases } = rootCompat() as Record<string, unknown>;
+  const arm = await startMiniflare(name, { ...entryModules(entry), compatibilityDate, compatibilityFlags, d1Databases }, persistDir);
+  return { ...arm, dispose: async () => (await arm.dispose(), rmSync(persistDir, { recursive: true, force: true })) };
+}
+
 /**
  * As arm 4 of bench/run.ts: a virtual key from the gateway's own POST /key/generate, with an rpm limit
  * and a budget far above what a run uses, so limits and spend are on without ever refusing a call.
