@@ -55,7 +55,10 @@ export interface StreamTranslator {
 
 export interface EndpointHandler<Req, Res> {
   buildRequest(body: Req, ctx: AdapterContext): UpstreamRequest | Promise<UpstreamRequest>;
-  /** `body` is the request as buildRequest got it (e.g. for encoding_format). */
+  /**
+   * `body` is the request as buildRequest got it (e.g. for encoding_format). Returning `json` itself
+   * says the upstream answered in OpenAI's format: its text then goes to the client as it came.
+   */
   parseResponse(json: unknown, ctx: AdapterContext, body: Req): Res;
   /** Absent: the endpoint cannot stream. */
   stream?: {

@@ -125,5 +125,5 @@ export const dispatchCall: MiddlewareHandler<GatewayEnv> = async (c) => {
     return new Response(result.body, { headers });
   }
   call.finish({ status: "ok", httpStatus: 200, usage: result.usage });
-  return new Response(JSON.stringify(result.body), { headers: successHeaders(call, "application/json") });
+  return new Response(result.text ?? JSON.stringify(result.body), { headers: successHeaders(call, "application/json") });
 };

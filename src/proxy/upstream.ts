@@ -12,7 +12,13 @@ import type { AdapterContext, EndpointHandler, PassthroughHandler, UpstreamReque
 import type { LlmCall } from "./call";
 
 export type UpstreamResult =
-  | { kind: "json"; body: { usage?: Partial<Usage> }; usage?: Usage }
+  | {
+      kind: "json";
+      body: { usage?: Partial<Usage> };
+      usage?: Usage;
+      /** The upstream's own text of `body`, when the answer is exactly what it sent (no translation): sent as is, not re-serialised. Drop it when changing `body`. */
+      text?: string;
+    }
   | { kind: "stream"; body: ReadableStream<Uint8Array> };
 
 export interface AttemptOptions {
@@ -152,18 +158,22 @@ export async function callDeployment(call: LlmCall, deployment: Deployment, env:
       return { kind: "stream", body: stream };
     }
 
+    let text: string;
     let json: unknown;
     try {
-      json = await res.json();
+      text = await res.text();
+      json = JSON.parse(text);
     } catch {
       if (deadline.timedOut()) throw timeoutError();
       throw new GatewayError(502, "server", `${deployment.provider} sent a response that is not JSON`, { upstream: true });
     }
-    if (passthrough) return { kind: "json", body: json as object, usage: passthrough.usage(json) };
+    if (passthrough) return { kind: "json", body: json as object, usage: passthrough.usage(json), text };
     const parsed = handler!.parseResponse(json, ctx, payload as never) as { usage?: Partial<Usage> };
-    if (endpoint === "embedding" && call.request.body.encoding_format === "base64") encodeEmbeddings(parsed as EmbeddingResponse);
+    const encoded = endpoint === "embedding" && call.request.body.encoding_format === "base64" && encodeEmbeddings(parsed as EmbeddingResponse);
     const usage = normaliseUsage(parsed.usage);
-    return { kind: "json", body: client ? client.fromOpenAI(parsed as never) : parsed, usage };
+    if (client) return { kind: "json", body: client.fromOpenAI(parsed as never), usage };
+    // An adapter that returns the upstream's JSON itself says it is OpenAI's already (openai/, azure/, ...).
+    return { kind: "json", body: parsed, usage, text: parsed === json && !encoded ? text : undefined };
   } catch (err) {
     if (deadline.timedOut() && !(err instanceof GatewayError)) throw timeoutError();
     throw err;
@@ -175,14 +185,17 @@ export async function callDeployment(call: LlmCall, deployment: Deployment, env:
 
 /**
  * OpenAI's `encoding_format: "base64"` (the openai SDK's default): little-endian float32 bytes in base64.
- * Providers that only return float arrays get them encoded here, once for all adapters.
+ * Providers that only return float arrays get them encoded here, once for all adapters. True if any was.
  */
-function encodeEmbeddings(res: EmbeddingResponse): void {
+function encodeEmbeddings(res: EmbeddingResponse): boolean {
+  let changed = false;
   for (const item of res.data) {
     if (typeof item.embedding === "string") continue;
+    changed = true;
     const bytes = new Uint8Array(new Float32Array(item.embedding).buffer);
     let binary = "";
     for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
     item.embedding = btoa(binary);
   }
+  return changed;
 }

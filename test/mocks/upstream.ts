@@ -42,9 +42,9 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, indent?: number) {
   res.writeHead(status, { "content-type": "application/json", ...headers });
-  res.end(JSON.stringify(body));
+  res.end(JSON.stringify(body, null, indent));
 }
 
 /** error-<status>[-variant] in OpenAI's error shape. */
@@ -110,7 +110,8 @@ async function openai(req: IncomingMessage, res: ServerResponse, path: string, b
     const message = toolCall
       ? { role: "assistant", content: null, tool_calls: [{ id: "call_abc", type: "function", function: { name: body.tools[0].function.name, arguments: '{"city":"Paris"}' } }] }
       : { role: "assistant", content: TEXT, refusal: null };
-    json(res, 200, { id, object: "chat.completion", created, model, system_fingerprint: "fp_mock", choices: [{ index: 0, message, logprobs: null, finish_reason: toolCall ? "tool_calls" : "stop" }], usage });
+    // OpenAI's API answers pretty-printed, with fields this gateway has no schema for (service_tier).
+    json(res, 200, { id, object: "chat.completion", created, model, choices: [{ index: 0, message, logprobs: null, finish_reason: toolCall ? "tool_calls" : "stop" }], usage, service_tier: "default", system_fingerprint: "fp_mock" }, {}, 2);
     return;
   }
 

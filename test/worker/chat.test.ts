@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { uuidv7 } from "../../src/lib/ids";
-import { openaiModel, readSse, testGateway, upstreamRequests } from "./helpers";
+import { MOCK_URL, openaiModel, readSse, testGateway, upstreamRequests } from "./helpers";
 
 describe("chat completions through an OpenAI-compatible deployment", () => {
   it("answers in OpenAI's shape with LiteLLM's headers, and sends the upstream model and key", async () => {
@@ -26,6 +26,22 @@ describe("chat completions through an OpenAI-compatible deployment", () => {
     expect(seen.path).toBe("/openai/v1/chat/completions");
     expect(seen.headers.authorization).toBe("Bearer sk-upstream-secret-0000");
     expect(JSON.parse(seen.body).model).toBe("gpt-4o-mini");
+  });
+
+  it("passes an OpenAI-format answer through as the upstream wrote it, byte for byte; translated ones are re-written", async () => {
+    const gw = await testGateway({ model_list: [openaiModel("gpt-test", "gpt-4o-mini")] });
+    const messages = [{ role: "user", content: "hi" }];
+    const res = await gw.post("/v1/chat/completions", { model: "gpt-test", messages });
+    const direct = await fetch(`${MOCK_URL}/openai/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "gpt-4o-mini", messages }) });
+    const text = await direct.text();
+    expect(text).toContain('\n  "service_tier": "default"');
+    expect(await res.text()).toBe(text);
+    // Anthropic's /v1/messages from the same deployment: translated, so serialised here.
+    const translated = await gw.post("/v1/messages", { model: "gpt-test", max_tokens: 50, messages });
+    expect(translated.status).toBe(200);
+    const answer = await translated.text();
+    expect(JSON.parse(answer)).toMatchObject({ type: "message", role: "assistant" });
+    expect(answer).not.toContain("\n");
   });
 
   it("makes call ids that sort by time, whatever the random bits (uuidv7)", () => {
