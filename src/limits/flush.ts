@@ -1,7 +1,7 @@
 // Writes a guard's settled work to D1 in one transaction (a D1 batch): spend log rows, the daily
 // aggregates, and the key's / team's / user's spend totals. Retried as a whole until it succeeds;
 // spend_flushes makes a retry of an already-applied batch a no-op, so nothing is counted twice.
-import { and, eq, getTableColumns, sql, type SQL } from "drizzle-orm";
+import { and, eq, getTableColumns, is, sql, SQL } from "drizzle-orm";
 import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
 import { database, dailySpend, keys, spendFlushes, spendLogs, teamMembers, teams, users } from "../db";
 import type { SpendLogRow } from "../db/schema";
@@ -99,8 +99,22 @@ export type FlushTotals =
   | { kind: "team"; id: string; spend: number; budgetResetAt: number | null; memberSpend: Record<string, number> }
   | { kind: "user"; id: string; spend: number; budgetResetAt: number | null };
 
-const LOG_COLUMNS = Object.values(getTableColumns(spendLogs)).map((c) => c.name);
 const field = (name: string) => sql.raw(`json_extract(j, '$.${name}')`);
+const LOG_COLUMNS = Object.values(getTableColumns(spendLogs));
+/**
+ * spend_logs' columns, and each one's value read from a row: the column's default where the row lacks
+ * it, so a row is never left out for a missing optional field. (A missing required one fails the
+ * flush, which keeps the rows and retries, and says why in the log, rather than dropping one.)
+ */
+const LOG_COLUMN_NAMES = sql.raw(LOG_COLUMNS.map((c) => `"${c.name}"`).join(", "));
+const LOG_VALUES = sql.join(
+  LOG_COLUMNS.map((c) => {
+    const d = c.default;
+    if (d === undefined) return field(c.name);
+    return sql`coalesce(${field(c.name)}, ${is(d, SQL) ? d : typeof d === "boolean" ? Number(d) : d})`;
+  }),
+  sql`, `,
+);
 /**
  * The batch's rows as `r(j)`, each row's text once. Reading `value` from json_each hands every
  * json_extract a fresh copy of the row, which SQLite then parses again: once per column. Materialised,
@@ -115,9 +129,10 @@ const notYetApplied = (b: FlushBatch) =>
 function rowStatements(db: ReturnType<typeof database>, b: FlushBatch): Query[] {
   const rows = `[${b.rows.join(",")}]`;
   const out: Query[] = [];
-  const columns = sql.raw(LOG_COLUMNS.map((c) => `"${c}"`).join(", "));
-  const values = sql.join(LOG_COLUMNS.map(field), sql`, `);
-  out.push(raw(sql`${rowsOf(rows)} INSERT OR IGNORE INTO ${spendLogs} (${columns}) SELECT ${values} FROM r WHERE ${field("store")} AND ${notYetApplied(b)}`));
+  out.push(
+    raw(sql`${rowsOf(rows)} INSERT INTO ${spendLogs} (${LOG_COLUMN_NAMES}) SELECT ${LOG_VALUES} FROM r WHERE ${field("store")} AND ${notYetApplied(b)}
+      ON CONFLICT (request_id) DO NOTHING`),
+  );
   const daily = (i: number) => sql.raw(`json_extract(value, '$[${i}]')`);
   out.push(
     raw(sql`

@@ -225,6 +225,22 @@ describe("spend logs", () => {
     expect(await spendRows(token)).toHaveLength(3);
   });
 
+  it("stores a row missing optional fields with the columns' defaults; one missing a required field fails the flush (kept and retried), never dropped", async () => {
+    const token = unique("partial");
+    const now = Date.now();
+    const base = { request_id: `${token}-1`, api_key: token, model: "m", model_group: "g", call_type: "acompletion", status: "success", start_time: now, end_time: now, duration_ms: 1, store: true };
+    const partial = JSON.stringify(base);
+    const scope = `key:${token}:epoch`;
+    await writeFlush(testEnv.DB, { scope, firstSeq: 1, lastSeq: 1, rows: [partial], count: 1, daily: dailyRowsOfText(partial) }, undefined);
+    expect(await spendRows(token)).toMatchObject([{ request_id: `${token}-1`, prompt_tokens: 0, spend: 0, cache_hit: 0, request_tags: "[]", metadata: "{}" }]);
+    // No status: D1 refuses the whole flush (the guard keeps the rows and retries), nothing is half-written.
+    const { status: _status, ...noStatus } = { ...base, request_id: `${token}-2` };
+    const broken = { scope, firstSeq: 2, lastSeq: 2, rows: [JSON.stringify(noStatus)], count: 1, daily: dailyRowsOfText(partial) };
+    await expect(writeFlush(testEnv.DB, broken, undefined)).rejects.toThrow(/NOT NULL/);
+    expect(await spendRows(token)).toHaveLength(1);
+    expect((await daily(token))[0]).toMatchObject({ requests: 1 });
+  });
+
   it("writes every row of a large settlement batch once, a flush of at most 200 rows at a time", async () => {
     const gw = await testGateway({ model_list: [pricedMock("alpha")] });
     const { token } = await newKey(gw);
