@@ -144,18 +144,11 @@ export function startNullWorker(upstream: string, script = "bench/null-worker/in
   );
 }
 
-/** Arms 3 and 4: the gateway bundle with wrangler.toml's bindings (D1, KV, Durable Objects) and the given vars. */
-export async function startGateway(name: string, bundle: Bundle, vars: Record<string, string>, inspect = false, extraFlags: string[] = []): Promise<WorkerdArm & { migrated: boolean; persistDir: string }> {
+/** A Worker with its local state (D1, KV, Durable Objects) in a fresh temp dir, migrations applied; disposing removes the dir. */
+async function startWithState(name: string, worker: Record<string, unknown>, inspect = false): Promise<WorkerdArm & { migrated: boolean; persistDir: string }> {
   const persistDir = mkdtempSync(join(tmpdir(), `bench-${name}-`));
   const migrated = applyMigrations(persistDir);
-  const { rootPath: _root, modulesRules: _rules, ...options } = rootCompat() as Record<string, unknown>;
-  const compatibilityFlags = [...((options.compatibilityFlags as string[] | undefined) ?? []), ...extraFlags];
-  const arm = await startMiniflare(
-    name,
-    { ...options, compatibilityFlags, ...entryModules(bundle.path), bindings: { ...(options.bindings as object), ...vars } },
-    persistDir,
-    inspect,
-  );
+  const arm = await startMiniflare(name, worker, persistDir, inspect);
   const dispose = async () => {
     await arm.dispose();
     rmSync(persistDir, { recursive: true, force: true });
@@ -163,13 +156,17 @@ export async function startGateway(name: string, bundle: Bundle, vars: Record<st
   return { ...arm, dispose, migrated, persistDir };
 }
 
+/** Arms 3 and 4: the gateway bundle with wrangler.toml's bindings (D1, KV, Durable Objects) and the given vars. */
+export function startGateway(name: string, bundle: Bundle, vars: Record<string, string>, inspect = false, extraFlags: string[] = []): Promise<WorkerdArm & { migrated: boolean; persistDir: string }> {
+  const { rootPath: _root, modulesRules: _rules, ...options } = rootCompat() as Record<string, unknown>;
+  const compatibilityFlags = [...((options.compatibilityFlags as string[] | undefined) ?? []), ...extraFlags];
+  return startWithState(name, { ...options, compatibilityFlags, ...entryModules(bundle.path), bindings: { ...(options.bindings as object), ...vars } }, inspect);
+}
+
 /** A plain Worker (an ES module bundle) with only wrangler.toml's D1 binding, migrations applied: for bench/flush.ts. */
-export async function startWithD1(name: string, entry: string): Promise<WorkerdArm> {
-  const persistDir = mkdtempSync(join(tmpdir(), `bench-${name}-`));
-  applyMigrations(persistDir);
+export function startWithD1(name: string, entry: string): Promise<WorkerdArm> {
   const { compatibilityDate, compatibilityFlags, d1Databases } = rootCompat() as Record<string, unknown>;
-  const arm = await startMiniflare(name, { ...entryModules(entry), compatibilityDate, compatibilityFlags, d1Databases }, persistDir);
-  return { ...arm, dispose: async () => (await arm.dispose(), rmSync(persistDir, { recursive: true, force: true })) };
+  return startWithState(name, { ...entryModules(entry), compatibilityDate, compatibilityFlags, d1Databases });
 }
 
 /**

@@ -46,12 +46,12 @@ export function outboxRow(log: SpendLogRow, store: boolean): string {
 
 const DAY_MS = 86_400_000;
 /** The last UTC day formatted, so a call formats a date only when the day changes. */
-let lastDay = { start: 0, text: "" };
+let lastDay = { start: NaN, text: "" };
 
 /** `YYYY-MM-DD` of a time in ms, UTC. */
 function utcDay(ms: number): string {
-  const start = ms - (((ms % DAY_MS) + DAY_MS) % DAY_MS);
-  if (start !== lastDay.start || !lastDay.text) lastDay = { start, text: new Date(start).toISOString().slice(0, 10) };
+  const start = ms - (ms % DAY_MS);
+  if (start !== lastDay.start) lastDay = { start, text: new Date(start).toISOString().slice(0, 10) };
   return lastDay.text;
 }
 
