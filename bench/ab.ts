@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import { type Arm, killChildren, nullArm, startMockProcess } from "./arms";
 import { closedLoop, type Target } from "./client";
 import { cpuMs, hasCommand, pin } from "./proc";
-import { fmt, median, table } from "./stats";
+import { fmt, median, percentile, table } from "./stats";
 import { benchVirtualKey, startGateway, startNullWorker } from "./workerd";
 
 const { values, positionals } = parseArgs({
@@ -46,6 +46,7 @@ try {
   const cpu = new Map(arms.map((a) => [a, [] as number[]]));
   const rps = new Map(arms.map((a) => [a, [] as number[]]));
   const p50 = new Map(arms.map((a) => [a, [] as number[]]));
+  const p99 = new Map(arms.map((a) => [a, [] as number[]]));
   for (const a of arms) await closedLoop(a.target, 8, 2000); // warm-up
   for (let round = 0; round < Number(values.rounds); round++) {
     for (const a of arms.map((_, i) => arms[(i + round) % arms.length])) {
@@ -55,15 +56,17 @@ try {
       if (bad) throw new Error(`${a.label}: ${bad.error}`);
       cpu.get(a)!.push(((cpuMs(a.pid!) - c0) * 1000) / samples.length);
       rps.get(a)!.push((samples.length * 1000) / elapsedMs);
-      p50.get(a)!.push(median(samples.map((x) => x.ms)));
+      const ms = samples.map((x) => x.ms);
+      p50.get(a)!.push(median(ms));
+      p99.get(a)!.push(percentile(ms, 99));
     }
   }
   // Per round, minus the null Worker of the same round; median over rounds (drift cancels out).
   const minusNull = (m: Map<unknown, number[]>, a: unknown) => median(m.get(a)!.map((v, i) => v - m.get(arms[0])![i]));
   console.log(
     table(
-      ["build", "workerd CPU µs/req", "minus null Worker", "req/s", "latency p50 ms", "minus null Worker"],
-      arms.map((a) => [a.label, fmt(median(cpu.get(a)!), 0), fmt(minusNull(cpu, a), 0), fmt(median(rps.get(a)!), 0), fmt(median(p50.get(a)!)), fmt(minusNull(p50, a))]),
+      ["build", "workerd CPU µs/req", "minus null Worker", "req/s", "latency p50 ms", "minus null Worker", "latency p99 ms", "minus null Worker"],
+      arms.map((a) => [a.label, fmt(median(cpu.get(a)!), 0), fmt(minusNull(cpu, a), 0), fmt(median(rps.get(a)!), 0), fmt(median(p50.get(a)!)), fmt(minusNull(p50, a)), fmt(median(p99.get(a)!)), fmt(minusNull(p99, a))]),
     ),
   );
   for (const a of arms) await a.stop();

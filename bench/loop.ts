@@ -67,8 +67,9 @@ export default {
     const url = new URL(request.url);
     if (url.pathname !== "/__loop") return worker.fetch(request, env, ctx);
     const n = Number(url.searchParams.get("n"));
-    const headers = { authorization: request.headers.get("x-loop-authorization"), "content-type": "application/json" };
     const body = url.searchParams.get("body");
+    // As an HTTP client sends it: a Request made here has no content-length of its own.
+    const headers = { authorization: request.headers.get("x-loop-authorization"), "content-type": "application/json", "content-length": String(new TextEncoder().encode(body).byteLength) };
     for (let i = 0; i < n; i++) {
       const res = await worker.fetch(new Request("http://gateway/v1/chat/completions", { method: "POST", headers, body }), env, ctx);
       const text = await res.text();
