@@ -15,7 +15,8 @@ export default defineConfig({
             },
           })),
         ],
-        test: { name: "worker", include: ["test/worker/**/*.test.ts"], globalSetup: ["./test/global-setup.ts"], setupFiles: ["./test/worker/setup.ts"] },
+        // 20 s: the lease and retry tests take ~3 s here and went past vitest's default 5 s on a host running at half speed.
+        test: { name: "worker", include: ["test/worker/**/*.test.ts"], testTimeout: 20_000, globalSetup: ["./test/global-setup.ts"], setupFiles: ["./test/worker/setup.ts"] },
       },
       {
         // End-to-end tests in Node: `npm start` as a user runs it, the official SDKs, the deploy bundle.
