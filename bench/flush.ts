@@ -1,6 +1,6 @@
 // `npx tsx bench/flush.ts [<flush.ts> ...] [--rows 200] [--flushes 20] [--rounds 5]`
 // What writing settled calls to D1 costs per row: a Worker built around a version of
-// src/limits/flush.ts (default: the current one; pass an older copy to compare) runs `writeFlush` on
+// src/spend/flush.ts (default: the current one; pass an older copy to compare) runs `writeFlush` on
 // local D1 in workerd, `--flushes` flushes of `--rows` spend log rows each (as a key's guard sends
 // them, with the key's totals), and the harness reads workerd's CPU time (user + system, /proc)
 // around them. The rows are made before the clock starts: only the flush is measured. Local D1 is
@@ -22,7 +22,7 @@ const { values, positionals } = parseArgs({
 const ROWS = Number(values.rows);
 const FLUSHES = Number(values.flushes);
 const ROUNDS = Number(values.rounds);
-const versions = positionals.length ? positionals.map((p) => resolve(p)) : [resolve(ROOT, "src/limits/flush.ts")];
+const versions = positionals.length ? positionals.map((p) => resolve(p)) : [resolve(ROOT, "src/spend/flush.ts")];
 
 /** The Worker: GET /make?rows=N&flushes=F makes the rows, GET /flush writes them, one flush at a time. */
 const entry = (flushModule: string) => `

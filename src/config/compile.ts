@@ -1,6 +1,6 @@
 // Turns a raw config.yaml object into the compiled config the Worker bundles. Runs at build/start
 // time (scripts/build-config.ts) and in tests; never on the request path.
-import { configSchema, type ParsedConfig } from "./schema";
+import { configSchema, type ParsedConfig } from "../schema/config";
 import { PROVIDERS } from "../providers/registry";
 import { unsupportedKeys } from "./support";
 

@@ -4,9 +4,9 @@
 import type { Env } from "../env";
 import { GatewayError } from "../errors";
 import { adapterFor } from "../providers/registry";
-import type { ProviderAdapter } from "../providers/types";
+import type { ProviderAdapter } from "../core/provider";
 import type { CompiledConfig } from "./compile";
-import type { LitellmParams, ModelInfo, ParsedConfig } from "./schema";
+import type { LitellmParams, ModelInfo, ParsedConfig } from "../schema/config";
 
 export interface Deployment {
   /** model_info.id (LiteLLM's model id; x-litellm-model-id). */

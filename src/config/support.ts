@@ -1,7 +1,7 @@
 // What of LiteLLM's config this gateway does not do (yet). `npm start` and `wrangler deploy` print
 // these in one warning line; they are never fatal and never silently ignored.
 import type { z } from "zod";
-import { configSchema, type ParsedConfig } from "./schema";
+import { configSchema, type ParsedConfig } from "../schema/config";
 
 /**
  * Keys the schema knows (so they are typed and validated) but no code acts on yet.

@@ -1,8 +1,8 @@
 // Builds what a guard enforces from D1 rows: a key's config (key + its team + its user) and a
 // team's or user's config. Guards call these when they start and whenever an admin route changes a row.
 import { eq } from "drizzle-orm";
-import { database, keys, teamMembers, teams, users, type KeyRow, type TeamRow, type UserRow } from "../db";
-import type { KeyConfig, Limits, ScopeConfig } from "../limits/types";
+import { database, keys, teamMembers, teams, users, type KeyRow, type TeamRow, type UserRow } from "../schema/database";
+import type { KeyConfig, Limits, ScopeConfig } from "../core/guard-rpc";
 
 type LimitColumns = Pick<KeyRow, "max_budget" | "budget_duration" | "rpm_limit" | "tpm_limit" | "max_parallel_requests">;
 

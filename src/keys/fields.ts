@@ -1,7 +1,7 @@
 // zod schemas of the management API's bodies (LiteLLM's field names). Unknown fields are refused
 // with a 400 naming them, rather than silently ignored.
 import { z } from "zod";
-import type { ModelBudgets } from "../db/schema";
+import type { ModelBudgets } from "../schema/db";
 import { durationSchema } from "../limits/duration";
 
 const money = z.number().min(0);

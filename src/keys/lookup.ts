@@ -3,12 +3,12 @@
 // drops the cached copy, so a blocked, deleted, expired or changed key takes effect on the next call.
 // An LLM call with a key not cached here is not looked up first: its admission checks the key.
 import type { Context } from "hono";
-import type { GatewayEnv } from "../app";
-import type { Principal } from "../auth/principal";
+import type { GatewayEnv } from "../http/app";
+import type { Principal } from "../core/principal";
 import type { Env } from "../env";
 import { GatewayError } from "../errors";
 import { guardFor } from "../limits/guard";
-import type { KeyConfig, Refusal } from "../limits/types";
+import type { KeyConfig, Refusal } from "../core/guard-rpc";
 
 const CACHE_TTL_MS = 5_000;
 const CACHE_MAX_KEYS = 10_000;

@@ -1,6 +1,6 @@
 // Rough token counts for when a provider reports none (mock deployments, budget reservations).
 // ~4 characters per token is OpenAI's own rule of thumb for English text.
-import type { ChatRequest } from "../openai/schema";
+import type { ChatRequest } from "../schema/openai";
 
 export function estimateTokens(text: string): number {
   return Math.ceil(text.length / 4);

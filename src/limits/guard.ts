@@ -18,8 +18,8 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { loadKeyConfig, loadScopeConfig } from "../keys/config";
 import { nextBudgetReset } from "./duration";
-import { dailyRowsOfText, sumDaily, writeFlush, type DailyRow, type FlushBatch, type FlushTotals } from "./flush";
-import type { AdmitAnswer, AdmitRequest, KeyConfig, LeaseGrant, LeaseRequest, LeaseReturn, Limits, LookupAnswer, RateHeaders, Refusal, ScopeAdmitRequest, ScopeConfig, ScopeSettlement, Settlement } from "./types";
+import { dailyRowsOfText, sumDaily, writeFlush, type DailyRow, type FlushBatch, type FlushTotals } from "../spend/flush";
+import type { AdmitAnswer, AdmitRequest, KeyConfig, LeaseGrant, LeaseRequest, LeaseReturn, Limits, LookupAnswer, RateHeaders, Refusal, ScopeAdmitRequest, ScopeConfig, ScopeSettlement, Settlement } from "../core/guard-rpc";
 import { SlidingWindow, WINDOW_MS, WindowMap } from "./window";
 
 const FLUSH_DELAY_MS = 1_000;

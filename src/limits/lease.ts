@@ -13,7 +13,7 @@ import type { Env } from "../env";
 import { confirmKey, forgetKey, touchKey } from "../keys/lookup";
 import { guardFor } from "./guard";
 import { returnBatched, settleBatched } from "./settle-batch";
-import type { AdmitAnswer, RateHeaders, Settlement } from "./types";
+import type { AdmitAnswer, RateHeaders, Settlement } from "../core/guard-rpc";
 
 type Granted = Extract<AdmitAnswer, { ok: true }>;
 

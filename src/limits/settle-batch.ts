@@ -6,7 +6,7 @@
 // reservations must be released at once for exact limits).
 import type { Env } from "../env";
 import { guardFor } from "./guard";
-import type { LeaseReturn, Settlement } from "./types";
+import type { LeaseReturn, Settlement } from "../core/guard-rpc";
 
 const BATCH_MS = 20;
 const ATTEMPTS = 3;

@@ -6,7 +6,7 @@
 import { AwsV4Signer } from "aws4fetch";
 import { GatewayError, badRequest } from "../errors";
 import { nowSeconds } from "../lib/ids";
-import type { ChatCompletion, ChatMessage, ChatRequest, EmbeddingRequest, EmbeddingResponse, FinishReason, ToolCall, Usage } from "../openai/schema";
+import type { ChatCompletion, ChatMessage, ChatRequest, EmbeddingRequest, EmbeddingResponse, FinishReason, ToolCall, Usage } from "../schema/openai";
 import { awsEventStreamDecoder } from "./shared/aws-event-stream";
 import {
   cacheControlOf,
@@ -21,8 +21,8 @@ import {
 import { embeddingList, textInputs } from "./shared/embeddings";
 import { failureJson, plainMessage, providerError } from "./shared/errors";
 import { JSON_TOOL_NAME, jsonToolFor } from "./shared/json-tool";
-import { parseEventJson } from "./stream";
-import type { AdapterContext, ChunkSink, EndpointHandler, ProviderAdapter, StreamTranslator, UpstreamFailure, UpstreamRequest } from "./types";
+import { parseEventJson } from "./shared/stream";
+import type { AdapterContext, ChunkSink, EndpointHandler, ProviderAdapter, StreamTranslator, UpstreamFailure, UpstreamRequest } from "../core/provider";
 import { usageWithCache } from "./shared/usage";
 
 const CHAT_PARAMS = new Set([

@@ -5,7 +5,7 @@
 // part's thoughtSignature inside (LiteLLM's `__thought__` convention) so it can go back next turn.
 import { GatewayError, badRequest } from "../errors";
 import { nowSeconds } from "../lib/ids";
-import type { ChatCompletion, ChatMessage, ChatRequest, EmbeddingRequest, EmbeddingResponse, FinishReason, ToolCall, Usage } from "../openai/schema";
+import type { ChatCompletion, ChatMessage, ChatRequest, EmbeddingRequest, EmbeddingResponse, FinishReason, ToolCall, Usage } from "../schema/openai";
 import {
   fileOf,
   imageUrlOf,
@@ -18,8 +18,8 @@ import {
 } from "./shared/content";
 import { embeddingList, textInputs } from "./shared/embeddings";
 import { failureJson, plainMessage, providerError } from "./shared/errors";
-import { parseEventJson } from "./stream";
-import type { AdapterContext, ChunkSink, EndpointHandler, ProviderAdapter, StreamTranslator, UpstreamFailure, UpstreamRequest } from "./types";
+import { parseEventJson } from "./shared/stream";
+import type { AdapterContext, ChunkSink, EndpointHandler, ProviderAdapter, StreamTranslator, UpstreamFailure, UpstreamRequest } from "../core/provider";
 
 const DEFAULT_BASE = "https://generativelanguage.googleapis.com";
 const SIGNATURE_MARK = "__thought__";

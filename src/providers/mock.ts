@@ -3,9 +3,9 @@
 // It reuses the OpenAI adapter's parsing, so the whole gateway path runs as for a real provider.
 import { estimateChatPromptTokens, estimateTokens } from "../lib/tokens";
 import { nowSeconds } from "../lib/ids";
-import type { ChatRequest, CompletionRequest, EmbeddingRequest } from "../openai/schema";
+import type { ChatRequest, CompletionRequest, EmbeddingRequest } from "../schema/openai";
 import { mapOpenAIError, openAICompatible } from "./openai";
-import type { AdapterContext, ProviderAdapter, UpstreamRequest } from "./types";
+import type { AdapterContext, ProviderAdapter, UpstreamRequest } from "../core/provider";
 
 const openai = openAICompatible({ name: "mock", defaultBase: "mock://local", keyEnv: "MOCK_API_KEY", keyOptional: true });
 

@@ -3,10 +3,10 @@
 // Usage comes from prompt_eval_count / eval_count. Embeddings use POST /api/embed.
 import { GatewayError, kindForStatus, redactSecrets } from "../errors";
 import { nowSeconds } from "../lib/ids";
-import type { ChatCompletion, ChatMessage, ChatRequest, CompletionRequest, EmbeddingRequest, EmbeddingResponse, FinishReason, TextCompletion, ToolCall, Usage } from "../openai/schema";
+import type { ChatCompletion, ChatMessage, ChatRequest, CompletionRequest, EmbeddingRequest, EmbeddingResponse, FinishReason, TextCompletion, ToolCall, Usage } from "../schema/openai";
 import { plainMessage } from "./shared/errors";
-import { parseEventJson } from "./stream";
-import type { AdapterContext, ChunkSink, EndpointHandler, ProviderAdapter, StreamTranslator, UpstreamFailure, UpstreamRequest } from "./types";
+import { parseEventJson } from "./shared/stream";
+import type { AdapterContext, ChunkSink, EndpointHandler, ProviderAdapter, StreamTranslator, UpstreamFailure, UpstreamRequest } from "../core/provider";
 
 const DEFAULT_BASE = "http://localhost:11434";
 

@@ -2,10 +2,10 @@
 // Requests and responses pass through nearly untouched; streams are passed through event by event,
 // only reading the usage chunk (which the gateway always asks for, to account for spend).
 import { GatewayError, kindForStatus, parseRetryAfter, redactSecrets } from "../errors";
-import type { ChatCompletion, ChatRequest, CompletionRequest, EmbeddingRequest, EmbeddingResponse, TextCompletion, Usage } from "../openai/schema";
-import { GATEWAY_PARAMS } from "../openai/schema";
-import { parseEventJson } from "./stream";
-import type { AdapterContext, ProviderAdapter, StreamTranslator, UpstreamFailure, UpstreamRequest } from "./types";
+import type { ChatCompletion, ChatRequest, CompletionRequest, EmbeddingRequest, EmbeddingResponse, TextCompletion, Usage } from "../schema/openai";
+import { GATEWAY_PARAMS } from "../schema/openai";
+import { parseEventJson } from "./shared/stream";
+import type { AdapterContext, ProviderAdapter, StreamTranslator, UpstreamFailure, UpstreamRequest } from "../core/provider";
 
 export interface OpenAICompatibleSpec {
   name: string;

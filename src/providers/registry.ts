@@ -1,6 +1,6 @@
 // `model: <provider>/<id>` -> the adapter for <provider>. Add a provider by adding its file and one line here.
 import { GatewayError } from "../errors";
-import { anthropic } from "./anthropic";
+import { anthropic } from "./anthropic/adapter";
 import { azure } from "./azure";
 import { bedrock } from "./bedrock";
 import { gemini } from "./gemini";
@@ -8,7 +8,7 @@ import { mock } from "./mock";
 import { ollama, ollamaChat } from "./ollama";
 import { OPENAI_COMPATIBLE, openAICompatible } from "./openai";
 import { cloudflare, workersAi } from "./workers_ai";
-import type { ProviderAdapter } from "./types";
+import type { ProviderAdapter } from "../core/provider";
 
 const adapters = new Map<string, ProviderAdapter>([
   ...OPENAI_COMPATIBLE.map((spec) => [spec.name, openAICompatible(spec)] as const),

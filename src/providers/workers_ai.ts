@@ -7,12 +7,12 @@
 // ones, in OpenAI's (choices); both are read, JSON and SSE.
 import { GatewayError, badRequest } from "../errors";
 import { nowSeconds } from "../lib/ids";
-import type { ChatCompletion, ChatMessage, ChatRequest, CompletionRequest, EmbeddingRequest, EmbeddingResponse, FinishReason, TextCompletion, ToolCall, Usage } from "../openai/schema";
+import type { ChatCompletion, ChatMessage, ChatRequest, CompletionRequest, EmbeddingRequest, EmbeddingResponse, FinishReason, TextCompletion, ToolCall, Usage } from "../schema/openai";
 import { partsOf, textOf, toolCallId } from "./shared/content";
 import { embeddingList, textInputs } from "./shared/embeddings";
 import { failureJson, plainMessage, providerError } from "./shared/errors";
-import { parseEventJson } from "./stream";
-import type { AdapterContext, ChunkSink, EndpointHandler, ProviderAdapter, StreamTranslator, UpstreamFailure, UpstreamRequest } from "./types";
+import { parseEventJson } from "./shared/stream";
+import type { AdapterContext, ChunkSink, EndpointHandler, ProviderAdapter, StreamTranslator, UpstreamFailure, UpstreamRequest } from "../core/provider";
 
 const BINDING_URL = "workers-ai://binding/";
 

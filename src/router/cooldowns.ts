@@ -4,7 +4,7 @@
 // per key, and up to a minute to show a write everywhere), and read at most every couple of
 // seconds per model group (one bulk read). Only an isolate's first request for a group waits for
 // that read; later reads run in the background and update the map when they land.
-import type { AllowedFailsPolicy } from "../config/schema";
+import type { AllowedFailsPolicy } from "../schema/config";
 import type { GatewayError } from "../errors";
 import type { MinuteCount } from "./minute-counters";
 import { allowedFailsFor, transient } from "./policy";

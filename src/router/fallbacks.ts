@@ -5,8 +5,8 @@
 // At most max_fallbacks groups, each tried once in order with its own retries.
 import type { z } from "zod";
 import type { GatewayError } from "../errors";
-import { chatRequestSchema, completionRequestSchema, embeddingRequestSchema, GATEWAY_PARAMS } from "../openai/schema";
-import type { LlmCall, LlmRequest } from "../proxy/call";
+import { chatRequestSchema, completionRequestSchema, embeddingRequestSchema, GATEWAY_PARAMS } from "../schema/openai";
+import type { LlmCall, LlmRequest } from "../core/call";
 import { fallbackList } from "./router";
 import type { RouterSettings } from "./settings";
 

@@ -5,9 +5,9 @@
 import type { Deployment, ModelGroup, Runtime } from "../config/runtime";
 import type { Env } from "../env";
 import { GatewayError, toGatewayError } from "../errors";
-import type { LlmCall, LlmRequest } from "../proxy/call";
-import { mayUse } from "../proxy/middleware";
-import { callDeployment, type UpstreamResult } from "../proxy/upstream";
+import type { LlmCall, LlmRequest } from "../core/call";
+import { mayUse } from "../http/middleware/llm-call";
+import { callDeployment, type UpstreamResult } from "./attempt";
 import { fallbacksDisabled, fallbackTargets } from "./fallbacks";
 import { sleep } from "./policy";
 import { Router } from "./router";

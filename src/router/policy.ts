@@ -1,7 +1,7 @@
 // What the router does with a failed attempt, by error: LiteLLM's exception classes (for
 // retry_policy / allowed_fails_policy), which errors may be retried, which cool a deployment
 // down, and how long to wait before the next try.
-import type { AllowedFailsPolicy, RetryPolicy } from "../config/schema";
+import type { AllowedFailsPolicy, RetryPolicy } from "../schema/config";
 import type { ErrorKind, GatewayError } from "../errors";
 
 /** LiteLLM's exception class names, as used in retry_policy / allowed_fails_policy keys. */

@@ -3,12 +3,12 @@
 // cooldowns). One Router per isolate; per-group tables are built on a group's first use.
 import { inBackground } from "../lib/background";
 import type { Deployment, ModelGroup } from "../config/runtime";
-import type { ParsedConfig } from "../config/schema";
+import type { ParsedConfig } from "../schema/config";
 import type { Env } from "../env";
 import { GatewayError } from "../errors";
 import { estimateChatPromptTokens, estimateTokens } from "../lib/tokens";
-import type { LlmCall, LlmRequest } from "../proxy/call";
-import type { AttemptOptions, UpstreamResult } from "../proxy/upstream";
+import type { LlmCall, LlmRequest } from "../core/call";
+import type { AttemptOptions, UpstreamResult } from "./attempt";
 import { cheapest } from "./cost-based";
 import { CooldownStore, cooldownSeconds, shouldCoolDown } from "./cooldowns";
 import { EdgeView, type EdgeLink } from "./edge-view";

@@ -1,7 +1,7 @@
 // The router's settings as it uses them: router_settings over litellm_settings (LiteLLM's rule where
 // both have a key), LiteLLM's defaults filled in, fallback lists turned into lookup maps. Built once
 // per isolate from the parsed config; nothing here runs per request.
-import type { AllowedFailsPolicy, FallbackList, ParsedConfig, RetryPolicy, RoutingStrategy } from "../config/schema";
+import type { AllowedFailsPolicy, FallbackList, ParsedConfig, RetryPolicy, RoutingStrategy } from "../schema/config";
 
 /** LiteLLM's defaults (router.py / proxy docs). */
 export const DEFAULTS = {

@@ -1,8 +1,8 @@
 // What a call costs (from the provider's usage) and the most it can cost (reserved before it runs).
 import type { Deployment, ModelGroup, Runtime } from "../config/runtime";
 import { estimateChatPromptTokens, estimateTokens } from "../lib/tokens";
-import type { Usage } from "../openai/schema";
-import type { LlmRequest } from "../proxy/call";
+import type { Usage } from "../schema/openai";
+import type { LlmRequest } from "../core/call";
 import { priceOf, type Price, type PriceBook } from "./prices";
 
 /** Output tokens reserved when neither the request, the config nor the price table bounds them (LiteLLM's DEFAULT_MAX_TOKENS). */

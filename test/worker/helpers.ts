@@ -1,9 +1,9 @@
 // Builds a gateway from an inline config and calls it inside workerd with the test's real bindings.
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { batchesDelivered } from "../../src/limits/settle-batch";
-import { createGateway } from "../../src/app";
+import { createGateway } from "../../src/http/app";
 import { compileConfig } from "../../src/config/compile";
-import type { GatewayConfigInput } from "../../src/config/schema";
+import type { GatewayConfigInput } from "../../src/schema/config";
 import type { Env } from "../../src/env";
 
 export const MOCK_URL = (env as unknown as { MOCK_URL: string }).MOCK_URL;

@@ -2,7 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { getTableColumns, getTableName, is } from "drizzle-orm";
 import { SQLiteTable, getTableConfig } from "drizzle-orm/sqlite-core";
 import { describe, expect, it } from "vitest";
-import * as schema from "../../src/db/schema";
+import * as schema from "../../src/schema/db";
 import { guardName } from "../../src/limits/guard";
 import { hashKey } from "../../src/keys/token";
 import { MASTER_KEY, openaiModel, testGateway } from "./helpers";
@@ -282,7 +282,7 @@ describe("virtual keys and the router", () => {
 });
 
 describe("D1 schema", () => {
-  it("matches src/db/schema.ts after the migrations in migrations/", async () => {
+  it("matches src/schema/db.ts after the migrations in migrations/", async () => {
     const tables = (Object.values(schema) as unknown[]).filter((t): t is SQLiteTable => is(t, SQLiteTable));
     expect(tables.length).toBe(7);
     for (const table of tables) {

@@ -2,8 +2,8 @@
 // share its guard set aside, so most calls make no guard round trip; the limits still hold exactly.
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import type { SpendLogRow } from "../../src/db/schema";
-import { dailyRow, outboxRow } from "../../src/limits/flush";
+import type { SpendLogRow } from "../../src/schema/db";
+import { dailyRow, outboxRow } from "../../src/spend/flush";
 import { LEASE_TTL_MS } from "../../src/limits/guard";
 import { dropLease } from "../../src/limits/lease";
 import type { SlidingWindow, WindowMap } from "../../src/limits/window";

@@ -1,8 +1,8 @@
 // OpenAI-format clients on an anthropic/ deployment: golden request/response/stream translation
 // against a mock speaking Anthropic's real wire format, and error mapping.
 import { describe, expect, it } from "vitest";
-import { anthropic } from "../../src/providers/anthropic";
-import type { AdapterContext } from "../../src/providers/types";
+import { anthropic } from "../../src/providers/anthropic/adapter";
+import type { AdapterContext } from "../../src/core/provider";
 import { MOCK_URL, readSse, testGateway, upstreamRequests } from "./helpers";
 
 const anthropicModel = (name: string, model = name, extra: Record<string, unknown> = {}, info?: Record<string, unknown>) => ({

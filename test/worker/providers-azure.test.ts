@@ -2,7 +2,7 @@
 // and other error mapping, against a mock speaking Azure OpenAI's wire format.
 import { describe, expect, it } from "vitest";
 import { azure, DEFAULT_API_VERSION } from "../../src/providers/azure";
-import type { AdapterContext } from "../../src/providers/types";
+import type { AdapterContext } from "../../src/core/provider";
 import { MOCK_URL, readSse, testGateway, upstreamRequests } from "./helpers";
 
 const azureModel = (name: string, deployment = name, extra: Record<string, unknown> = {}) => ({

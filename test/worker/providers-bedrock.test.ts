@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { bedrock } from "../../src/providers/bedrock";
 import { awsEventStreamDecoder, crc32 } from "../../src/providers/shared/aws-event-stream";
-import type { AdapterContext } from "../../src/providers/types";
+import type { AdapterContext } from "../../src/core/provider";
 import { MOCK_URL, readSse, testGateway, upstreamRequests } from "./helpers";
 
 const ACCESS_KEY = "AKIDMOCKGATEWAY";

@@ -1,7 +1,7 @@
 // Fallbacks of every kind, in LiteLLM's order: retries within the group, then each fallback group in order.
 import { describe, expect, it } from "vitest";
-import type { Principal } from "../../src/auth/principal";
-import { LlmCall, type LlmRequest } from "../../src/proxy/call";
+import type { Principal } from "../../src/core/principal";
+import { LlmCall, type LlmRequest } from "../../src/core/call";
 import { fallbacksDisabled } from "../../src/router/fallbacks";
 import { openaiModel, testGateway, upstreamRequests } from "./helpers";
 import { chat, uid, upstreamCalls } from "./router-helpers";

@@ -1,12 +1,12 @@
 // Deployment selection: every routing strategy, priority tiers, rpm/tpm limits and pre-call checks.
 import { env } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import { OPEN } from "../../src/auth/principal";
+import { OPEN } from "../../src/core/principal";
 import { compileConfig } from "../../src/config/compile";
 import { buildRuntime, type ModelGroup } from "../../src/config/runtime";
-import type { GatewayConfigInput } from "../../src/config/schema";
+import type { GatewayConfigInput } from "../../src/schema/config";
 import type { Env } from "../../src/env";
-import { LlmCall, type LlmRequest } from "../../src/proxy/call";
+import { LlmCall, type LlmRequest } from "../../src/core/call";
 import { Router } from "../../src/router";
 import { MOCK_URL, openaiModel, testGateway } from "./helpers";
 import { chat, edgeState, mockModel, uid } from "./router-helpers";

@@ -1,7 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { SpendLogRow } from "../../src/db/schema";
-import { dailyRow, dailyRowsOfText, outboxRow, sumDaily, writeFlush, type OutboxRow } from "../../src/limits/flush";
+import type { SpendLogRow } from "../../src/schema/db";
+import { dailyRow, dailyRowsOfText, outboxRow, sumDaily, writeFlush, type OutboxRow } from "../../src/spend/flush";
 import { MASTER_KEY, openaiModel, ollamaModel, readSse, testGateway } from "./helpers";
 import { INPUT_PRICE, MOCK_URL, OUTPUT_PRICE, chat, flushKey, json, keyGuard, mockCallCost, newKey, pricedMock, testEnv, unique } from "./keys-helpers";
 

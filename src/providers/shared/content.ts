@@ -3,7 +3,7 @@
 // bytes only), tool-call arguments, and the reasoning fields LiteLLM adds to assistant messages.
 import { GatewayError } from "../../errors";
 import { readCapped } from "../../lib/body";
-import type { ChatMessage } from "../../openai/schema";
+import type { ChatMessage } from "../../schema/openai";
 
 export type ContentPart = Exclude<ChatMessage["content"], string | null | undefined>[number];
 

@@ -2,7 +2,7 @@
 // out (src/proxy/upstream.ts encodes them when the client asks for `encoding_format: "base64"`).
 import { badRequest } from "../../errors";
 import { estimateTokens } from "../../lib/tokens";
-import type { EmbeddingRequest, EmbeddingResponse } from "../../openai/schema";
+import type { EmbeddingRequest, EmbeddingResponse } from "../../schema/openai";
 
 /** The request's inputs as texts; token-id inputs are refused (these providers tokenize themselves). */
 export function textInputs(body: EmbeddingRequest, provider: string): string[] {

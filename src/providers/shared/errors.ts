@@ -2,7 +2,7 @@
 // removed), the kind the router reasons about, and retry-after. Each adapter extracts the message
 // and any provider-specific kind; the rules shared by all of them live here.
 import { type ErrorKind, GatewayError, kindForStatus, parseRetryAfter, redactSecrets } from "../../errors";
-import type { AdapterContext, UpstreamFailure } from "../types";
+import type { AdapterContext, UpstreamFailure } from "../../core/provider";
 
 /** Messages that mean "the prompt is longer than the model's context", across providers. */
 const CONTEXT_WINDOW =

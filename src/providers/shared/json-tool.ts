@@ -1,7 +1,7 @@
 // response_format for providers with no JSON mode of their own (Anthropic, Bedrock Converse): the
 // schema becomes a tool the model must call, and that call's input is returned as the message
 // content (LiteLLM's approach, so clients see the same answer shape as from OpenAI).
-import type { ChatRequest } from "../../openai/schema";
+import type { ChatRequest } from "../../schema/openai";
 
 export const JSON_TOOL_NAME = "json_tool_call";
 

@@ -1,7 +1,7 @@
 // OpenAI usage from providers that count cache reads and writes apart from the other input tokens
 // (Anthropic, Bedrock Converse). OpenAI's prompt_tokens includes them (cached ones also in
 // prompt_tokens_details); both cache counts are kept as LiteLLM does, so spend can price them.
-import type { Usage } from "../../openai/schema";
+import type { Usage } from "../../schema/openai";
 
 export interface SplitInputCounts {
   /** Input tokens excluding cache reads and writes. */

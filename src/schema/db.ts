@@ -3,7 +3,7 @@
 //
 // Money is USD as REAL. Times are Unix epoch milliseconds (INTEGER). JSON columns hold arrays/objects.
 // D1 is the record for management and reports; the KeyGuard Durable Objects are the record for
-// live spend and limits and write their totals here in batches (src/limits/flush.ts).
+// live spend and limits and write their totals here in batches (src/spend/flush.ts).
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
 

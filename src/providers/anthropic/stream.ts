@@ -4,15 +4,15 @@
 //   anthropicClientFormat        OpenAI chunks -> Anthropic events (the /v1/messages route, other deployments)
 // Anthropic's stream: message_start, then per content block content_block_start / _delta... / _stop,
 // then message_delta (stop_reason, output usage) and message_stop; ping and error may come anytime.
-import type { GatewayError } from "../errors";
-import { nowSeconds } from "../lib/ids";
-import type { ChatCompletionChunk, FinishReason, Usage } from "../openai/schema";
-import { JSON_TOOL_NAME } from "../providers/shared/json-tool";
-import type { ClientStreamFormat, StreamEvent } from "../providers/stream";
-import { parseEventJson } from "../providers/stream";
-import type { ChunkSink, StreamTranslator, UpstreamFailure } from "../providers/types";
+import type { GatewayError } from "../../errors";
+import { nowSeconds } from "../../lib/ids";
+import type { ChatCompletionChunk, FinishReason, Usage } from "../../schema/openai";
+import { JSON_TOOL_NAME } from "../shared/json-tool";
+import type { ClientStreamFormat, StreamEvent } from "../shared/stream";
+import { parseEventJson } from "../shared/stream";
+import type { ChunkSink, StreamTranslator, UpstreamFailure } from "../../core/provider";
 import { FINISH_REASON, messageId, stopReasonFor, usageFromAnthropic, usageToAnthropic } from "./response";
-import { type AnthropicUsage, anthropicErrorBody, anthropicEvent } from "./schema";
+import { type AnthropicUsage, anthropicErrorBody, anthropicEvent } from "../../schema/anthropic";
 
 /** HTTP status of each Anthropic error type, for errors that arrive inside a stream. */
 const ERROR_STATUS: Record<string, number> = {

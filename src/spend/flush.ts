@@ -3,8 +3,8 @@
 // spend_flushes makes a retry of an already-applied batch a no-op, so nothing is counted twice.
 import { and, eq, getTableColumns, is, sql, SQL } from "drizzle-orm";
 import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
-import { database, dailySpend, keys, spendFlushes, spendLogs, teamMembers, teams, users } from "../db";
-import type { SpendLogRow } from "../db/schema";
+import { database, dailySpend, keys, spendFlushes, spendLogs, teamMembers, teams, users } from "../schema/database";
+import type { SpendLogRow } from "../schema/db";
 
 /** A statement built by drizzle, run by D1's own batch (drizzle's batch cannot bind raw `sql` params on D1). */
 type Query = { sql: string; params: unknown[] };

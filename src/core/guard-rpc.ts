@@ -1,7 +1,7 @@
 // What the Worker and the KeyGuard Durable Objects say to each other.
 import type { ErrorKind } from "../errors";
-import type { JsonObject, ModelBudgets, ModelLimits } from "../db/schema";
-import type { DailyRow } from "./flush";
+import type { JsonObject, ModelBudgets, ModelLimits } from "../schema/db";
+import type { DailyRow } from "../spend/flush";
 
 /** Limits shared by keys, teams and users. null = no limit. */
 export interface Limits {
@@ -134,7 +134,7 @@ export interface Settlement {
   cost: number;
   /** Prompt + completion tokens, for tpm limits. */
   tokens: number;
-  /** The spend log row, as outboxRow() in src/limits/flush.ts wrote it. */
+  /** The spend log row, as outboxRow() in src/spend/flush.ts wrote it. */
   row: string;
   /** Its daily_spend share (dailyRow() in flush.ts); absent from isolates of an earlier version. */
   daily?: DailyRow;

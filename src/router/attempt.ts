@@ -4,12 +4,12 @@ import type { Deployment } from "../config/runtime";
 import type { Env } from "../env";
 import { GatewayError, badRequest } from "../errors";
 import { readCapped } from "../lib/body";
-import type { EmbeddingResponse, Usage } from "../openai/schema";
-import { GATEWAY_PARAMS } from "../openai/schema";
+import type { EmbeddingResponse, Usage } from "../schema/openai";
+import { GATEWAY_PARAMS } from "../schema/openai";
 import { apiBaseForDisplay } from "../providers/openai";
-import { openTranslatedStream } from "../providers/stream";
-import type { AdapterContext, EndpointHandler, PassthroughHandler, UpstreamRequest } from "../providers/types";
-import type { LlmCall } from "./call";
+import { openTranslatedStream } from "../providers/shared/stream";
+import type { AdapterContext, EndpointHandler, PassthroughHandler, UpstreamRequest } from "../core/provider";
+import type { LlmCall } from "../core/call";
 
 export type UpstreamResult =
   | {

@@ -6,16 +6,16 @@ import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { z } from "zod";
 import type { GatewayEnv } from "../app";
-import { authenticate } from "../auth/middleware";
-import type { LitellmSettings } from "../config/schema";
-import { database, keys, teams, users, type KeyRow } from "../db";
-import type { Env } from "../env";
-import { GatewayError, badRequest } from "../errors";
-import { durationMs, expiryAfter, nextBudgetReset } from "../limits/duration";
-import { guardFor } from "../limits/guard";
+import { authenticate } from "../middleware/auth";
+import type { LitellmSettings } from "../../schema/config";
+import { database, keys, teams, users, type KeyRow } from "../../schema/database";
+import type { Env } from "../../env";
+import { GatewayError, badRequest } from "../../errors";
+import { durationMs, expiryAfter, nextBudgetReset } from "../../limits/duration";
+import { guardFor } from "../../limits/guard";
 import { adminOnly, body, iso, notFound, optionalBody, query, refreshGuards } from "./admin";
-import { deleteKeysSchema, generateKeySchema, keyFields, keyRefSchema, listKeysQuery, regenerateKeySchema, updateKeySchema, type KeyFields } from "./fields";
-import { displayName, generateKey, hashKey, isToken, tokenOf } from "./token";
+import { deleteKeysSchema, generateKeySchema, keyFields, keyRefSchema, listKeysQuery, regenerateKeySchema, updateKeySchema, type KeyFields } from "../../keys/fields";
+import { displayName, generateKey, hashKey, isToken, tokenOf } from "../../keys/token";
 
 export const keyRoutes = new Hono<GatewayEnv>();
 

@@ -1,10 +1,10 @@
 // Chat responses between Anthropic's and OpenAI's formats, both ways, and their usage.
 //   fromAnthropicMessage  Anthropic message -> OpenAI chat.completion (the anthropic/ adapter)
 //   toAnthropicMessage    OpenAI chat.completion -> Anthropic message (the /v1/messages route)
-import type { ChatCompletion, FinishReason, ToolCall, Usage } from "../openai/schema";
-import { JSON_TOOL_NAME } from "../providers/shared/json-tool";
-import type { AnthropicMessage, AnthropicUsage, ContentBlock, StopReason } from "./schema";
-import { usageWithCache } from "../providers/shared/usage";
+import type { ChatCompletion, FinishReason, ToolCall, Usage } from "../../schema/openai";
+import { JSON_TOOL_NAME } from "../shared/json-tool";
+import type { AnthropicMessage, AnthropicUsage, ContentBlock, StopReason } from "../../schema/anthropic";
+import { usageWithCache } from "../shared/usage";
 
 export const FINISH_REASON: Record<string, FinishReason> = {
   end_turn: "stop",

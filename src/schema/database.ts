@@ -1,9 +1,9 @@
 // The drizzle handle over the D1 binding. Cheap to make; no state.
 import { drizzle } from "drizzle-orm/d1";
-import * as schema from "./schema";
+import * as schema from "./db";
 
 export type Database = ReturnType<typeof database>;
 
 export const database = (d1: D1Database) => drizzle(d1, { schema });
 
-export * from "./schema";
+export * from "./db";

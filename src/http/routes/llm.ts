@@ -1,10 +1,10 @@
 // OpenAI-compatible LLM endpoints, each with and without /v1, plus Azure-style deployment paths.
 import { Hono, type MiddlewareHandler } from "hono";
 import type { GatewayEnv } from "../app";
-import { authenticateCall } from "../auth/middleware";
-import { enforceLimits } from "../limits/middleware";
-import type { LlmRequest } from "../proxy/call";
-import { authorizeModel, dispatchCall, readLlmCall } from "../proxy/middleware";
+import { authenticateCall } from "../middleware/auth";
+import { enforceLimits } from "../middleware/limits";
+import type { LlmRequest } from "../../core/call";
+import { authorizeModel, dispatchCall, readLlmCall } from "../middleware/llm-call";
 
 const ENDPOINTS: [path: string, endpoint: LlmRequest["endpoint"]][] = [
   ["/chat/completions", "chat"],

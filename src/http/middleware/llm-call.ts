@@ -8,13 +8,13 @@ import { createMiddleware } from "hono/factory";
 import type { MiddlewareHandler } from "hono";
 import type { z } from "zod";
 import type { GatewayEnv } from "../app";
-import type { Principal } from "../auth/principal";
-import type { ModelGroup, Runtime } from "../config/runtime";
-import { GatewayError, toGatewayError } from "../errors";
-import { readJsonBody } from "../lib/body";
-import { chatRequestSchema, completionRequestSchema, embeddingRequestSchema } from "../openai/schema";
-import { routeCall } from "../router";
-import { LlmCall, type LlmRequest } from "./call";
+import type { Principal } from "../../core/principal";
+import type { ModelGroup, Runtime } from "../../config/runtime";
+import { GatewayError, toGatewayError } from "../../errors";
+import { readJsonBody } from "../../lib/body";
+import { chatRequestSchema, completionRequestSchema, embeddingRequestSchema } from "../../schema/openai";
+import { routeCall } from "../../router";
+import { LlmCall, type LlmRequest } from "../../core/call";
 
 const DEFAULT_MAX_BODY_MB = 4;
 

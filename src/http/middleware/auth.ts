@@ -2,12 +2,12 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { GatewayEnv } from "../app";
-import { GatewayError } from "../errors";
-import { extractApiKey, safeEqual } from "./credentials";
-import type { Runtime } from "../config/runtime";
-import { answerUncheckedKey, callPrincipal, virtualKeyPrincipal } from "../keys/lookup";
-import { hashKey } from "../keys/token";
-import { MASTER, OPEN, type Principal } from "./principal";
+import { GatewayError } from "../../errors";
+import { extractApiKey, safeEqual } from "../../keys/credentials";
+import type { Runtime } from "../../config/runtime";
+import { answerUncheckedKey, callPrincipal, virtualKeyPrincipal } from "../../keys/lookup";
+import { hashKey } from "../../keys/token";
+import { MASTER, OPEN, type Principal } from "../../core/principal";
 
 export const authError = (message = "Authentication Error, Invalid proxy server token passed.") =>
   new GatewayError(401, "auth", message, { type: "auth_error", code: "401" });

@@ -1,15 +1,15 @@
 // Anthropic's Messages API (`anthropic/<model>`): POST {api_base}/v1/messages with x-api-key and
 // anthropic-version. OpenAI chat requests are translated (src/anthropic/); Anthropic-format clients
 // (/v1/messages) are passed through with only the model and a default max_tokens filled in.
-import { fromAnthropicMessage, usageFromAnthropic } from "../anthropic/response";
-import { toAnthropicRequest } from "../anthropic/request";
-import type { AnthropicMessage } from "../anthropic/schema";
-import { AnthropicPassthrough, AnthropicStreamTranslator } from "../anthropic/stream";
-import type { ChatCompletion, ChatRequest } from "../openai/schema";
-import type { ClientApi } from "../proxy/call";
-import { failureJson, plainMessage, providerError } from "./shared/errors";
-import { jsonToolFor } from "./shared/json-tool";
-import type { AdapterContext, EndpointHandler, ProviderAdapter, UpstreamFailure, UpstreamRequest } from "./types";
+import { fromAnthropicMessage, usageFromAnthropic } from "./response";
+import { toAnthropicRequest } from "./request";
+import type { AnthropicMessage } from "../../schema/anthropic";
+import { AnthropicPassthrough, AnthropicStreamTranslator } from "./stream";
+import type { ChatCompletion, ChatRequest } from "../../schema/openai";
+import type { ClientApi } from "../../core/call";
+import { failureJson, plainMessage, providerError } from "../shared/errors";
+import { jsonToolFor } from "../shared/json-tool";
+import type { AdapterContext, EndpointHandler, ProviderAdapter, UpstreamFailure, UpstreamRequest } from "../../core/provider";
 
 const DEFAULT_BASE = "https://api.anthropic.com";
 export const ANTHROPIC_VERSION = "2023-06-01";

@@ -2,9 +2,9 @@
 // provider's own binary framing) and piping translated OpenAI chunks to the client one upstream
 // chunk at a time. Nothing here buffers a whole stream.
 import { createParser } from "eventsource-parser";
-import { GatewayError } from "../errors";
-import type { Usage } from "../openai/schema";
-import type { ChunkSink, StreamTranslator } from "./types";
+import { GatewayError } from "../../errors";
+import type { Usage } from "../../schema/openai";
+import type { ChunkSink, StreamTranslator } from "../../core/provider";
 
 /** One upstream stream event: an SSE message, an NDJSON line, or a binary-framed message. */
 export interface StreamEvent {

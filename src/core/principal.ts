@@ -1,5 +1,5 @@
 // Who is calling. The auth middleware sets one on every authenticated request.
-import type { KeyConfig } from "../limits/types";
+import type { KeyConfig } from "./guard-rpc";
 
 export interface Principal {
   kind: "master" | "open" | "virtual_key";

@@ -1,9 +1,9 @@
 // GET /v1/models (OpenAI's list, only what the caller may use) and GET /model/info (LiteLLM's, secrets removed).
 import { Hono } from "hono";
 import type { GatewayEnv } from "../app";
-import { authenticate } from "../auth/middleware";
-import type { LitellmParams } from "../config/schema";
-import { mayUse } from "../proxy/middleware";
+import { authenticate } from "../middleware/auth";
+import type { LitellmParams } from "../../schema/config";
+import { mayUse } from "../middleware/llm-call";
 
 export const modelRoutes = new Hono<GatewayEnv>();
 

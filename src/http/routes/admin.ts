@@ -4,12 +4,12 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { z } from "zod";
 import type { GatewayEnv } from "../app";
-import { authenticate } from "../auth/middleware";
-import type { Env } from "../env";
-import { GatewayError } from "../errors";
-import { readJsonBody } from "../lib/body";
-import { guardFor } from "../limits/guard";
-import { dropAllLeases, dropLease } from "../limits/lease";
+import { authenticate } from "../middleware/auth";
+import type { Env } from "../../env";
+import { GatewayError } from "../../errors";
+import { readJsonBody } from "../../lib/body";
+import { guardFor } from "../../limits/guard";
+import { dropAllLeases, dropLease } from "../../limits/lease";
 
 const MAX_ADMIN_BODY = 4 * 1024 * 1024;
 

@@ -1,11 +1,11 @@
 // The state of one LLM call as it moves through the middleware chain. Middleware that must act
 // after the response has fully gone out (spend, limits, logging, caching) awaits `call.done`:
 // for streams that is when the last chunk was sent or the client went away.
-import type { Principal } from "../auth/principal";
+import type { Principal } from "./principal";
 import type { Deployment, ModelGroup } from "../config/runtime";
 import type { GatewayError } from "../errors";
-import type { ChatCompletion, ChatRequest, CompletionRequest, EmbeddingRequest, Usage } from "../openai/schema";
-import type { ClientStreamFormat } from "../providers/stream";
+import type { ChatCompletion, ChatRequest, CompletionRequest, EmbeddingRequest, Usage } from "../schema/openai";
+import type { ClientStreamFormat } from "../providers/shared/stream";
 
 export type LlmRequest =
   | { endpoint: "chat"; body: ChatRequest }

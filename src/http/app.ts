@@ -2,20 +2,20 @@
 // the config bundled at build time; tests build their own from configs they write.
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
-import type { Principal } from "./auth/principal";
-import type { CompiledConfig } from "./config/compile";
-import { buildRuntime, type Runtime } from "./config/runtime";
-import type { Env } from "./env";
-import { GatewayError, toGatewayError } from "./errors";
-import { uuidv7 } from "./lib/ids";
-import type { LlmCall } from "./proxy/call";
+import type { Principal } from "../core/principal";
+import type { CompiledConfig } from "../config/compile";
+import { buildRuntime, type Runtime } from "../config/runtime";
+import type { Env } from "../env";
+import { GatewayError, toGatewayError } from "../errors";
+import { uuidv7 } from "../lib/ids";
+import type { LlmCall } from "../core/call";
 import { healthRoutes } from "./routes/health";
 import { llmRoutes } from "./routes/llm";
 import { messagesRoutes } from "./routes/messages";
 import { modelRoutes } from "./routes/models";
-import { keyRoutes } from "./keys/keys";
-import { teamAndUserRoutes } from "./keys/teams-and-users";
-import { spendRoutes } from "./spend/routes";
+import { keyRoutes } from "./routes/keys";
+import { teamAndUserRoutes } from "./routes/teams-users";
+import { spendRoutes } from "./routes/spend";
 
 export interface GatewayVariables {
   runtime: Runtime;

@@ -14,10 +14,10 @@ import type {
   EmbeddingResponse,
   TextCompletion,
   Usage,
-} from "../openai/schema";
-import type { StreamDecoderKind, StreamEvent } from "./stream";
+} from "../schema/openai";
+import type { StreamDecoderKind, StreamEvent } from "../providers/shared/stream";
 import type { Env } from "../env";
-import type { ClientApi } from "../proxy/call";
+import type { ClientApi } from "./call";
 
 export type Endpoint = "chat" | "completion" | "embedding";
 

@@ -1,8 +1,8 @@
 // Chat requests between OpenAI's and Anthropic's formats, both ways:
 //   toAnthropicRequest   OpenAI chat body -> Anthropic Messages body (the anthropic/ adapter)
 //   fromAnthropicRequest Anthropic Messages body -> OpenAI chat body (the /v1/messages route, for non-Anthropic deployments)
-import { GatewayError, badRequest } from "../errors";
-import type { ChatMessage, ChatRequest, Tool } from "../openai/schema";
+import { GatewayError, badRequest } from "../../errors";
+import type { ChatMessage, ChatRequest, Tool } from "../../schema/openai";
 import {
   cacheControlOf,
   fileOf,
@@ -12,9 +12,9 @@ import {
   partsOf,
   thinkingBlocksOf,
   thinkingBudget,
-} from "../providers/shared/content";
-import { jsonToolFor } from "../providers/shared/json-tool";
-import type { ContentBlock, MessageParam, MessagesRequest } from "./schema";
+} from "../shared/content";
+import { jsonToolFor } from "../shared/json-tool";
+import type { ContentBlock, MessageParam, MessagesRequest } from "../../schema/anthropic";
 
 type Block = ContentBlock & { cache_control?: { type: string } };
 

@@ -4,10 +4,10 @@
 import { and, count, eq, inArray, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import type { GatewayEnv } from "../app";
-import { database, keys, teamMembers, teams, users, type TeamMemberRow, type TeamRow, type UserRow } from "../db";
-import type { Env } from "../env";
-import { badRequest } from "../errors";
-import { nextBudgetReset } from "../limits/duration";
+import { database, keys, teamMembers, teams, users, type TeamMemberRow, type TeamRow, type UserRow } from "../../schema/database";
+import type { Env } from "../../env";
+import { badRequest } from "../../errors";
+import { nextBudgetReset } from "../../limits/duration";
 import { adminOnly, body, iso, notFound, query, refreshGuards } from "./admin";
 import {
   deleteTeamsSchema,
@@ -22,7 +22,7 @@ import {
   updateUserSchema,
   userQuery,
   type MemberInput,
-} from "./fields";
+} from "../../keys/fields";
 import { applyKeySettings, createKey, keyView } from "./keys";
 
 export const teamAndUserRoutes = new Hono<GatewayEnv>();

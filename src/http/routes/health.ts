@@ -1,12 +1,12 @@
 // LiteLLM's health routes: liveness and readiness need no key; /health (master key) probes every deployment.
 import { Hono } from "hono";
 import type { GatewayEnv } from "../app";
-import { authenticate, requireMaster } from "../auth/middleware";
-import type { Deployment } from "../config/runtime";
-import { toGatewayError } from "../errors";
-import { LlmCall, type LlmRequest } from "../proxy/call";
-import { callDeployment } from "../proxy/upstream";
-import { markHealthy } from "../router";
+import { authenticate, requireMaster } from "../middleware/auth";
+import type { Deployment } from "../../config/runtime";
+import { toGatewayError } from "../../errors";
+import { LlmCall, type LlmRequest } from "../../core/call";
+import { callDeployment } from "../../router/attempt";
+import { markHealthy } from "../../router";
 import { publicParams } from "./models";
 
 export const healthRoutes = new Hono<GatewayEnv>();

@@ -5,15 +5,15 @@ import { and, desc, eq, gte, lte, sql, sum } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { GatewayEnv } from "../app";
-import { database, dailySpend, keys, spendLogs, teams, type SpendLogRow } from "../db";
-import { badRequest } from "../errors";
-import { adminOnly, body, iso, query } from "../keys/admin";
-import { tokenOf } from "../keys/token";
-import { readJsonBody } from "../lib/body";
-import { usageSchema } from "../openai/schema";
-import { costOf, promptTokenEstimate } from "./cost";
-import { BUNDLED_PRICES_CHECKED, PRICE_MAP_KV_KEY, clearPriceMap, parsePriceMap, priceBook, priceOf, storePriceMap, type StoredPriceMap } from "./prices";
-import bundledFile from "./prices.json";
+import { database, dailySpend, keys, spendLogs, teams, type SpendLogRow } from "../../schema/database";
+import { badRequest } from "../../errors";
+import { adminOnly, body, iso, query } from "./admin";
+import { tokenOf } from "../../keys/token";
+import { readJsonBody } from "../../lib/body";
+import { usageSchema } from "../../schema/openai";
+import { costOf, promptTokenEstimate } from "../../spend/cost";
+import { BUNDLED_PRICES_CHECKED, PRICE_MAP_KV_KEY, clearPriceMap, parsePriceMap, priceBook, priceOf, storePriceMap, type StoredPriceMap } from "../../spend/prices";
+import bundledFile from "../../spend/prices.json";
 
 export const spendRoutes = new Hono<GatewayEnv>();
 
