@@ -1,5 +1,6 @@
 // The Worker's bindings (wrangler.toml) plus the secrets and vars that `os.environ/NAME` reads.
-import type { RouterState } from "./router/router-state";
+// Durable Object namespaces are untyped here: each stub is typed where it is made, by its RPC
+// interface (core/guard-rpc.ts, router/edge-rpc.ts), so no class is imported outside src/index.ts.
 
 export interface Env {
   /** Keys, teams, spend logs (D1). */
@@ -7,11 +8,11 @@ export interface Env {
   /** Cache entries and cooldown state (KV). */
   KV: KVNamespace;
   /** One KeyGuard per virtual key, team and user: limits, budgets and spend (src/limits). */
-  KEY_GUARD: DurableObjectNamespace<import("./limits/guard").KeyGuard>;
+  KEY_GUARD: DurableObjectNamespace;
   /** "1" only in tests: lets them move a guard's clock (budget resets, expiry). */
   ALLOW_TEST_CLOCK?: string;
   /** Per-model-group in-flight counts and rpm/tpm windows (least-busy, usage-based-routing-v2). */
-  ROUTER_STATE?: DurableObjectNamespace<RouterState>;
+  ROUTER_STATE?: DurableObjectNamespace;
   /** Workers AI, when bound. */
   AI?: Ai;
   LITELLM_MASTER_KEY?: string;

@@ -1,5 +1,6 @@
 // One error type for the whole gateway, rendered in OpenAI's shape:
-// {"error":{"message","type","param","code"}} with code = the HTTP status as a string (as LiteLLM does).
+// {"error":{"message","type","param","code"}} with code = the HTTP status as a string (as LiteLLM does),
+// or, for Anthropic's API (/v1/messages), in Anthropic's: {"type":"error","error":{"type","message"}}.
 
 /**
  * What went wrong, in the router's terms. Retry policies, cooldowns and fallbacks switch on this
@@ -69,12 +70,31 @@ export class GatewayError extends Error {
     return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
   }
 
-  toResponse(headers?: HeadersInit): Response {
+  /** Anthropic's error body (the Anthropic SDKs read `error.type`). */
+  toAnthropicBody() {
+    return { type: "error", error: { type: anthropicErrorType(this.status), message: this.message } };
+  }
+
+  toResponse(headers?: HeadersInit, shape: "openai" | "anthropic" = "openai"): Response {
     const h = new Headers(headers);
     h.set("content-type", "application/json");
     if (this.retryAfter !== undefined) h.set("retry-after", String(Math.max(0, Math.ceil(this.retryAfter))));
-    return new Response(JSON.stringify(this.toBody()), { status: this.status, headers: h });
+    return new Response(JSON.stringify(shape === "anthropic" ? this.toAnthropicBody() : this.toBody()), { status: this.status, headers: h });
   }
+}
+
+/** The `type` of Anthropic's error body for an HTTP status. */
+function anthropicErrorType(status: number): string {
+  if (status === 401) return "authentication_error";
+  if (status === 402) return "billing_error";
+  if (status === 403) return "permission_error";
+  if (status === 404) return "not_found_error";
+  if (status === 408 || status === 504) return "timeout_error";
+  if (status === 413) return "request_too_large";
+  if (status === 429) return "rate_limit_error";
+  if (status === 503 || status === 529) return "overloaded_error";
+  if (status >= 500) return "api_error";
+  return "invalid_request_error";
 }
 
 export const badRequest = (message: string, param: string | null = null) =>

@@ -3,6 +3,8 @@
 import { configSchema, type ParsedConfig } from "../schema/config";
 import { PROVIDERS } from "../providers/registry";
 import { unsupportedKeys } from "./support";
+import { describeIssues } from "../lib/zod-issues";
+import { sha256Hex, stableStringify } from "../lib/sha256";
 
 export interface CompiledConfig {
   config: ParsedConfig;
@@ -19,29 +21,11 @@ export class ConfigError extends Error {
   }
 }
 
-function formatPath(path: readonly PropertyKey[]): string {
-  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i ? "." : ""}${String(p)}`)).join("") || "(top level)";
-}
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-function stableStringify(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableStringify).join(",")}]`;
-  if (value && typeof value === "object") {
-    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
-
 /** Validates and normalises a raw config; throws ConfigError naming each bad field's path. */
 export async function compileConfig(raw: unknown): Promise<CompiledConfig> {
   const result = configSchema.safeParse(raw ?? {});
   if (!result.success) {
-    throw new ConfigError(result.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`));
+    throw new ConfigError(describeIssues(result.error));
   }
   const config = result.data;
   const issues: string[] = [];

@@ -4,44 +4,29 @@
 import type { Env } from "../env";
 import { GatewayError } from "../errors";
 import { adapterFor } from "../providers/registry";
-import type { ProviderAdapter } from "../core/provider";
+import type { Deployment, ModelGroup, Runtime } from "../core/provider";
 import type { CompiledConfig } from "./compile";
 import type { LitellmParams, ModelInfo, ParsedConfig } from "../schema/config";
 
-export interface Deployment {
-  /** model_info.id (LiteLLM's model id; x-litellm-model-id). */
-  readonly id: string;
-  /** model_name: the public name, i.e. the model group. */
-  readonly modelName: string;
-  /** The `<provider>` of litellm_params.model. */
-  readonly provider: string;
-  /** The upstream model id (litellm_params.model after the provider prefix). */
-  readonly model: string;
-  /** litellm_params with every `os.environ/NAME` resolved. */
-  readonly params: LitellmParams;
-  readonly info: ModelInfo;
-  readonly adapter: ProviderAdapter;
-}
-
-export interface ModelGroup {
-  readonly name: string;
-  readonly deployments: readonly Deployment[];
-}
-
-export interface Runtime {
-  readonly config: ParsedConfig;
-  readonly masterKey: string | undefined;
-  /** `created` for /v1/models. */
-  readonly createdAt: number;
-  /** Wildcard model_names ("*", "anthropic/*"), listed as-is by /v1/models. */
-  readonly patternNames: readonly string[];
-  /** Model groups by public name, in config order. */
-  readonly groups: ReadonlyMap<string, ModelGroup>;
-  /** Resolves a requested model name to its group (exact names, aliases, then wildcard patterns). */
-  resolveModel(name: string): ModelGroup | undefined;
-}
-
 const ENV_PREFIX = "os.environ/";
+const DEFAULT_MAX_BODY_MB = 4;
+
+/** The largest request body accepted (general_settings.max_request_size_mb). */
+export const maxBodyBytes = (runtime: Runtime) => (runtime.config.general_settings.max_request_size_mb ?? DEFAULT_MAX_BODY_MB) * 1024 * 1024;
+
+/** The model group for a requested name, or LiteLLM's 400. */
+export function resolveGroup(runtime: Runtime, model: string): ModelGroup {
+  const group = runtime.resolveModel(model);
+  if (!group) {
+    throw new GatewayError(
+      400,
+      "bad_request",
+      `Invalid model name passed in model=${model}. Call \`/v1/models\` to view available models for your key.`,
+      { param: "model" },
+    );
+  }
+  return group;
+}
 
 /** Reads `os.environ/NAME` from the env (secrets/vars), else config.environment_variables. */
 export function envLookup(env: Env, config: ParsedConfig) {

@@ -2,15 +2,29 @@
 // after the response has fully gone out (spend, limits, logging, caching) awaits `call.done`:
 // for streams that is when the last chunk was sent or the client went away.
 import type { Principal } from "./principal";
-import type { Deployment, ModelGroup } from "../config/runtime";
 import type { GatewayError } from "../errors";
 import type { ChatCompletion, ChatRequest, CompletionRequest, EmbeddingRequest, Usage } from "../schema/openai";
-import type { ClientStreamFormat } from "../providers/shared/stream";
+import { estimateChatPromptTokens, estimateTokens } from "../lib/tokens";
+import type { ClientStreamFormat, Deployment, ModelGroup, PassthroughClient } from "./provider";
 
 export type LlmRequest =
   | { endpoint: "chat"; body: ChatRequest }
   | { endpoint: "completion"; body: CompletionRequest }
   | { endpoint: "embedding"; body: EmbeddingRequest };
+
+/** Prompt tokens of a request, estimated (~4 characters a token): budget reservations, routing, the mock provider. */
+export function estimatePromptTokens(request: LlmRequest): number {
+  switch (request.endpoint) {
+    case "chat":
+      return estimateChatPromptTokens(request.body);
+    case "completion":
+      return estimateTokens(JSON.stringify(request.body.prompt));
+    case "embedding": {
+      const input = request.body.input;
+      return typeof input === "string" ? estimateTokens(input) : (input as unknown[]).reduce<number>((n, x) => n + (typeof x === "string" ? estimateTokens(x) : Array.isArray(x) ? x.length : 1), 0);
+    }
+  }
+}
 
 /**
  * A client speaking another API than OpenAI's (Anthropic's /v1/messages). Its call carries the
@@ -18,12 +32,7 @@ export type LlmRequest =
  * whose adapter has a passthrough for this API gets `body` nearly as is instead, and answers directly
  * in the client's format.
  */
-export interface ClientApi {
-  readonly api: "anthropic";
-  /** The client's own request body. */
-  readonly body: Record<string, unknown>;
-  /** Request headers a passthrough forwards (anthropic-beta, anthropic-version). */
-  readonly headers: Readonly<Record<string, string>>;
+export interface ClientApi extends PassthroughClient {
   /** Set when the request uses features only a passthrough can serve (the reason, for a 400 elsewhere). */
   readonly needsPassthrough?: string;
   /** An OpenAI chat.completion in the client's format. */
@@ -102,6 +111,11 @@ export class LlmCall {
   answer(headers: Record<string, string>): void {
     this.answered = true;
     for (const hook of this.answerHooks ?? []) hook(headers);
+  }
+
+  /** Ends the call with the error that ended it: "aborted" if the client left, else "error". Ignored once ended. */
+  fail(error: GatewayError): void {
+    this.finish({ status: this.signal.aborted ? "aborted" : "error", httpStatus: error.status, error });
   }
 
   /** Settles `done` once; later calls are ignored. */

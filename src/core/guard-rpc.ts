@@ -1,7 +1,23 @@
-// What the Worker and the KeyGuard Durable Objects say to each other.
+// What the Worker and the KeyGuard Durable Objects say to each other: the RPC methods and their
+// requests and answers, and `guardFor`, the one place a guard's stub is made. These shapes cross
+// isolates of different versions during a deploy: change them only in ways old and new both read.
+import type { Env } from "../env";
 import type { ErrorKind } from "../errors";
 import type { JsonObject, ModelBudgets, ModelLimits } from "../schema/db";
-import type { DailyRow } from "../spend/flush";
+
+/** Who a guard guards: one per key (`key:<token>`), per team (`team:<id>`) and per user (`user:<id>`). */
+export type ScopeIdentity = { kind: "team" | "user"; id: string };
+export type GuardIdentity = { kind: "key"; token: string } | ScopeIdentity;
+
+export const guardName = (id: GuardIdentity) => (id.kind === "key" ? `key:${id.token}` : `${id.kind}:${id.id}`);
+
+/**
+ * A call's (or several calls') share of one daily_spend row, positional:
+ * [date, api_key, model_group, team_id, spend, prompt_tokens, completion_tokens, requests, failures, unpriced_requests].
+ * Summed in the guard as calls settle, so a flush sends D1 a few sums instead of having SQL re-read every row.
+ * Positional because it is stored in guards' outboxes and sent between versions (src/spend/flush.ts makes them).
+ */
+export type DailyRow = [string, string, string, string, number, number, number, number, number, number];
 
 /** Limits shared by keys, teams and users. null = no limit. */
 export interface Limits {
@@ -150,4 +166,45 @@ export interface ScopeSettlement {
   cost: number;
   tokens: number;
   userId: string | null;
+}
+
+/** A guard's live figures (D1 lags by up to a flush). */
+export interface GuardSnapshot {
+  spend: number;
+  reserved: number;
+  inFlight: number;
+  budgetResetAt: number | null;
+  modelSpend: Record<string, number>;
+  pendingRows: number;
+}
+
+/** The KeyGuard's RPC methods, as callers see them (src/limits/guard implements them). */
+export interface GuardRpc {
+  /** Validates a key (for isolates whose cache has no fresh copy). */
+  lookup(token: string): Promise<LookupAnswer>;
+  /** Validates the key and reserves the call, or says why not. The only call on the request path. */
+  admit(req: AdmitRequest): Promise<AdmitAnswer>;
+  /** A lease for the key's next calls, asked for ahead of need. */
+  renewLease(req: LeaseRequest): Promise<AdmitAnswer>;
+  /** The call was admitted but will not run after all. */
+  cancel(requestId: string): Promise<void>;
+  /** The call is over: charge what it cost, release the rest, queue its spend log row. */
+  settle(s: Settlement): Promise<void>;
+  /** Several settlements (and lease returns) in one round trip; `batchId` makes a repeated delivery a no-op. */
+  settleMany(list: Settlement[], returns?: LeaseReturn[], batchId?: string): Promise<void>;
+  snapshot(): Promise<GuardSnapshot>;
+  /** Re-reads the config from D1 now (admin routes call this after every change). */
+  refresh(id: GuardIdentity): Promise<void>;
+  /** Flushes everything pending to D1 now; returns the rows still pending. */
+  flushNow(): Promise<number>;
+  /** Test clock (ALLOW_TEST_CLOCK=1 only). */
+  advanceClock(ms: number): Promise<void>;
+  scopeAdmit(req: ScopeAdmitRequest): Promise<{ ok: true } | Refusal>;
+  scopeRelease(requestId: string): Promise<void>;
+  scopeSettle(s: ScopeSettlement): Promise<void>;
+}
+
+export function guardFor(env: Env, id: GuardIdentity): GuardRpc {
+  // The namespace is untyped in env.ts (the class is imported only by src/index.ts); the class implements GuardRpc.
+  return env.KEY_GUARD.get(env.KEY_GUARD.idFromName(guardName(id))) as unknown as GuardRpc;
 }

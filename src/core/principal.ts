@@ -1,5 +1,8 @@
-// Who is calling. The auth middleware sets one on every authenticated request.
+// Who is calling, and the one rule for which model groups a caller may use. The auth middleware sets a
+// principal on every authenticated request.
+import { GatewayError } from "../errors";
 import type { KeyConfig } from "./guard-rpc";
+import type { ModelGroup } from "./provider";
 
 export interface Principal {
   kind: "master" | "open" | "virtual_key";
@@ -16,3 +19,21 @@ export interface Principal {
 export const MASTER: Principal = { kind: "master" };
 /** No master key configured: local use only, everything allowed. */
 export const OPEN: Principal = { kind: "open" };
+
+/** Whether the caller may use a model group: by name, `*` / `all-proxy-models`, or an access group of one of its deployments. */
+export function mayUse(principal: Principal, group: ModelGroup): boolean {
+  const allowed = principal.models;
+  if (!allowed || allowed.length === 0) return true;
+  if (allowed.includes(group.name) || allowed.includes("*") || allowed.includes("all-proxy-models")) return true;
+  return group.deployments.some((d) => d.info.access_groups?.some((g) => allowed.includes(g)));
+}
+
+/** LiteLLM's 403 when a key's model list does not cover the requested model. */
+export function modelAccessDenied(principal: Principal, group: ModelGroup): GatewayError {
+  return new GatewayError(
+    403,
+    "permission",
+    `key not allowed to access model. This key can only access models=${JSON.stringify(principal.models)}. Tried to access ${group.name}`,
+    { type: "key_model_access_denied", param: "model" },
+  );
+}

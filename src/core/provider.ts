@@ -1,11 +1,12 @@
-// The contract every provider adapter implements. One file per provider in this folder, each
+// The contract every provider adapter implements, and what adapters work on: deployments, model
+// groups and the per-isolate Runtime that holds them. One folder per provider in src/providers/, each
 // exporting one `ProviderAdapter`; src/providers/registry.ts maps `model: <provider>/<id>` prefixes to them.
 //
 // An adapter only translates: OpenAI request -> upstream HTTP request, upstream JSON -> OpenAI JSON,
 // upstream stream events -> OpenAI chunks, upstream error -> GatewayError. Sending, timeouts,
-// retries, streaming plumbing and accounting live outside (src/proxy, src/router).
+// retries, streaming plumbing and accounting live outside (src/router, src/http).
 import type { GatewayError } from "../errors";
-import type { Deployment } from "../config/runtime";
+import type { LitellmParams, ModelInfo, ParsedConfig } from "../schema/config";
 import type {
   ChatCompletion,
   ChatRequest,
@@ -15,11 +16,76 @@ import type {
   TextCompletion,
   Usage,
 } from "../schema/openai";
-import type { StreamDecoderKind, StreamEvent } from "../providers/shared/stream";
 import type { Env } from "../env";
-import type { ClientApi } from "./call";
 
-export type Endpoint = "chat" | "completion" | "embedding";
+export interface Deployment {
+  /** model_info.id (LiteLLM's model id; x-litellm-model-id). */
+  readonly id: string;
+  /** model_name: the public name, i.e. the model group. */
+  readonly modelName: string;
+  /** The `<provider>` of litellm_params.model. */
+  readonly provider: string;
+  /** The upstream model id (litellm_params.model after the provider prefix). */
+  readonly model: string;
+  /** litellm_params with every `os.environ/NAME` resolved. */
+  readonly params: LitellmParams;
+  readonly info: ModelInfo;
+  readonly adapter: ProviderAdapter;
+}
+
+export interface ModelGroup {
+  readonly name: string;
+  readonly deployments: readonly Deployment[];
+}
+
+/** The per-isolate view of the compiled config (src/config/runtime.ts builds it). */
+export interface Runtime {
+  readonly config: ParsedConfig;
+  readonly masterKey: string | undefined;
+  /** `created` for /v1/models. */
+  readonly createdAt: number;
+  /** Wildcard model_names ("*", "anthropic/*"), listed as-is by /v1/models. */
+  readonly patternNames: readonly string[];
+  /** Model groups by public name, in config order. */
+  readonly groups: ReadonlyMap<string, ModelGroup>;
+  /** Resolves a requested model name to its group (exact names, aliases, then wildcard patterns). */
+  resolveModel(name: string): ModelGroup | undefined;
+}
+
+/** One upstream stream event: an SSE message, an NDJSON line, or a binary-framed message. */
+export interface StreamEvent {
+  event?: string;
+  data: string;
+}
+
+export interface StreamDecoder {
+  push(bytes: Uint8Array): StreamEvent[];
+  end(): StreamEvent[];
+}
+
+export type StreamDecoderKind = "sse" | "ndjson" | (() => StreamDecoder);
+
+/**
+ * How translated chunks are written to the client. The default is OpenAI's (`data:` lines, then
+ * [DONE]); a route answering in another API's format (Anthropic's /v1/messages) brings its own.
+ */
+export interface ClientStreamFormat {
+  /** SSE text for one emitted chunk ("" to write nothing). */
+  write(chunk: object | string): string;
+  /** SSE text after the upstream's last event. */
+  end(translator: StreamTranslator): string;
+  /** SSE text for an error after the stream started. */
+  error(error: GatewayError): string;
+}
+
+/** What a passthrough adapter reads of a client speaking its provider's own API (ClientApi in ./call.ts). */
+export interface PassthroughClient {
+  readonly api: "anthropic";
+  /** The client's own request body. */
+  readonly body: Record<string, unknown>;
+  /** Request headers a passthrough forwards (anthropic-beta, anthropic-version). */
+  readonly headers: Readonly<Record<string, string>>;
+}
 
 export interface UpstreamRequest {
   url: string;
@@ -73,11 +139,11 @@ export interface EndpointHandler<Req, Res> {
 }
 
 /**
- * Serves a client that speaks this provider's own API (ClientApi) without translating: the client's
+ * Serves a client that speaks this provider's own API (PassthroughClient) without translating: the client's
  * body goes upstream nearly as is, and the response or stream comes back as the provider wrote it.
  */
 export interface PassthroughHandler {
-  buildRequest(client: ClientApi, ctx: AdapterContext): UpstreamRequest | Promise<UpstreamRequest>;
+  buildRequest(client: PassthroughClient, ctx: AdapterContext): UpstreamRequest | Promise<UpstreamRequest>;
   /** Usage of a JSON response in OpenAI's terms, for spend and limits. */
   usage(json: unknown): Usage | undefined;
   /** The translator emits complete SSE frames in the client's format and tracks usage. */
@@ -98,7 +164,7 @@ export interface ProviderAdapter {
   completion?: EndpointHandler<CompletionRequest, TextCompletion>;
   embedding?: EndpointHandler<EmbeddingRequest, EmbeddingResponse>;
   /** Chat calls from clients speaking this provider's own API (see ClientApi). */
-  passthrough?: Partial<Record<ClientApi["api"], PassthroughHandler>>;
+  passthrough?: Partial<Record<PassthroughClient["api"], PassthroughHandler>>;
   /** Replaces the HTTP fetch, for binding-backed providers (Workers AI) and mock deployments. */
   send?(request: UpstreamRequest, ctx: AdapterContext, signal: AbortSignal): Promise<Response>;
   /** Turns a non-2xx upstream answer into the gateway's error, keeping the upstream's message. */

@@ -2,33 +2,27 @@
 // the config bundled at build time; tests build their own from configs they write.
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
-import type { Principal } from "../core/principal";
 import type { CompiledConfig } from "../config/compile";
-import { buildRuntime, type Runtime } from "../config/runtime";
+import { buildRuntime } from "../config/runtime";
+import type { GatewayEnv } from "../core/hono-env";
+import type { Runtime } from "../core/provider";
 import type { Env } from "../env";
 import { GatewayError, toGatewayError } from "../errors";
 import { uuidv7 } from "../lib/ids";
-import type { LlmCall } from "../core/call";
 import { healthRoutes } from "./routes/health";
+import { keyRoutes } from "./routes/keys";
 import { llmRoutes } from "./routes/llm";
 import { messagesRoutes } from "./routes/messages";
 import { modelRoutes } from "./routes/models";
-import { keyRoutes } from "./routes/keys";
-import { teamAndUserRoutes } from "./routes/teams-users";
 import { spendRoutes } from "./routes/spend";
+import { teamAndUserRoutes } from "./routes/teams-users";
 
-export interface GatewayVariables {
-  runtime: Runtime;
-  callId: string;
-  principal: Principal;
-  call: LlmCall;
-}
-
-export type GatewayEnv = { Bindings: Env; Variables: GatewayVariables };
+/** Anthropic's API paths answer errors in Anthropic's shape (the SDKs read error.type); every other path in OpenAI's. */
+const errorShape = (path: string) => (path.startsWith("/v1/messages") ? "anthropic" : "openai");
 
 export function createGateway(compiled: CompiledConfig) {
   // One runtime per env object, i.e. per isolate in production.
-  const runtimes = new WeakMap<object, Runtime>();
+  const runtimes = new WeakMap<Env, Runtime>();
   const runtimeFor = (env: Env) => {
     let runtime = runtimes.get(env);
     if (!runtime) runtimes.set(env, (runtime = buildRuntime(compiled, env)));
@@ -57,10 +51,11 @@ export function createGateway(compiled: CompiledConfig) {
 
   app.notFound((c) => new GatewayError(404, "not_found", `Route not found: ${c.req.method} ${c.req.path}`).toResponse({ "x-litellm-call-id": c.get("callId") ?? "" }));
 
+  // The one error renderer: every route's failures end here.
   app.onError((err, c) => {
     const error = toGatewayError(err);
     if (!(err instanceof GatewayError)) console.error(`[${c.get("callId")}] internal error: ${err.name}: ${err.message}`);
-    return error.toResponse({ "x-litellm-call-id": c.get("callId") ?? "" });
+    return error.toResponse({ "x-litellm-call-id": c.get("callId") ?? "" }, errorShape(c.req.path));
   });
 
   return app;

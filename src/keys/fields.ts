@@ -2,7 +2,7 @@
 // with a 400 naming them, rather than silently ignored.
 import { z } from "zod";
 import type { ModelBudgets } from "../schema/db";
-import { durationSchema } from "../limits/duration";
+import { durationSchema } from "../lib/duration";
 
 const money = z.number().min(0);
 const count = z.number().int().min(0);

@@ -1,17 +1,70 @@
-// Virtual key authentication. Each isolate keeps the keys it has seen for a few seconds; the key's
-// KeyGuard answers every LLM call anyway (src/limits/middleware.ts) and its answer refreshes or
-// drops the cached copy, so a blocked, deleted, expired or changed key takes effect on the next call.
-// An LLM call with a key not cached here is not looked up first: its admission checks the key.
-import type { Context } from "hono";
-import type { GatewayEnv } from "../http/app";
-import type { Principal } from "../core/principal";
+// Who a presented key is, and whether it is valid. The master key and virtual keys' tokens are
+// remembered per isolate (no constant-time compare or SHA-256 per call). Each isolate keeps the virtual
+// keys it has seen for a few seconds; the key's KeyGuard answers every LLM call anyway
+// (src/limits/admission.ts) and its answer refreshes or drops the cached copy, so a blocked, deleted,
+// expired or changed key takes effect on the next call. An LLM call with a key not cached here is not
+// looked up first: its admission checks the key.
+import { guardFor, type KeyConfig, type Refusal } from "../core/guard-rpc";
+import { MASTER, type Principal } from "../core/principal";
+import type { Runtime } from "../core/provider";
 import type { Env } from "../env";
 import { GatewayError } from "../errors";
-import { guardFor } from "../limits/guard";
-import type { KeyConfig, Refusal } from "../core/guard-rpc";
+import { safeEqual } from "./credentials";
+import { hashKey } from "./token";
 
 const CACHE_TTL_MS = 5_000;
 const CACHE_MAX_KEYS = 10_000;
+const MAX_SEEN_KEYS = 10_000;
+
+export const authError = (message = "Authentication Error, Invalid proxy server token passed.") =>
+  new GatewayError(401, "auth", message, { type: "auth_error", code: "401" });
+
+// ---- identifying a presented key ----
+
+const IS_MASTER = Symbol("master key");
+type Identity = string | typeof IS_MASTER | undefined;
+
+/**
+ * Keys presented to this isolate (per runtime): the master key, or a virtual key's token. Only in
+ * memory, never logged; a key's validity is not cached here (see the key cache below).
+ */
+const seenKeys = new WeakMap<Runtime, Map<string, string | typeof IS_MASTER>>();
+
+/** IS_MASTER for the master key, the token of an `sk-` key, undefined for anything else: at once for a key seen before. */
+function identify(runtime: Runtime, key: string): Identity | Promise<Identity> {
+  let seen = seenKeys.get(runtime);
+  if (!seen) seenKeys.set(runtime, (seen = new Map()));
+  return seen.get(key) ?? identifyNew(seen, runtime, key);
+}
+
+async function identifyNew(seen: Map<string, string | typeof IS_MASTER>, runtime: Runtime, key: string): Promise<Identity> {
+  const id = safeEqual(key, runtime.masterKey!) ? IS_MASTER : key.startsWith("sk-") ? await hashKey(key) : undefined;
+  if (id === undefined) return undefined;
+  if (seen.size >= MAX_SEEN_KEYS) seen.delete(seen.keys().next().value!);
+  seen.set(key, id);
+  return id;
+}
+
+/**
+ * The principal for a presented key (a runtime with a master key), or LiteLLM's 401. `deferCheck`: a
+ * virtual key not cached here is returned unchecked (no models yet), for its call's admission to check.
+ * A plain value for a key seen before: every await costs the request path a turn.
+ */
+export function principalForKey(env: Env, runtime: Runtime, key: string, deferCheck: boolean): Principal | Promise<Principal> {
+  const identifying = identify(runtime, key);
+  if (identifying instanceof Promise) return identifying.then((id) => principalFor(env, id, deferCheck));
+  return principalFor(env, identifying, deferCheck);
+}
+
+function principalFor(env: Env, id: Identity, deferCheck: boolean): Principal | Promise<Principal> {
+  if (id === IS_MASTER) return MASTER;
+  if (id === undefined) throw authError();
+  const hit = cached(id);
+  if (hit) return principalOf(hit);
+  return deferCheck ? { kind: "virtual_key", token: id } : checkKey(env, id).then(principalOf);
+}
+
+// ---- the key cache, and asking a key's guard ----
 
 /** token -> config, in the order last confirmed (oldest first, for eviction). */
 const cache = new Map<string, { config: KeyConfig; confirmedAt: number }>();
@@ -53,44 +106,13 @@ function cached(token: string): KeyConfig | undefined {
   return hit && now - hit.confirmedAt < CACHE_TTL_MS && (hit.config.expires === null || hit.config.expires > now) ? hit.config : undefined;
 }
 
-/** The principal for a virtual key (by its token), or a 401 in LiteLLM's words. */
-export async function virtualKeyPrincipal(env: Env, token: string): Promise<Principal> {
-  const hit = cached(token);
-  if (hit) return principalOf(hit);
+/** Asks the key's guard: its config (now cached here), or the 401 (or 503) in LiteLLM's words. */
+export async function checkKey(env: Env, token: string): Promise<KeyConfig> {
   const answer = await guardFor(env, { kind: "key", token }).lookup(token).catch(guardUnavailable);
   if (!answer.ok) {
     forgetKey(token);
     throw refusalError(answer);
   }
   confirmKey(answer.config);
-  return principalOf(answer.config);
-}
-
-// ---- LLM calls: the guard checks the key and reserves the call in one round trip ----
-
-/** Requests whose key the guard has answered for (accepted or refused). */
-const askedGuard = new WeakSet<Request>();
-
-export const markAskedGuard = (req: Request) => askedGuard.add(req);
-
-/** For LLM calls: the cached principal, else an unchecked one (no models yet) that the call's admission checks. */
-export function callPrincipal(token: string): Principal {
-  const hit = cached(token);
-  return hit ? principalOf(hit) : { kind: "virtual_key", token };
-}
-
-/**
- * A call that failed before reaching its guard (bad body, unknown model) with an unchecked key:
- * if the key is not valid, the caller gets the 401, not the other error.
- */
-export function answerUncheckedKey(c: Context<GatewayEnv>): Promise<void> | undefined {
-  const p = c.get("principal");
-  if (p.kind !== "virtual_key" || p.key || !c.error || askedGuard.has(c.req.raw)) return undefined;
-  return askGuardAbout(c, p);
-}
-
-async function askGuardAbout(c: Context<GatewayEnv>, p: Principal): Promise<void> {
-  const answer = await guardFor(c.env, { kind: "key", token: p.token! }).lookup(p.token!).catch(guardUnavailable);
-  if (answer.ok) confirmKey(answer.config);
-  else throw refusalError(answer); // rendered by the route's onError (OpenAI or Anthropic shape)
+  return answer.config;
 }

@@ -1,5 +1,6 @@
 // Virtual key material: generation, the SHA-256 "token" that is all D1 ever stores, and the
 // `sk-...abcd` display form.
+import { sha256Hex } from "../lib/sha256";
 
 /** 24 random bytes = 192 bits, URL-safe base64 (32 characters) after `sk-`. */
 export function generateKey(): string {
@@ -9,15 +10,8 @@ export function generateKey(): string {
   return "sk-" + btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
-const encoder = new TextEncoder();
-
 /** SHA-256 hex: the key's token (LiteLLM's `hash_token`). */
-export async function hashKey(key: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(key));
-  let hex = "";
-  for (const b of new Uint8Array(digest)) hex += b.toString(16).padStart(2, "0");
-  return hex;
-}
+export const hashKey = (key: string): Promise<string> => sha256Hex(key);
 
 const TOKEN = /^[0-9a-f]{64}$/;
 

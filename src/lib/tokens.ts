@@ -1,13 +1,17 @@
 // Rough token counts for when a provider reports none (mock deployments, budget reservations).
 // ~4 characters per token is OpenAI's own rule of thumb for English text.
-import type { ChatRequest } from "../schema/openai";
-
 export function estimateTokens(text: string): number {
   return Math.ceil(text.length / 4);
 }
 
+/** The parts of a chat message that count (structurally, so this file needs no schema). */
+interface MessageLike {
+  content?: string | readonly { text?: string }[] | null;
+  tool_calls?: unknown;
+}
+
 /** Estimated prompt tokens of a chat request: message text plus a small per-message overhead. */
-export function estimateChatPromptTokens(body: Pick<ChatRequest, "messages">): number {
+export function estimateChatPromptTokens(body: { messages: readonly MessageLike[] }): number {
   let total = 0;
   for (const m of body.messages) {
     total += 4;

@@ -17,9 +17,9 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { loadKeyConfig, loadScopeConfig } from "../keys/config";
-import { nextBudgetReset } from "./duration";
-import { dailyRowsOfText, sumDaily, writeFlush, type DailyRow, type FlushBatch, type FlushTotals } from "../spend/flush";
-import type { AdmitAnswer, AdmitRequest, KeyConfig, LeaseGrant, LeaseRequest, LeaseReturn, Limits, LookupAnswer, RateHeaders, Refusal, ScopeAdmitRequest, ScopeConfig, ScopeSettlement, Settlement } from "../core/guard-rpc";
+import { nextBudgetReset } from "../lib/duration";
+import { dailyRowsOfText, sumDaily, writeFlush, type FlushBatch, type FlushTotals } from "../spend/flush";
+import { guardFor, guardName, type AdmitAnswer, type DailyRow, type GuardIdentity, type GuardRpc, type ScopeIdentity, type AdmitRequest, type KeyConfig, type LeaseGrant, type LeaseRequest, type LeaseReturn, type Limits, type LookupAnswer, type RateHeaders, type Refusal, type ScopeAdmitRequest, type ScopeConfig, type ScopeSettlement, type Settlement } from "../core/guard-rpc";
 import { SlidingWindow, WINDOW_MS, WindowMap } from "./window";
 
 const FLUSH_DELAY_MS = 1_000;
@@ -42,8 +42,7 @@ const LEASE_MAX_SLOTS = 256;
 /** How many spend log rows an outbox entry holds: a JSON array of rows (or, written by earlier versions, one row's object). */
 const ENTRY_ROWS = "CASE WHEN substr(row, 1, 1) = '[' THEN json_array_length(row) ELSE 1 END";
 
-type ScopeIdentity = { kind: "team" | "user"; id: string };
-type Identity = { kind: "key"; token: string } | ScopeIdentity;
+type Identity = GuardIdentity;
 type Config = KeyConfig | ScopeConfig;
 
 interface Budget {
@@ -75,17 +74,6 @@ interface Reservation {
   at: number;
 }
 
-export const guardName = (id: Identity) => (id.kind === "key" ? `key:${id.token}` : `${id.kind}:${id.id}`);
-
-/** The guard's RPC methods, as callers see them. */
-export type GuardStub = Pick<KeyGuard, "lookup" | "admit" | "renewLease" | "cancel" | "settle" | "settleMany" | "snapshot" | "refresh" | "flushNow" | "advanceClock" | "scopeAdmit" | "scopeRelease" | "scopeSettle">;
-
-export function guardFor(env: Env, id: Identity): GuardStub {
-  // workers-types' RPC mapping turns JSON-typed fields (metadata: Record<string, unknown>) into
-  // `never`; the values are plain JSON and arrive as they were sent, so the class's own types hold.
-  return env.KEY_GUARD.get(env.KEY_GUARD.idFromName(guardName(id))) as unknown as GuardStub;
-}
-
 /** Compares `a.b.c` versions numerically. */
 function compareVersions(a: string, b: string): number {
   const x = a.split(".").map(Number);
@@ -103,7 +91,7 @@ function refusal(status: number, message: string, extra: Partial<Refusal> = {}):
 
 const budgetRefusal = (message: string, retryAfter?: number): Refusal => ({ ok: false, status: 429, kind: "budget", type: "budget_exceeded", message, retryAfter });
 
-export class KeyGuard extends DurableObject<Env> {
+export class KeyGuard extends DurableObject<Env> implements GuardRpc {
   private readonly sql: SqlStorage;
   private hasSchema: boolean;
   private identity: Identity | undefined;

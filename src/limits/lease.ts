@@ -11,7 +11,7 @@
 import { inBackground as background } from "../lib/background";
 import type { Env } from "../env";
 import { confirmKey, forgetKey, touchKey } from "../keys/lookup";
-import { guardFor } from "./guard";
+import { guardFor } from "../core/guard-rpc";
 import { returnBatched, settleBatched } from "./settle-batch";
 import type { AdmitAnswer, RateHeaders, Settlement } from "../core/guard-rpc";
 

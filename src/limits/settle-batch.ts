@@ -5,7 +5,7 @@
 // given back through the same batches. Calls the guard admitted itself settle one by one (their
 // reservations must be released at once for exact limits).
 import type { Env } from "../env";
-import { guardFor } from "./guard";
+import { guardFor } from "../core/guard-rpc";
 import type { LeaseReturn, Settlement } from "../core/guard-rpc";
 
 const BATCH_MS = 20;

@@ -1,7 +1,8 @@
 // LiteLLM's `mock_response`: a deployment that answers locally with fixed text, in OpenAI's exact
 // wire format (JSON or SSE), with estimated usage. For demos, load tests and a first `curl`.
 // It reuses the OpenAI adapter's parsing, so the whole gateway path runs as for a real provider.
-import { estimateChatPromptTokens, estimateTokens } from "../lib/tokens";
+import { estimatePromptTokens, type LlmRequest } from "../core/call";
+import { estimateTokens } from "../lib/tokens";
 import { nowSeconds } from "../lib/ids";
 import type { ChatRequest, CompletionRequest, EmbeddingRequest } from "../schema/openai";
 import { mapOpenAIError, openAICompatible } from "./openai";
@@ -39,10 +40,7 @@ function respond(payload: MockPayload, ctx: AdapterContext): Response {
   }
 
   const completionTokens = estimateTokens(text);
-  const promptTokens =
-    payload.endpoint === "chat"
-      ? estimateChatPromptTokens(payload.body as ChatRequest)
-      : estimateTokens(JSON.stringify((payload.body as CompletionRequest).prompt));
+  const promptTokens = estimatePromptTokens(payload as LlmRequest);
   const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
 
   if (payload.endpoint === "completion") {

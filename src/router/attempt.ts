@@ -1,6 +1,6 @@
 // One attempt against one deployment: translate, send, wait (with timeouts), translate back.
 // Retries and fallbacks wrap this in src/router.
-import type { Deployment } from "../config/runtime";
+import type { Deployment } from "../core/provider";
 import type { Env } from "../env";
 import { GatewayError, badRequest } from "../errors";
 import { readCapped } from "../lib/body";
@@ -10,6 +10,7 @@ import { apiBaseForDisplay } from "../providers/openai";
 import { openTranslatedStream } from "../providers/shared/stream";
 import type { AdapterContext, EndpointHandler, PassthroughHandler, UpstreamRequest } from "../core/provider";
 import type { LlmCall } from "../core/call";
+import { ENDPOINTS } from "../core/endpoints";
 
 export type UpstreamResult =
   | {
@@ -33,8 +34,6 @@ export interface AttemptOptions {
 }
 
 const MAX_ERROR_BODY = 64 * 1024;
-
-const ENDPOINT_PATH = { chat: "/chat/completions", completion: "/completions", embedding: "/embeddings" } as const;
 
 /** Refuses (or, with drop_params, removes) params the provider cannot honour. */
 function checkParams<T extends Record<string, unknown>>(body: T, handler: EndpointHandler<never, unknown>, dropParams: boolean, provider: string): T {
@@ -106,10 +105,10 @@ export async function callDeployment(call: LlmCall, deployment: Deployment, env:
   // A client speaking this provider's own API (Anthropic's /v1/messages -> anthropic/) skips translation.
   const passthrough: PassthroughHandler | undefined = client && deployment.adapter.passthrough?.[client.api];
   const handler = deployment.adapter[endpoint] as EndpointHandler<never, unknown> | undefined;
-  if (!handler && !passthrough) throw badRequest(`${deployment.provider} models do not support ${ENDPOINT_PATH[endpoint]}`, "model");
+  if (!handler && !passthrough) throw badRequest(`${deployment.provider} models do not support ${ENDPOINTS[endpoint].path}`, "model");
   if (client?.needsPassthrough && !passthrough) throw badRequest(`${client.needsPassthrough}, which ${deployment.provider} deployments cannot serve`);
   const streaming = call.stream;
-  if (streaming && !passthrough && !handler!.stream) throw badRequest(`${deployment.provider} does not support streaming for ${ENDPOINT_PATH[endpoint]}`, "stream");
+  if (streaming && !passthrough && !handler!.stream) throw badRequest(`${deployment.provider} does not support streaming for ${ENDPOINTS[endpoint].path}`, "stream");
 
   const ctx: AdapterContext = { deployment, env, callId: call.id, stream: streaming };
   const payload = passthrough ? body : checkParams(body as Record<string, unknown>, handler!, options.dropParams, deployment.provider);

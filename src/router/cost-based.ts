@@ -1,6 +1,6 @@
 // cost-based-routing: the cheapest deployment first, by input + output price per token
 // (litellm_params, else model_info). A deployment without a known price comes last.
-import type { Deployment } from "../config/runtime";
+import type { Deployment } from "../core/provider";
 import { lowest } from "./lowest";
 
 export function pricePerToken(d: Deployment): number {

@@ -4,6 +4,7 @@
 // picture of the other isolates lags by that and a round trip, which is fine for a heuristic; groups with hard limits
 // (max_parallel_requests, rpm, tpm) keep the exact pick in RouterState instead.
 import type { Env } from "../env";
+import { routerStateFor } from "./edge-rpc";
 
 /** What every group's view of one isolate shares. */
 export interface EdgeLink {
@@ -75,7 +76,7 @@ export class EdgeView {
     }
     try {
       const ns = this.link.ns;
-      const stub = ns.get((this.id ??= ns.idFromName(this.group)));
+      const stub = routerStateFor(ns, (this.id ??= ns.idFromName(this.group)));
       const others = await stub.report({ isolate: this.link.isolate, seq, inFlight, ttlMs: this.link.ttlMs });
       if (seq === this.seq) this.othersCount = others; // a newer report's answer is fresher
       this.warned = false;

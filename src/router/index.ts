@@ -2,11 +2,11 @@
 // then each fallback group in order with its own retries (LiteLLM's Router semantics). Strategies,
 // cooldowns, limits and timeouts live in this folder; the rest of the gateway calls `routeCall`
 // (and /health calls `markHealthy`).
-import type { Deployment, ModelGroup, Runtime } from "../config/runtime";
+import type { Deployment, ModelGroup, Runtime } from "../core/provider";
 import type { Env } from "../env";
 import { GatewayError, toGatewayError } from "../errors";
 import type { LlmCall, LlmRequest } from "../core/call";
-import { mayUse } from "../http/middleware/llm-call";
+import { mayUse } from "../core/principal";
 import { callDeployment, type UpstreamResult } from "./attempt";
 import { fallbacksDisabled, fallbackTargets } from "./fallbacks";
 import { sleep } from "./policy";

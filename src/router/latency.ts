@@ -2,7 +2,7 @@
 // the request path). Non-streaming calls record milliseconds per completion token (total time when
 // the upstream reports no usage); streaming calls record the time to the first chunk. A timeout
 // counts as 1000 s, as in LiteLLM. Untried deployments count as fastest, so each gets tried.
-import type { Deployment } from "../config/runtime";
+import type { Deployment } from "../core/provider";
 
 const TIMEOUT_PENALTY_MS = 1_000_000;
 

@@ -1,7 +1,7 @@
 // Priority tiers (litellm_params.order): lower order is preferred while any of its deployments is
 // usable; deployments without an order form the last tier (as in LiteLLM, where they are only
 // picked when no ordered deployment is healthy). Built once per model group.
-import type { Deployment } from "../config/runtime";
+import type { Deployment } from "../core/provider";
 
 export function tiersByOrder(deployments: readonly Deployment[]): readonly (readonly Deployment[])[] {
   if (!deployments.some((d) => d.params.order !== undefined)) return [deployments];

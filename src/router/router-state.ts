@@ -12,54 +12,9 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { leastBusy } from "./least-busy";
-import { MinuteCounters, type MinuteCount } from "./minute-counters";
+import type { EdgePick, EdgePickRequest, EdgeReport, EdgeSettle, EdgeSnapshot } from "./edge-rpc";
+import { MinuteCounters } from "./minute-counters";
 import { lowestUsage } from "./usage-based";
-
-export type EdgeStrategy = "least-busy" | "usage-based-routing-v2";
-
-export interface EdgeCandidate {
-  id: string;
-  rpm?: number;
-  tpm?: number;
-  /** litellm_params.max_parallel_requests. */
-  maxParallel?: number;
-}
-
-export interface EdgePickRequest {
-  strategy: EdgeStrategy;
-  candidates: EdgeCandidate[];
-  /** Estimated input tokens of the request, counted against tpm now and corrected on settle. */
-  inputTokens: number;
-  /** How long the slot is held at most if `settle` never comes. */
-  leaseMs: number;
-}
-
-export interface EdgePick {
-  id: string;
-  lease: string;
-}
-
-export interface EdgeSettle {
-  lease: string;
-  /** Real total tokens minus the estimate counted at pick time. */
-  tokenCorrection?: number;
-}
-
-export interface EdgeReport {
-  /** The reporting isolate's random id. */
-  isolate: string;
-  /** Increases with every report of this isolate: an older report arriving late is ignored. */
-  seq: number;
-  /** Its calls in flight per deployment of the group (zeros may be left out). */
-  inFlight: Record<string, number>;
-  /** How long the report counts if no newer one comes. */
-  ttlMs: number;
-}
-
-export interface EdgeSnapshot {
-  inFlight: Record<string, number>;
-  minute: Record<string, MinuteCount>;
-}
 
 const SWEEP_EVERY_MS = 5_000;
 

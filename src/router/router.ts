@@ -2,12 +2,11 @@
 // priority tiers, then the routing strategy) and learns from each attempt (latency, failure counts,
 // cooldowns). One Router per isolate; per-group tables are built on a group's first use.
 import { inBackground } from "../lib/background";
-import type { Deployment, ModelGroup } from "../config/runtime";
+import type { Deployment, ModelGroup } from "../core/provider";
 import type { ParsedConfig } from "../schema/config";
 import type { Env } from "../env";
 import { GatewayError } from "../errors";
-import { estimateChatPromptTokens, estimateTokens } from "../lib/tokens";
-import type { LlmCall, LlmRequest } from "../core/call";
+import { estimatePromptTokens, type LlmCall, type LlmRequest } from "../core/call";
 import type { AttemptOptions, UpstreamResult } from "./attempt";
 import { cheapest } from "./cost-based";
 import { CooldownStore, cooldownSeconds, shouldCoolDown } from "./cooldowns";
@@ -17,7 +16,7 @@ import { leastBusy } from "./least-busy";
 import { MinuteCounters } from "./minute-counters";
 import { tiersByOrder } from "./order";
 import { backoffMs, coolsDown, retriesAllowed } from "./policy";
-import type { EdgeStrategy } from "./router-state";
+import { routerStateFor, type EdgeStrategy } from "./edge-rpc";
 import { resolveSettings, type FallbackMap, type RouterSettings } from "./settings";
 import { simpleShuffle } from "./simple-shuffle";
 import { lowestUsage } from "./usage-based";
@@ -40,15 +39,6 @@ interface GroupTable {
 
 /** The longest a least-busy / usage-based slot (or an isolate's in-flight report) is held when its settle never arrives. */
 const LEASE_MAX_MS = 15 * 60_000;
-
-export function estimateInputTokens(request: LlmRequest): number {
-  if (request.endpoint === "chat") return estimateChatPromptTokens(request.body);
-  const input = request.endpoint === "completion" ? request.body.prompt : request.body.input;
-  if (typeof input === "string") return estimateTokens(input);
-  let n = 0;
-  for (const item of input) n += typeof item === "string" ? estimateTokens(item) : Array.isArray(item) ? item.length : 1;
-  return n;
-}
 
 export class Router {
   readonly settings: RouterSettings;
@@ -97,7 +87,7 @@ export class Router {
   private inputTokens(call: LlmCall, table: GroupTable): number {
     if (!table.limited && !this.settings.enablePreCallChecks) return 0;
     let n = this.tokenEstimates.get(call);
-    if (n === undefined) this.tokenEstimates.set(call, (n = estimateInputTokens(call.request)));
+    if (n === undefined) this.tokenEstimates.set(call, (n = estimatePromptTokens(call.request)));
     return n;
   }
 
@@ -197,7 +187,7 @@ export class Router {
    */
   private async pickAtEdge(call: LlmCall, group: ModelGroup, table: GroupTable, pool: readonly Deployment[], tokens: number): Promise<Selection | null | undefined> {
     const ns = this.env.ROUTER_STATE!;
-    const stub = ns.get((table.edgeId ??= ns.idFromName(group.name)));
+    const stub = routerStateFor(ns, (table.edgeId ??= ns.idFromName(group.name)));
     const candidates = pool.map((d) => ({ id: d.id, rpm: d.params.rpm, tpm: d.params.tpm, maxParallel: d.params.max_parallel_requests }));
     const timeoutMs = (call.request.body.timeout ?? this.settings.timeoutS) * 1000;
     const leaseMs = call.stream ? LEASE_MAX_MS : Math.min(timeoutMs + 30_000, LEASE_MAX_MS);

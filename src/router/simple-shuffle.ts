@@ -1,5 +1,5 @@
 // LiteLLM's default strategy: weighted random by `weight`, else by `rpm`, else by `tpm`, else uniform.
-import type { Deployment } from "../config/runtime";
+import type { Deployment } from "../core/provider";
 
 function weightOf(d: Deployment, by: "weight" | "rpm" | "tpm"): number {
   return d.params[by] ?? 0;

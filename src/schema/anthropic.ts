@@ -91,27 +91,3 @@ export interface AnthropicMessage {
   stop_sequence: string | null;
   usage: AnthropicUsage;
 }
-
-/** The `type` of Anthropic's error body for an HTTP status. */
-export function anthropicErrorType(status: number): string {
-  if (status === 401) return "authentication_error";
-  if (status === 402) return "billing_error";
-  if (status === 403) return "permission_error";
-  if (status === 404) return "not_found_error";
-  if (status === 408 || status === 504) return "timeout_error";
-  if (status === 413) return "request_too_large";
-  if (status === 429) return "rate_limit_error";
-  if (status === 503 || status === 529) return "overloaded_error";
-  if (status >= 500) return "api_error";
-  return "invalid_request_error";
-}
-
-/** Anthropic's error body `{"type":"error","error":{"type","message"}}`. */
-export function anthropicErrorBody(status: number, message: string) {
-  return { type: "error", error: { type: anthropicErrorType(status), message } };
-}
-
-/** One SSE frame as Anthropic writes them: a named event and its JSON. */
-export function anthropicEvent(event: { type: string }): string {
-  return `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
-}

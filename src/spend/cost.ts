@@ -1,8 +1,7 @@
 // What a call costs (from the provider's usage) and the most it can cost (reserved before it runs).
-import type { Deployment, ModelGroup, Runtime } from "../config/runtime";
-import { estimateChatPromptTokens, estimateTokens } from "../lib/tokens";
+import type { Deployment, ModelGroup, Runtime } from "../core/provider";
 import type { Usage } from "../schema/openai";
-import type { LlmRequest } from "../core/call";
+import { estimatePromptTokens, type LlmRequest } from "../core/call";
 import { priceOf, type Price, type PriceBook } from "./prices";
 
 /** Output tokens reserved when neither the request, the config nor the price table bounds them (LiteLLM's DEFAULT_MAX_TOKENS). */
@@ -16,20 +15,6 @@ export function cachedTokens(usage: Usage): number {
 export function costOf(usage: Usage, price: Price): number {
   const cached = cachedTokens(usage);
   return (usage.prompt_tokens - cached) * price.input + cached * price.cacheRead + usage.completion_tokens * price.output;
-}
-
-/** Prompt tokens of a request, estimated the same way the mock provider counts them. */
-export function promptTokenEstimate(request: LlmRequest): number {
-  switch (request.endpoint) {
-    case "chat":
-      return estimateChatPromptTokens(request.body);
-    case "completion":
-      return estimateTokens(JSON.stringify(request.body.prompt));
-    case "embedding": {
-      const input = request.body.input;
-      return typeof input === "string" ? estimateTokens(input) : (input as unknown[]).reduce<number>((n, x) => n + (typeof x === "string" ? estimateTokens(x) : Array.isArray(x) ? x.length : 1), 0);
-    }
-  }
 }
 
 /** The most output tokens the call may produce on this deployment (all `n` choices). */
@@ -66,7 +51,7 @@ export interface Reservation {
 
 /** The most a call can cost: estimated prompt + its output bound, at the priciest deployment it may reach. */
 export function reservationFor(request: LlmRequest, groups: readonly ModelGroup[], book: PriceBook): Reservation {
-  const promptTokens = promptTokenEstimate(request);
+  const promptTokens = estimatePromptTokens(request);
   let cost = 0;
   let priced = true;
   for (const group of groups) {

@@ -4,6 +4,7 @@
 import { and, eq, getTableColumns, is, sql, SQL } from "drizzle-orm";
 import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
 import { database, dailySpend, keys, spendFlushes, spendLogs, teamMembers, teams, users } from "../schema/database";
+import type { DailyRow } from "../core/guard-rpc";
 import type { SpendLogRow } from "../schema/db";
 
 /** A statement built by drizzle, run by D1's own batch (drizzle's batch cannot bind raw `sql` params on D1). */
@@ -11,12 +12,6 @@ type Query = { sql: string; params: unknown[] };
 const dialect = new SQLiteAsyncDialect();
 const raw = (query: SQL): Query => dialect.sqlToQuery(query);
 
-/**
- * A call's (or several calls') share of one daily_spend row, positional:
- * [date, api_key, model_group, team_id, spend, prompt_tokens, completion_tokens, requests, failures, unpriced_requests].
- * Summed in the guard as calls settle, so a flush sends D1 a few sums instead of having SQL re-read every row.
- */
-export type DailyRow = [string, string, string, string, number, number, number, number, number, number];
 /** A spend_logs row as D1 stores it (JSON columns already serialised), and whether spend_logs keeps it. */
 export type OutboxRow = Record<string, unknown> & { store: boolean };
 type DailySource = Pick<SpendLogRow, "start_time" | "api_key" | "model_group" | "team_id" | "spend" | "prompt_tokens" | "completion_tokens" | "status">;

@@ -6,7 +6,7 @@
 // Unknown models cost 0 and are counted (daily_spend.unpriced_requests), never refused.
 import { inBackground } from "../lib/background";
 import { z } from "zod";
-import type { Deployment } from "../config/runtime";
+import type { Deployment } from "../core/provider";
 import type { Env } from "../env";
 import bundledFile from "./prices.json";
 

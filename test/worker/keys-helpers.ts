@@ -3,7 +3,7 @@
 import { env } from "cloudflare:test";
 import { expect } from "vitest";
 import type { Env } from "../../src/env";
-import { guardFor } from "../../src/limits/guard";
+import { guardFor } from "../../src/core/guard-rpc";
 import { dropLease } from "../../src/limits/lease";
 import { MOCK_URL, type TestGateway } from "./helpers";
 

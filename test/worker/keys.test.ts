@@ -3,7 +3,7 @@ import { getTableColumns, getTableName, is } from "drizzle-orm";
 import { SQLiteTable, getTableConfig } from "drizzle-orm/sqlite-core";
 import { describe, expect, it } from "vitest";
 import * as schema from "../../src/schema/db";
-import { guardName } from "../../src/limits/guard";
+import { guardName } from "../../src/core/guard-rpc";
 import { hashKey } from "../../src/keys/token";
 import { MASTER_KEY, openaiModel, testGateway } from "./helpers";
 import { advanceGuardClock, chat, json, keyGuard, newKey, pricedMock, testEnv, unique } from "./keys-helpers";

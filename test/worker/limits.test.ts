@@ -1,6 +1,6 @@
 import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { guardName } from "../../src/limits/guard";
+import { guardName } from "../../src/core/guard-rpc";
 import { testGateway } from "./helpers";
 import { MOCK_URL, advanceGuardClock, chat, flushKey, json, keyGuard, mockCallCost, newKey, pricedMock, testEnv, unique } from "./keys-helpers";
 

@@ -3,7 +3,7 @@
 import { describe, expect, it, vi } from "vitest";
 import type { Env } from "../../src/env";
 import { EdgeView } from "../../src/router/edge-view";
-import type { EdgeReport } from "../../src/router/router-state";
+import type { EdgeReport } from "../../src/router/edge-rpc";
 import { openaiModel, testGateway, type TestGateway } from "./helpers";
 import { chat, edgeState, uid } from "./router-helpers";
 

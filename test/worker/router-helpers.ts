@@ -1,6 +1,7 @@
 // Small helpers shared by the router tests.
 import { env } from "cloudflare:test";
 import type { Env } from "../../src/env";
+import { routerStateFor } from "../../src/router/edge-rpc";
 import { MOCK_URL } from "./helpers";
 
 export const bindings = env as unknown as Env;
@@ -18,7 +19,7 @@ export const mockModel = (name: string, extra: Record<string, unknown> = {}, inf
 });
 
 /** The model group's RouterState Durable Object. */
-export const edgeState = (group: string) => bindings.ROUTER_STATE!.get(bindings.ROUTER_STATE!.idFromName(group));
+export const edgeState = (group: string) => routerStateFor(bindings.ROUTER_STATE!, group);
 
 /** Requests the mock upstream got for an upstream model id (they are recorded with their body). */
 export async function upstreamCalls(upstreamModel: string): Promise<{ closedEarly: boolean; body: string }[]> {

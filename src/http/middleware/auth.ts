@@ -1,83 +1,45 @@
-// Authentication: sets c.var.principal, or answers 401 in LiteLLM's words.
+// Authentication: sets c.var.principal from the request's key (src/keys/lookup.ts), or answers 401 in
+// LiteLLM's words; requireMaster keeps admin routes to the master key.
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import type { GatewayEnv } from "../app";
+import type { GatewayEnv } from "../../core/hono-env";
+import { OPEN, type Principal } from "../../core/principal";
 import { GatewayError } from "../../errors";
-import { extractApiKey, safeEqual } from "../../keys/credentials";
-import type { Runtime } from "../../config/runtime";
-import { answerUncheckedKey, callPrincipal, virtualKeyPrincipal } from "../../keys/lookup";
-import { hashKey } from "../../keys/token";
-import { MASTER, OPEN, type Principal } from "../../core/principal";
+import { extractApiKey } from "../../keys/credentials";
+import { authError, checkKey, principalForKey } from "../../keys/lookup";
 
-export const authError = (message = "Authentication Error, Invalid proxy server token passed.") =>
-  new GatewayError(401, "auth", message, { type: "auth_error", code: "401" });
-
-const MAX_SEEN_KEYS = 10_000;
-
-/**
- * Keys presented to this isolate (per runtime): the master key, or a virtual key's token, so neither the
- * constant-time comparison nor the SHA-256 runs again on every call. Only in memory, never logged; a
- * key's validity is not cached here (see src/keys/lookup.ts).
- */
-const seenKeys = new WeakMap<Runtime, Map<string, string | typeof IS_MASTER>>();
-const IS_MASTER = Symbol("master key");
-
-type Identity = string | typeof IS_MASTER | undefined;
-
-/** IS_MASTER for the master key, the token of an `sk-` key, undefined for anything else: at once for a key seen before. */
-function identify(runtime: Runtime, key: string): Identity | Promise<Identity> {
-  let seen = seenKeys.get(runtime);
-  if (!seen) seenKeys.set(runtime, (seen = new Map()));
-  return seen.get(key) ?? identifyNew(seen, runtime, key);
-}
-
-async function identifyNew(seen: Map<string, string | typeof IS_MASTER>, runtime: Runtime, key: string): Promise<Identity> {
-  const id = safeEqual(key, runtime.masterKey!) ? IS_MASTER : key.startsWith("sk-") ? await hashKey(key) : undefined;
-  if (id === undefined) return undefined;
-  if (seen.size >= MAX_SEEN_KEYS) seen.delete(seen.keys().next().value!);
-  seen.set(key, id);
-  return id;
-}
-
-/** Who is calling. `deferKeyCheck`: a virtual key not cached here is left for its guard to check. */
-function callerOf(c: Context<GatewayEnv>, deferKeyCheck: boolean): Principal | Promise<Principal> {
-  const runtime = c.get("runtime");
+/** Who is calling. `deferCheck`: a virtual key not cached here is left for its call's admission to check. */
+function callerOf(c: Context<GatewayEnv>, deferCheck: boolean): Principal | Promise<Principal> {
+  const runtime = c.var.runtime;
   if (!runtime.masterKey) return OPEN;
   const key = extractApiKey(c.req.raw.headers);
   if (!key) throw authError("Authentication Error, No api key passed in.");
-  const identifying = identify(runtime, key);
-  if (identifying instanceof Promise) return identifying.then((id) => principalFor(c, id, deferKeyCheck));
-  return principalFor(c, identifying, deferKeyCheck);
+  return principalForKey(c.env, runtime, key, deferCheck);
 }
 
-function principalFor(c: Context<GatewayEnv>, id: Identity, deferKeyCheck: boolean): Principal | Promise<Principal> {
-  if (id === IS_MASTER) return MASTER;
-  if (id !== undefined) return deferKeyCheck ? callPrincipal(id) : virtualKeyPrincipal(c.env, id);
-  throw authError();
-}
-
-/** Any valid caller: the master key, or a virtual key (src/keys/lookup.ts). */
+/** Any valid caller: the master key, or a virtual key. */
 export const authenticate = createMiddleware<GatewayEnv>(async (c, next) => {
   c.set("principal", await callerOf(c, false));
   return next();
 });
 
 /**
- * `authenticate` for LLM calls: a virtual key this isolate has not cached is checked by its guard
- * in the same round trip that reserves the call (src/limits/middleware.ts).
+ * `authenticate` for LLM calls: a virtual key this isolate has not cached is checked by its guard in
+ * the same round trip that admits the call (src/limits/admission.ts). If the call fails before that
+ * (bad body, unknown model), the key is checked then, so an invalid key gets its 401, not the other error.
  */
 export const authenticateCall = createMiddleware<GatewayEnv>(async (c, next) => {
   // The usual caller (a key seen before, cached here) costs no await: each one is a turn of the event loop.
   const caller = callerOf(c, true);
-  c.set("principal", caller instanceof Promise ? await caller : caller);
+  const principal = caller instanceof Promise ? await caller : caller;
+  c.set("principal", principal);
   await next();
-  const checking = answerUncheckedKey(c);
-  if (checking) await checking;
+  if (principal.kind === "virtual_key" && !principal.key && c.error && !c.var.keyChecked) await checkKey(c.env, principal.token!);
 });
 
 /** Admin routes: the master key only. */
 export const requireMaster = createMiddleware<GatewayEnv>(async (c, next) => {
-  const principal = c.get("principal");
+  const principal = c.var.principal;
   if (principal.kind !== "master" && principal.kind !== "open") {
     throw new GatewayError(403, "permission", "Only the proxy admin (master key) can call this route.", { type: "auth_error" });
   }

@@ -3,12 +3,13 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { z } from "zod";
-import type { GatewayEnv } from "../app";
+import type { GatewayEnv } from "../../core/hono-env";
 import { authenticate } from "../middleware/auth";
 import type { Env } from "../../env";
 import { GatewayError } from "../../errors";
 import { readJsonBody } from "../../lib/body";
-import { guardFor } from "../../limits/guard";
+import { invalidRequest } from "../../lib/zod-issues";
+import { guardFor } from "../../core/guard-rpc";
 import { dropAllLeases, dropLease } from "../../limits/lease";
 
 const MAX_ADMIN_BODY = 4 * 1024 * 1024;
@@ -28,21 +29,10 @@ export const adminOnly = [
   }),
 ] as const;
 
-function describe(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 3)
-    .map((i) => `${i.path.length ? i.path.join(".") + ": " : ""}${i.message}`)
-    .join("; ");
-}
-
-export function invalid(error: z.ZodError): GatewayError {
-  return new GatewayError(400, "bad_request", `Invalid request: ${describe(error)}`, { param: error.issues[0]?.path.join(".") || null });
-}
-
 /** The JSON body, validated; a 400 naming the first bad fields otherwise. */
 export async function body<S extends z.ZodType>(c: Context<GatewayEnv>, schema: S): Promise<z.infer<S>> {
   const parsed = schema.safeParse(await readJsonBody(c.req.raw, MAX_ADMIN_BODY));
-  if (!parsed.success) throw invalid(parsed.error);
+  if (!parsed.success) throw invalidRequest(parsed.error);
   return parsed.data;
 }
 
@@ -50,7 +40,7 @@ export async function body<S extends z.ZodType>(c: Context<GatewayEnv>, schema: 
 export async function optionalBody<S extends z.ZodType>(c: Context<GatewayEnv>, schema: S): Promise<z.infer<S>> {
   if (!c.req.raw.body) {
     const parsed = schema.safeParse({});
-    if (!parsed.success) throw invalid(parsed.error);
+    if (!parsed.success) throw invalidRequest(parsed.error);
     return parsed.data;
   }
   return body(c, schema);
@@ -59,7 +49,7 @@ export async function optionalBody<S extends z.ZodType>(c: Context<GatewayEnv>, 
 /** The query string, validated. */
 export function query<S extends z.ZodType>(c: Context<GatewayEnv>, schema: S): z.infer<S> {
   const parsed = schema.safeParse(c.req.query());
-  if (!parsed.success) throw invalid(parsed.error);
+  if (!parsed.success) throw invalidRequest(parsed.error);
   return parsed.data;
 }
 

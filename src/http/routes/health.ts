@@ -1,8 +1,8 @@
 // LiteLLM's health routes: liveness and readiness need no key; /health (master key) probes every deployment.
 import { Hono } from "hono";
-import type { GatewayEnv } from "../app";
+import type { GatewayEnv } from "../../core/hono-env";
 import { authenticate, requireMaster } from "../middleware/auth";
-import type { Deployment } from "../../config/runtime";
+import type { Deployment } from "../../core/provider";
 import { toGatewayError } from "../../errors";
 import { LlmCall, type LlmRequest } from "../../core/call";
 import { callDeployment } from "../../router/attempt";

@@ -1,9 +1,9 @@
 // GET /v1/models (OpenAI's list, only what the caller may use) and GET /model/info (LiteLLM's, secrets removed).
 import { Hono } from "hono";
-import type { GatewayEnv } from "../app";
+import type { GatewayEnv } from "../../core/hono-env";
 import { authenticate } from "../middleware/auth";
 import type { LitellmParams } from "../../schema/config";
-import { mayUse } from "../middleware/llm-call";
+import { mayUse } from "../../core/principal";
 
 export const modelRoutes = new Hono<GatewayEnv>();
 

@@ -4,14 +4,15 @@
 import { and, desc, eq, gte, lte, sql, sum } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import type { GatewayEnv } from "../app";
+import type { GatewayEnv } from "../../core/hono-env";
 import { database, dailySpend, keys, spendLogs, teams, type SpendLogRow } from "../../schema/database";
 import { badRequest } from "../../errors";
 import { adminOnly, body, iso, query } from "./admin";
 import { tokenOf } from "../../keys/token";
 import { readJsonBody } from "../../lib/body";
 import { usageSchema } from "../../schema/openai";
-import { costOf, promptTokenEstimate } from "../../spend/cost";
+import { costOf } from "../../spend/cost";
+import { estimatePromptTokens } from "../../core/call";
 import { BUNDLED_PRICES_CHECKED, PRICE_MAP_KV_KEY, clearPriceMap, parsePriceMap, priceBook, priceOf, storePriceMap, type StoredPriceMap } from "../../spend/prices";
 import bundledFile from "../../spend/prices.json";
 
@@ -174,7 +175,7 @@ spendRoutes.post("/spend/calculate", ...adminOnly, async (c) => {
   const price = priceOf(group.deployments[0], await priceBook(c.env));
   if (!price) return c.json({ cost: 0, price_known: false });
   const usage = input.completion_response?.usage ?? {
-    prompt_tokens: promptTokenEstimate({ endpoint: "chat", body: { model: group.name, messages: input.messages as never } }),
+    prompt_tokens: estimatePromptTokens({ endpoint: "chat", body: { model: group.name, messages: input.messages as never } }),
     completion_tokens: 0,
     total_tokens: 0,
   };

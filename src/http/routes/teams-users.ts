@@ -3,11 +3,11 @@
 // guards of its keys (their models and limits depend on it).
 import { and, count, eq, inArray, sql } from "drizzle-orm";
 import { Hono } from "hono";
-import type { GatewayEnv } from "../app";
+import type { GatewayEnv } from "../../core/hono-env";
 import { database, keys, teamMembers, teams, users, type TeamMemberRow, type TeamRow, type UserRow } from "../../schema/database";
 import type { Env } from "../../env";
 import { badRequest } from "../../errors";
-import { nextBudgetReset } from "../../limits/duration";
+import { nextBudgetReset } from "../../lib/duration";
 import { adminOnly, body, iso, notFound, query, refreshGuards } from "./admin";
 import {
   deleteTeamsSchema,

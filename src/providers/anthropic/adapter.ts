@@ -6,7 +6,7 @@ import { toAnthropicRequest } from "./request";
 import type { AnthropicMessage } from "../../schema/anthropic";
 import { AnthropicPassthrough, AnthropicStreamTranslator } from "./stream";
 import type { ChatCompletion, ChatRequest } from "../../schema/openai";
-import type { ClientApi } from "../../core/call";
+import type { PassthroughClient } from "../../core/provider";
 import { failureJson, plainMessage, providerError } from "../shared/errors";
 import { jsonToolFor } from "../shared/json-tool";
 import type { AdapterContext, EndpointHandler, ProviderAdapter, UpstreamFailure, UpstreamRequest } from "../../core/provider";
@@ -26,7 +26,7 @@ export function defaultMaxTokens(ctx: AdapterContext): number {
 }
 
 /** URL and headers for a Messages API path; `client` adds the anthropic-version/-beta a native client sent. */
-export function anthropicTarget(path: "/v1/messages" | "/v1/messages/count_tokens", ctx: AdapterContext, client?: ClientApi): Omit<UpstreamRequest, "body"> {
+export function anthropicTarget(path: "/v1/messages" | "/v1/messages/count_tokens", ctx: AdapterContext, client?: PassthroughClient): Omit<UpstreamRequest, "body"> {
   const { params } = ctx.deployment;
   const envBase = ctx.env.ANTHROPIC_API_BASE ?? ctx.env.ANTHROPIC_BASE_URL;
   // api_base may be the host, .../v1, or the full .../v1/messages (all seen in LiteLLM configs).

@@ -8,11 +8,11 @@ import type { GatewayError } from "../../errors";
 import { nowSeconds } from "../../lib/ids";
 import type { ChatCompletionChunk, FinishReason, Usage } from "../../schema/openai";
 import { JSON_TOOL_NAME } from "../shared/json-tool";
-import type { ClientStreamFormat, StreamEvent } from "../shared/stream";
+import type { ClientStreamFormat, StreamEvent } from "../../core/provider";
 import { parseEventJson } from "../shared/stream";
 import type { ChunkSink, StreamTranslator, UpstreamFailure } from "../../core/provider";
 import { FINISH_REASON, messageId, stopReasonFor, usageFromAnthropic, usageToAnthropic } from "./response";
-import { type AnthropicUsage, anthropicErrorBody, anthropicEvent } from "../../schema/anthropic";
+import type { AnthropicUsage } from "../../schema/anthropic";
 
 /** HTTP status of each Anthropic error type, for errors that arrive inside a stream. */
 const ERROR_STATUS: Record<string, number> = {
@@ -196,7 +196,12 @@ export class AnthropicPassthrough implements StreamTranslator {
   }
 }
 
-const errorFrame = (error: GatewayError) => anthropicEvent(anthropicErrorBody(error.status, error.message));
+/** One SSE frame as Anthropic writes them: a named event and its JSON. */
+export function anthropicEvent(event: { type: string }): string {
+  return `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+}
+
+const errorFrame = (error: GatewayError) => anthropicEvent(error.toAnthropicBody());
 
 /** For passthrough streams: the translator's frames as written, errors as Anthropic's `error` event. */
 export const anthropicPassthroughFormat: ClientStreamFormat = {

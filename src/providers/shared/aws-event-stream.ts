@@ -4,7 +4,7 @@
 // Messages become StreamEvents: `event` is the :event-type header ("exception:<type>" for errors),
 // `data` the payload text. Both CRCs are checked: a corrupt frame is an upstream error, never garbage output.
 import { GatewayError } from "../../errors";
-import type { StreamDecoder, StreamEvent } from "./stream";
+import type { StreamDecoder, StreamEvent } from "../../core/provider";
 
 const CRC_TABLE = (() => {
   const table = new Uint32Array(256);

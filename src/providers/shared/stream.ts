@@ -4,20 +4,7 @@
 import { createParser } from "eventsource-parser";
 import { GatewayError } from "../../errors";
 import type { Usage } from "../../schema/openai";
-import type { ChunkSink, StreamTranslator } from "../../core/provider";
-
-/** One upstream stream event: an SSE message, an NDJSON line, or a binary-framed message. */
-export interface StreamEvent {
-  event?: string;
-  data: string;
-}
-
-export interface StreamDecoder {
-  push(bytes: Uint8Array): StreamEvent[];
-  end(): StreamEvent[];
-}
-
-export type StreamDecoderKind = "sse" | "ndjson" | (() => StreamDecoder);
+import type { ChunkSink, ClientStreamFormat, StreamDecoder, StreamDecoderKind, StreamEvent, StreamTranslator } from "../../core/provider";
 
 function sseDecoder(): StreamDecoder {
   const text = new TextDecoder();
@@ -64,19 +51,6 @@ export interface StreamOutcome {
   status: "ok" | "error" | "aborted";
   usage?: Usage;
   error?: GatewayError;
-}
-
-/**
- * How translated chunks are written to the client. The default is OpenAI's (`data:` lines, then
- * [DONE]); a route answering in another API's format (Anthropic's /v1/messages) brings its own.
- */
-export interface ClientStreamFormat {
-  /** SSE text for one emitted chunk ("" to write nothing). */
-  write(chunk: object | string): string;
-  /** SSE text after the upstream's last event. */
-  end(translator: StreamTranslator): string;
-  /** SSE text for an error after the stream started. */
-  error(error: GatewayError): string;
 }
 
 export interface PipeOptions {

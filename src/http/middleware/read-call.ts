@@ -1,0 +1,60 @@
+// Reads an LLM request into c.var.call, and ends the call if anything after it fails; then LiteLLM's
+// 403 when the caller may not use the model. The chain itself is listed in src/http/routes/llm.ts.
+import { createMiddleware } from "hono/factory";
+import type { MiddlewareHandler } from "hono";
+import type { z } from "zod";
+import { LlmCall, type ClientApi, type LlmRequest } from "../../core/call";
+import type { GatewayEnv } from "../../core/hono-env";
+import { mayUse, modelAccessDenied } from "../../core/principal";
+import { maxBodyBytes, resolveGroup } from "../../config/runtime";
+import { toGatewayError } from "../../errors";
+import { readJsonBody } from "../../lib/body";
+import { invalidRequest } from "../../lib/zod-issues";
+import { ENDPOINTS } from "../../core/endpoints";
+
+/** The request's JSON body, validated by `schema`; LiteLLM's 400 naming the bad field otherwise. */
+export async function readValidBody<S extends z.ZodType>(req: Request, maxBytes: number, schema: S): Promise<z.infer<S>> {
+  const parsed = schema.safeParse(await readJsonBody(req, maxBytes));
+  if (!parsed.success) throw invalidRequest(parsed.error);
+  return parsed.data;
+}
+
+/** What a read step makes of the request: the call's OpenAI-form request, its model name, and the client API if not OpenAI's. */
+export interface ReadRequest {
+  request: LlmRequest;
+  model: string;
+  client?: ClientApi;
+}
+
+/**
+ * The step that creates c.var.call from `read`. It owns the call's end on failure: whatever fails
+ * after the call exists (a refusal, an upstream error, a bad fallback) ends it here, once. A JSON
+ * answer is ended by dispatchCall, a stream by its last chunk (or the client leaving).
+ */
+export const readCall = (read: (c: Parameters<MiddlewareHandler<GatewayEnv>>[0]) => Promise<ReadRequest>) =>
+  createMiddleware<GatewayEnv>(async (c, next) => {
+    const { request, model, client } = await read(c);
+    const group = resolveGroup(c.var.runtime, model);
+    const call = new LlmCall(c.var.callId, request, group, c.var.principal, c.req.raw.signal, client);
+    c.set("call", call);
+    await next();
+    if (c.error) call.fail(toGatewayError(c.error));
+  });
+
+/** Reads an OpenAI-format request for one endpoint (chat, completion, embedding). */
+export const readLlmCall = (endpoint: LlmRequest["endpoint"]) =>
+  readCall(async (c) => {
+    const raw = await readJsonBody(c.req.raw, maxBodyBytes(c.var.runtime));
+    const pathModel = c.req.param("deployment");
+    if (pathModel) raw.model = pathModel; // Azure-style /openai/deployments/{model}/...
+    const parsed = ENDPOINTS[endpoint].schema.safeParse(raw);
+    if (!parsed.success) throw invalidRequest(parsed.error);
+    return { request: { endpoint, body: parsed.data } as LlmRequest, model: parsed.data.model };
+  });
+
+/** LiteLLM's 403 when a key's model list does not cover the requested model. */
+export const authorizeModel = createMiddleware<GatewayEnv>(async (c, next) => {
+  const { call, principal } = c.var;
+  if (!mayUse(principal, call.group)) throw modelAccessDenied(principal, call.group);
+  await next();
+});

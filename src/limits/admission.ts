@@ -1,0 +1,66 @@
+// Admitting an LLM call under its key's limits: from the key's lease in this isolate when it has one
+// (src/limits/lease.ts: no round trip), else by one KeyGuard round trip, which also checks a key this
+// isolate has not cached, and may grant a lease. Refusals are LiteLLM's 401/403/429 with retry-after.
+import type { LlmCall } from "../core/call";
+import { guardFor, type AdmitAnswer, type RateHeaders } from "../core/guard-rpc";
+import { mayUse, modelAccessDenied, type Principal } from "../core/principal";
+import type { Env } from "../env";
+import { confirmKey, forgetKey, guardUnavailable, principalOf, refusalError, touchKey } from "../keys/lookup";
+import type { Reservation } from "../spend/cost";
+import { admitFromLease, askForLease, leaseAnswered, leaseHeaders, renewIfDue, takeLease, type Lease } from "./lease";
+
+/** What an admitted call's answer says about its key (x-litellm-key-spend, x-ratelimit-*). */
+export type Admitted = Pick<Extract<AdmitAnswer, { ok: true }>, "spend" | "maxBudget" | "rate">;
+
+export interface Admission {
+  admitted: Admitted;
+  /** Set when the call was admitted from this isolate's lease (it settles through it). */
+  lease?: Lease;
+}
+
+/**
+ * Admits a virtual key's call, reserving `reservation.cost`. When the guard sends the key's config (not
+ * cached here, or changed), the principal is updated in place (the call and the router's fallback
+ * checks hold this same object) and model access is decided again.
+ */
+export async function admitCall(env: Env, call: LlmCall, principal: Principal, reservation: Reservation): Promise<Admission> {
+  const token = principal.token!;
+  const lease = principal.key && admitFromLease(env, token, principal.key.version, reservation.cost);
+  if (lease) {
+    renewIfDue(env, lease, reservation.cost);
+    return { admitted: leaseHeaders(lease), lease };
+  }
+  const guard = guardFor(env, { kind: "key", token });
+  const wantLease = askForLease(token);
+  const answer = await guard
+    .admit({ token, requestId: call.id, model: call.group.name, cost: reservation.cost, knownVersion: principal.key?.version, wantLease })
+    .catch(guardUnavailable)
+    .finally(() => wantLease && leaseAnswered(token));
+  if (!answer.ok) {
+    if (answer.revoked) forgetKey(token);
+    throw refusalError(answer);
+  }
+  if (answer.config) confirmKey(answer.config);
+  else touchKey(token);
+  takeLease(env, token, answer);
+  if (answer.config) {
+    const fresh = Object.assign(principal, principalOf(answer.config));
+    if (!mayUse(fresh, call.group)) {
+      await guard.cancel(call.id);
+      throw modelAccessDenied(fresh, call.group);
+    }
+  }
+  return { admitted: answer };
+}
+
+/** LiteLLM's x-ratelimit-* headers. */
+export function setRateHeaders(h: Record<string, string>, rate: RateHeaders): void {
+  if (rate.limitRequests !== undefined) {
+    h["x-ratelimit-limit-requests"] = String(rate.limitRequests);
+    h["x-ratelimit-remaining-requests"] = String(rate.remainingRequests);
+  }
+  if (rate.limitTokens !== undefined) {
+    h["x-ratelimit-limit-tokens"] = String(rate.limitTokens);
+    h["x-ratelimit-remaining-tokens"] = String(rate.remainingTokens);
+  }
+}

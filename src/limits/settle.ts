@@ -1,0 +1,43 @@
+// The end of a call, charged: once the call is over (for streams: last chunk sent or client gone), its
+// cost and spend log row go to the key's guard - through its lease's batch, the isolate's batch (master
+// key, open mode), or a direct settle that releases the call's own reservation. Retried; the guard
+// ignores repeats.
+import type { LlmCall } from "../core/call";
+import { guardFor } from "../core/guard-rpc";
+import type { Principal } from "../core/principal";
+import type { Env } from "../env";
+import type { Reservation } from "../spend/cost";
+import { dailyRow, outboxRow } from "../spend/flush";
+import type { PriceBook } from "../spend/prices";
+import { callCost, spendLogRow } from "../spend/spend-log";
+import { noteSpend, settleFromLease, type Lease } from "./lease";
+import { settleBatched, withSettleRetries } from "./settle-batch";
+
+export interface SettleInput {
+  call: LlmCall;
+  principal: Principal;
+  /** The token spend is logged under. */
+  token: string;
+  reservation: Reservation;
+  book: PriceBook;
+  lease: Lease | undefined;
+  /** general_settings.store_prompts_in_spend_logs / disable_spend_logs. */
+  storePrompts: boolean;
+  keepLogRow: boolean;
+  /** The JSON answer, when prompts are stored. */
+  response?: Promise<unknown>;
+}
+
+export async function settleCall(env: Env, s: SettleInput): Promise<void> {
+  const { call, principal, token, reservation, lease } = s;
+  const outcome = await call.done;
+  const cost = callCost(outcome, s.book, reservation);
+  const response = s.storePrompts && s.response ? await s.response : undefined;
+  const log = spendLogRow({ call, outcome, principal, token, cost, storePrompts: s.storePrompts, response });
+  const settlement = { token, requestId: call.id, model: call.group.name, cost: cost.cost, tokens: cost.usage?.total_tokens ?? 0, row: outboxRow(log, s.keepLogRow), daily: dailyRow(log, cost.unpriced) };
+  // No reservation of its own to release (master key, open mode, admitted from a lease): batched per isolate.
+  if (lease) return settleFromLease(env, lease, reservation.cost, settlement);
+  if (principal.kind !== "virtual_key") return settleBatched(env, token, settlement);
+  noteSpend(token, cost.cost);
+  return withSettleRetries(`call ${call.id} (${cost.cost} USD)`, () => guardFor(env, { kind: "key", token }).settle(settlement));
+}

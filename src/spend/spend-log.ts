@@ -1,0 +1,105 @@
+// What a finished call cost, and its spend log row (LiteLLM's SpendLogs columns).
+import type { CallOutcome, LlmCall } from "../core/call";
+import { ENDPOINTS } from "../core/endpoints";
+import type { Principal } from "../core/principal";
+import type { SpendLogRow } from "../schema/db";
+import type { Usage } from "../schema/openai";
+import { cachedTokens, costOf, type Reservation } from "./cost";
+import { priceOf, type PriceBook } from "./prices";
+
+export interface CallCost {
+  cost: number;
+  usage?: Usage;
+  /** The deployment has no known price: charged 0. */
+  unpriced: boolean;
+  /** The usage is the gateway's estimate (the client left before the provider reported it). */
+  estimated: boolean;
+}
+
+/** What the call cost: its usage at its deployment's price; failures cost nothing. */
+export function callCost(outcome: CallOutcome, book: PriceBook, reservation: Reservation): CallCost {
+  const deployment = outcome.deployment;
+  if (!deployment) return { cost: 0, unpriced: false, estimated: false };
+  let usage = outcome.usage;
+  let estimated = false;
+  if (!usage && outcome.status === "aborted") {
+    // The client left before the provider reported usage: the prompt was still processed.
+    usage = { prompt_tokens: reservation.promptTokens, completion_tokens: 0, total_tokens: reservation.promptTokens };
+    estimated = true;
+  }
+  if (!usage || outcome.status === "error") return { cost: 0, usage, unpriced: false, estimated };
+  const price = priceOf(deployment, book);
+  if (!price) {
+    warnUnpriced(`${deployment.provider}/${deployment.model}`);
+    return { cost: 0, usage, unpriced: true, estimated };
+  }
+  return { cost: costOf(usage, price), usage, unpriced: false, estimated };
+}
+
+const warned = new Set<string>();
+function warnUnpriced(model: string): void {
+  if (warned.has(model) || warned.size > 1000) return;
+  warned.add(model);
+  console.warn(`[spend] no price known for ${model}: charged 0 (set input_cost_per_token/output_cost_per_token, or POST /model/cost_map)`);
+}
+
+/** The request's tags: body `tags`, `metadata.tags`, and the key's own. */
+function tagsOf(call: LlmCall, principal: Principal): string[] {
+  const body = call.request.body as Record<string, unknown> & { metadata?: { tags?: unknown } };
+  return [...(Array.isArray(body.tags) ? body.tags : []), ...(Array.isArray(body.metadata?.tags) ? body.metadata.tags : []), ...(principal.key?.tags ?? [])].filter((t): t is string => typeof t === "string");
+}
+
+function requestContent(call: LlmCall): unknown {
+  const r = call.request;
+  return r.endpoint === "chat" ? r.body.messages : r.endpoint === "completion" ? r.body.prompt : r.body.input;
+}
+
+export interface SpendLogInput {
+  call: LlmCall;
+  outcome: CallOutcome;
+  principal: Principal;
+  /** The token spend is logged under. */
+  token: string;
+  cost: CallCost;
+  /** Keep the request and the answer (general_settings.store_prompts_in_spend_logs). */
+  storePrompts: boolean;
+  response: unknown;
+}
+
+export function spendLogRow({ call, outcome, principal, token, cost, storePrompts, response }: SpendLogInput): SpendLogRow {
+  const { usage } = cost;
+  const d = outcome.deployment;
+  const body = call.request.body as { user?: unknown };
+  return {
+    request_id: call.id,
+    api_key: token,
+    user: principal.key?.user_id ?? null,
+    team_id: principal.key?.team_id ?? null,
+    end_user: typeof body.user === "string" ? body.user : null,
+    model: d?.model ?? call.group.name,
+    model_group: call.group.name,
+    model_id: d?.id ?? null,
+    custom_llm_provider: d?.provider ?? null,
+    api_base: call.apiBase || null,
+    call_type: ENDPOINTS[call.endpoint].callType,
+    prompt_tokens: usage?.prompt_tokens ?? 0,
+    completion_tokens: usage?.completion_tokens ?? 0,
+    cached_tokens: usage ? cachedTokens(usage) : 0,
+    total_tokens: usage?.total_tokens ?? 0,
+    spend: cost.cost,
+    cache_hit: false,
+    status: outcome.status === "ok" ? "success" : outcome.status === "aborted" ? "aborted" : "failure",
+    start_time: call.startedAt,
+    end_time: outcome.endedAt,
+    duration_ms: outcome.endedAt - call.startedAt,
+    request_tags: tagsOf(call, principal),
+    messages: storePrompts ? requestContent(call) : null,
+    response: storePrompts ? (response ?? null) : null,
+    metadata: {
+      ...(principal.key?.key_alias ? { user_api_key_alias: principal.key.key_alias } : {}),
+      ...(outcome.error ? { error: outcome.error.message, status_code: outcome.httpStatus } : {}),
+      ...(cost.unpriced ? { price_unknown: true } : {}),
+      ...(cost.estimated ? { usage_estimated: true } : {}),
+    },
+  };
+}
