@@ -45,7 +45,7 @@ export async function compileConfig(raw: unknown): Promise<CompiledConfig> {
   }
   issues.push(...unknownFallbackTargets(config));
   if (issues.length) throw new ConfigError(issues);
-  const unsupported = unsupportedKeys(raw, config);
+  const unsupported = unsupportedKeys(raw);
   const warnings = unsupported.length ? [`config keys not supported yet (ignored): ${unsupported.join(", ")}`] : [];
   return { config, warnings, builtAt: Math.floor(Date.now() / 1000) };
 }

@@ -1,7 +1,7 @@
 // What of LiteLLM's config this gateway does not do (yet). `npm start` and `wrangler deploy` print
 // these in one warning line; they are never fatal and never silently ignored.
 import type { z } from "zod";
-import { configSchema, type ParsedConfig } from "../schema/config";
+import { configSchema } from "../schema/config";
 
 /**
  * Keys the schema knows (so they are typed and validated) but no code acts on yet.
@@ -21,16 +21,6 @@ export const NOT_YET_IMPLEMENTED = new Set<string>([
   "general_settings.global_max_parallel_requests",
   "model_list[].litellm_params.max_retries",
   "model_list[].litellm_params.tags",
-]);
-
-/** Routing strategies that work today; others fall back to simple-shuffle with a warning. */
-export const IMPLEMENTED_STRATEGIES = new Set<string>([
-  "simple-shuffle",
-  "least-busy",
-  "latency-based-routing",
-  "usage-based-routing-v2",
-  "usage-based-routing",
-  "cost-based-routing",
 ]);
 
 type AnySchema = z.ZodType;
@@ -61,10 +51,8 @@ function walk(value: unknown, schema: AnySchema, path: string, out: Set<string>)
 }
 
 /** Every key path in the raw config that this gateway does not act on, deduplicated across model_list entries. */
-export function unsupportedKeys(raw: unknown, parsed: ParsedConfig): string[] {
+export function unsupportedKeys(raw: unknown): string[] {
   const out = new Set<string>();
   walk(raw, configSchema, "", out);
-  const strategy = parsed.router_settings.routing_strategy;
-  if (strategy && !IMPLEMENTED_STRATEGIES.has(strategy)) out.add(`router_settings.routing_strategy=${strategy}`);
   return [...out];
 }

@@ -54,7 +54,6 @@ export const countTokensRequestSchema = messagesRequestSchema.omit({ max_tokens:
 
 export type MessagesRequest = z.infer<typeof messagesRequestSchema>;
 export type MessageParam = z.infer<typeof messageParamSchema>;
-export type ToolParam = z.infer<typeof toolParamSchema>;
 
 // ---- content blocks (requests and responses) ----
 

@@ -167,7 +167,6 @@ export const configSchema = z.looseObject({
 
 export type GatewayConfigInput = z.input<typeof configSchema>;
 export type ParsedConfig = z.infer<typeof configSchema>;
-export type ModelEntry = z.infer<typeof modelEntrySchema>;
 export type LitellmParams = z.infer<typeof litellmParamsSchema>;
 export type ModelInfo = z.infer<typeof modelInfoSchema>;
 export type RouterSettings = z.infer<typeof routerSettingsSchema>;

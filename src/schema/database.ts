@@ -2,8 +2,6 @@
 import { drizzle } from "drizzle-orm/d1";
 import * as schema from "./db";
 
-export type Database = ReturnType<typeof database>;
-
 export const database = (d1: D1Database) => drizzle(d1, { schema });
 
 export * from "./db";

@@ -1,16 +1,13 @@
 // Shared pieces of the management API (keys, teams, users, spend): who may call it, reading
-// zod-validated bodies and queries, and telling guards that D1 changed.
+// zod-validated bodies and queries. After a change, routes call refreshGuards (src/limits/refresh.ts).
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { z } from "zod";
 import type { GatewayEnv } from "../../core/hono-env";
 import { authenticate } from "../middleware/auth";
-import type { Env } from "../../env";
 import { GatewayError } from "../../errors";
 import { readJsonBody } from "../../lib/body";
 import { invalidRequest } from "../../lib/zod-issues";
-import { guardFor } from "../../core/guard-rpc";
-import { dropAllLeases, dropLease } from "../../limits/lease";
 
 const MAX_ADMIN_BODY = 4 * 1024 * 1024;
 
@@ -54,19 +51,5 @@ export function query<S extends z.ZodType>(c: Context<GatewayEnv>, schema: S): z
 }
 
 export const notFound = (what: string) => new GatewayError(404, "not_found", `${what} not found`);
-
-/**
- * Tells the guards of these keys / teams / users to re-read D1 (changes apply on their next call), and
- * stops this isolate admitting their calls from leases (other isolates' leases run out within LEASE_TTL_MS).
- */
-export async function refreshGuards(env: Env, ids: { keys?: string[]; teams?: string[]; users?: string[] }): Promise<void> {
-  if (ids.teams?.length || ids.users?.length) dropAllLeases(env);
-  for (const token of ids.keys ?? []) dropLease(env, token);
-  await Promise.all([
-    ...(ids.keys ?? []).map((token) => guardFor(env, { kind: "key", token }).refresh({ kind: "key", token })),
-    ...(ids.teams ?? []).map((id) => guardFor(env, { kind: "team", id }).refresh({ kind: "team", id })),
-    ...(ids.users ?? []).map((id) => guardFor(env, { kind: "user", id }).refresh({ kind: "user", id })),
-  ]);
-}
 
 export const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());

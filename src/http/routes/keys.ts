@@ -13,7 +13,8 @@ import type { Env } from "../../env";
 import { GatewayError, badRequest } from "../../errors";
 import { durationMs, expiryAfter, nextBudgetReset } from "../../lib/duration";
 import { guardFor } from "../../core/guard-rpc";
-import { adminOnly, body, iso, notFound, optionalBody, query, refreshGuards } from "./admin";
+import { refreshGuards } from "../../limits/refresh";
+import { adminOnly, body, iso, notFound, optionalBody, query } from "./admin";
 import { deleteKeysSchema, generateKeySchema, keyFields, keyRefSchema, listKeysQuery, regenerateKeySchema, updateKeySchema, type KeyFields } from "../../keys/fields";
 import { displayName, generateKey, hashKey, isToken, tokenOf } from "../../keys/token";
 

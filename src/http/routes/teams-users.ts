@@ -8,7 +8,8 @@ import { database, keys, teamMembers, teams, users, type TeamMemberRow, type Tea
 import type { Env } from "../../env";
 import { badRequest } from "../../errors";
 import { nextBudgetReset } from "../../lib/duration";
-import { adminOnly, body, iso, notFound, query, refreshGuards } from "./admin";
+import { refreshGuards } from "../../limits/refresh";
+import { adminOnly, body, iso, notFound, query } from "./admin";
 import {
   deleteTeamsSchema,
   deleteUsersSchema,
