@@ -3,10 +3,10 @@
 // content_policy_fallbacks (each when it has a list for the group), anything else the request's
 // own `fallbacks`, else the configured `fallbacks` (the group's entry, else "*" / default_fallbacks).
 // At most max_fallbacks groups, each tried once in order with its own retries.
-import type { z } from "zod";
-import type { GatewayError } from "../errors";
-import { chatRequestSchema, completionRequestSchema, embeddingRequestSchema, GATEWAY_PARAMS } from "../schema/openai";
 import type { LlmCall, LlmRequest } from "../core/call";
+import { ENDPOINTS } from "../core/endpoints";
+import type { GatewayError } from "../errors";
+import { GATEWAY_PARAMS } from "../schema/openai";
 import { fallbackList } from "./router";
 import type { RouterSettings } from "./settings";
 
@@ -20,8 +20,6 @@ export interface FallbackTarget {
   invalid?: string;
 }
 
-const schemas: Record<LlmRequest["endpoint"], z.ZodType> = { chat: chatRequestSchema, completion: completionRequestSchema, embedding: embeddingRequestSchema };
-
 /** Params a fallback entry may not change: how the answer is delivered was settled by the original request. */
 const FIXED = new Set(["model", "stream", "stream_options", ...GATEWAY_PARAMS]);
 
@@ -30,7 +28,7 @@ function withOverrides(call: LlmCall, entry: Record<string, unknown>): FallbackT
   const model = String(entry.model);
   const body: Record<string, unknown> = { ...call.request.body };
   for (const [k, v] of Object.entries(entry)) if (!FIXED.has(k)) body[k] = v;
-  const parsed = schemas[call.request.endpoint].safeParse(body);
+  const parsed = ENDPOINTS[call.request.endpoint].schema.safeParse(body);
   if (!parsed.success) return { model, fromRequest: true, invalid: `invalid fallback params: ${parsed.error.issues[0]?.message}` };
   return { model, body: parsed.data as LlmRequest["body"], fromRequest: true };
 }
