@@ -1,12 +1,12 @@
 // Ollama's native API: `ollama_chat/` uses POST /api/chat (messages, tools, images), `ollama/` uses
 // POST /api/generate (messages flattened to one prompt, as LiteLLM does). Streams are NDJSON.
 // Usage comes from prompt_eval_count / eval_count. Embeddings use POST /api/embed.
-import { GatewayError, kindForStatus, redactSecrets } from "../errors";
-import { nowSeconds } from "../lib/ids";
-import type { ChatCompletion, ChatMessage, ChatRequest, CompletionRequest, EmbeddingRequest, EmbeddingResponse, FinishReason, TextCompletion, ToolCall, Usage } from "../schema/openai";
-import { plainMessage } from "./shared/errors";
-import { parseEventJson } from "./shared/stream";
-import type { AdapterContext, ChunkSink, EndpointHandler, ProviderAdapter, StreamTranslator, UpstreamFailure, UpstreamRequest } from "../core/provider";
+import { GatewayError, kindForStatus, redactSecrets } from "../../errors";
+import { nowSeconds } from "../../lib/ids";
+import type { ChatCompletion, ChatMessage, ChatRequest, CompletionRequest, EmbeddingRequest, EmbeddingResponse, FinishReason, TextCompletion, ToolCall, Usage } from "../../schema/openai";
+import { plainMessage } from "../shared/errors";
+import { parseEventJson } from "../shared/stream";
+import type { AdapterContext, ChunkSink, EndpointHandler, ProviderAdapter, StreamTranslator, UpstreamFailure, UpstreamRequest } from "../../core/provider";
 
 const DEFAULT_BASE = "http://localhost:11434";
 

@@ -1,12 +1,12 @@
 // LiteLLM's `mock_response`: a deployment that answers locally with fixed text, in OpenAI's exact
 // wire format (JSON or SSE), with estimated usage. For demos, load tests and a first `curl`.
 // It reuses the OpenAI adapter's parsing, so the whole gateway path runs as for a real provider.
-import { estimatePromptTokens, type LlmRequest } from "../core/call";
-import { estimateTokens } from "../lib/tokens";
-import { nowSeconds } from "../lib/ids";
-import type { ChatRequest, CompletionRequest, EmbeddingRequest } from "../schema/openai";
-import { mapOpenAIError, openAICompatible } from "./openai";
-import type { AdapterContext, ProviderAdapter, UpstreamRequest } from "../core/provider";
+import { estimatePromptTokens, type LlmRequest } from "../../core/call";
+import { estimateTokens } from "../../lib/tokens";
+import { nowSeconds } from "../../lib/ids";
+import type { ChatRequest, CompletionRequest, EmbeddingRequest } from "../../schema/openai";
+import { mapOpenAIError, openAICompatible } from "../openai/adapter";
+import type { AdapterContext, ProviderAdapter, UpstreamRequest } from "../../core/provider";
 
 const openai = openAICompatible({ name: "mock", defaultBase: "mock://local", keyEnv: "MOCK_API_KEY", keyOptional: true });
 

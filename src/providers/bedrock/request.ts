@@ -4,10 +4,10 @@
 // aws_region_name (litellm_params, else the AWS_* env vars), or sent with a Bedrock API key as Bearer.
 // ConverseStream answers in AWS's binary event stream (shared/aws-event-stream.ts).
 import { AwsV4Signer } from "aws4fetch";
-import { GatewayError, badRequest } from "../errors";
-import { nowSeconds } from "../lib/ids";
-import type { ChatCompletion, ChatMessage, ChatRequest, EmbeddingRequest, EmbeddingResponse, FinishReason, ToolCall, Usage } from "../schema/openai";
-import { awsEventStreamDecoder } from "./shared/aws-event-stream";
+import { GatewayError, badRequest } from "../../errors";
+import { nowSeconds } from "../../lib/ids";
+import type { ChatCompletion, ChatMessage, ChatRequest, EmbeddingRequest, EmbeddingResponse, FinishReason, ToolCall, Usage } from "../../schema/openai";
+import { awsEventStreamDecoder } from "../shared/aws-event-stream";
 import {
   cacheControlOf,
   fileOf,
@@ -17,13 +17,13 @@ import {
   partsOf,
   thinkingBlocksOf,
   thinkingBudget,
-} from "./shared/content";
-import { embeddingList, textInputs } from "./shared/embeddings";
-import { failureJson, plainMessage, providerError } from "./shared/errors";
-import { JSON_TOOL_NAME, jsonToolFor } from "./shared/json-tool";
-import { parseEventJson } from "./shared/stream";
-import type { AdapterContext, ChunkSink, EndpointHandler, ProviderAdapter, StreamTranslator, UpstreamFailure, UpstreamRequest } from "../core/provider";
-import { usageWithCache } from "./shared/usage";
+} from "../shared/content";
+import { embeddingList, textInputs } from "../shared/embeddings";
+import { failureJson, plainMessage, providerError } from "../shared/errors";
+import { JSON_TOOL_NAME, jsonToolFor } from "../shared/json-tool";
+import { parseEventJson } from "../shared/stream";
+import type { AdapterContext, ChunkSink, EndpointHandler, ProviderAdapter, StreamTranslator, UpstreamFailure, UpstreamRequest } from "../../core/provider";
+import { usageWithCache } from "../shared/usage";
 
 const CHAT_PARAMS = new Set([
   "model", "messages", "stream", "stream_options", "max_tokens", "max_completion_tokens", "temperature", "top_p", "top_k",

@@ -3,9 +3,9 @@
 // canonical JSON (camelCase) ones; the API accepts them as well as the proto names (system_instruction,
 // function_calling_config, ...). Gemini sends no tool-call ids, so the gateway makes them, carrying the
 // part's thoughtSignature inside (LiteLLM's `__thought__` convention) so it can go back next turn.
-import { GatewayError, badRequest } from "../errors";
-import { nowSeconds } from "../lib/ids";
-import type { ChatCompletion, ChatMessage, ChatRequest, EmbeddingRequest, EmbeddingResponse, FinishReason, ToolCall, Usage } from "../schema/openai";
+import { GatewayError, badRequest } from "../../errors";
+import { nowSeconds } from "../../lib/ids";
+import type { ChatCompletion, ChatMessage, ChatRequest, EmbeddingRequest, EmbeddingResponse, FinishReason, ToolCall, Usage } from "../../schema/openai";
 import {
   fileOf,
   imageUrlOf,
@@ -15,11 +15,11 @@ import {
   textOf,
   thinkingBudget,
   toolCallId,
-} from "./shared/content";
-import { embeddingList, textInputs } from "./shared/embeddings";
-import { failureJson, plainMessage, providerError } from "./shared/errors";
-import { parseEventJson } from "./shared/stream";
-import type { AdapterContext, ChunkSink, EndpointHandler, ProviderAdapter, StreamTranslator, UpstreamFailure, UpstreamRequest } from "../core/provider";
+} from "../shared/content";
+import { embeddingList, textInputs } from "../shared/embeddings";
+import { failureJson, plainMessage, providerError } from "../shared/errors";
+import { parseEventJson } from "../shared/stream";
+import type { AdapterContext, ChunkSink, EndpointHandler, ProviderAdapter, StreamTranslator, UpstreamFailure, UpstreamRequest } from "../../core/provider";
 
 const DEFAULT_BASE = "https://generativelanguage.googleapis.com";
 const SIGNATURE_MARK = "__thought__";

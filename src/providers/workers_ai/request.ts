@@ -5,14 +5,14 @@
 // results are wrapped into the REST envelope (`{result, success, errors}`) so one parser serves both.
 // Models answer either in Workers AI's own shape ({response, tool_calls, usage}) or, for the newer
 // ones, in OpenAI's (choices); both are read, JSON and SSE.
-import { GatewayError, badRequest } from "../errors";
-import { nowSeconds } from "../lib/ids";
-import type { ChatCompletion, ChatMessage, ChatRequest, CompletionRequest, EmbeddingRequest, EmbeddingResponse, FinishReason, TextCompletion, ToolCall, Usage } from "../schema/openai";
-import { partsOf, textOf, toolCallId } from "./shared/content";
-import { embeddingList, textInputs } from "./shared/embeddings";
-import { failureJson, plainMessage, providerError } from "./shared/errors";
-import { parseEventJson } from "./shared/stream";
-import type { AdapterContext, ChunkSink, EndpointHandler, ProviderAdapter, StreamTranslator, UpstreamFailure, UpstreamRequest } from "../core/provider";
+import { GatewayError, badRequest } from "../../errors";
+import { nowSeconds } from "../../lib/ids";
+import type { ChatCompletion, ChatMessage, ChatRequest, CompletionRequest, EmbeddingRequest, EmbeddingResponse, FinishReason, TextCompletion, ToolCall, Usage } from "../../schema/openai";
+import { partsOf, textOf, toolCallId } from "../shared/content";
+import { embeddingList, textInputs } from "../shared/embeddings";
+import { failureJson, plainMessage, providerError } from "../shared/errors";
+import { parseEventJson } from "../shared/stream";
+import type { AdapterContext, ChunkSink, EndpointHandler, ProviderAdapter, StreamTranslator, UpstreamFailure, UpstreamRequest } from "../../core/provider";
 
 const BINDING_URL = "workers-ai://binding/";
 

@@ -3,11 +3,11 @@
 // (or an Entra token as Bearer via azure_ad_token). api_version: litellm_params, else AZURE_API_VERSION,
 // else DEFAULT_API_VERSION; "v1" selects Azure's version-less /openai/v1 API. Content-filter refusals
 // become content_policy errors (the router's content_policy_fallbacks act on them).
-import { GatewayError } from "../errors";
-import type { ChatCompletion, ChatRequest, CompletionRequest, EmbeddingRequest, EmbeddingResponse, TextCompletion } from "../schema/openai";
-import { mapOpenAIError, OpenAIStreamTranslator, upstreamBody } from "./openai";
-import { failureJson, providerError } from "./shared/errors";
-import type { AdapterContext, ChunkSink, ProviderAdapter, UpstreamFailure, UpstreamRequest } from "../core/provider";
+import { GatewayError } from "../../errors";
+import type { ChatCompletion, ChatRequest, CompletionRequest, EmbeddingRequest, EmbeddingResponse, TextCompletion } from "../../schema/openai";
+import { mapOpenAIError, OpenAIStreamTranslator, upstreamBody } from "../openai/adapter";
+import { failureJson, providerError } from "../shared/errors";
+import type { AdapterContext, ChunkSink, ProviderAdapter, UpstreamFailure, UpstreamRequest } from "../../core/provider";
 
 export const DEFAULT_API_VERSION = "2025-04-01-preview";
 

@@ -1,11 +1,11 @@
 // OpenAI and every provider that speaks OpenAI's wire format (groq, openrouter, together_ai, ...).
 // Requests and responses pass through nearly untouched; streams are passed through event by event,
 // only reading the usage chunk (which the gateway always asks for, to account for spend).
-import { GatewayError, kindForStatus, parseRetryAfter, redactSecrets } from "../errors";
-import type { ChatCompletion, ChatRequest, CompletionRequest, EmbeddingRequest, EmbeddingResponse, TextCompletion, Usage } from "../schema/openai";
-import { GATEWAY_PARAMS } from "../schema/openai";
-import { parseEventJson } from "./shared/stream";
-import type { AdapterContext, ProviderAdapter, StreamTranslator, UpstreamFailure, UpstreamRequest } from "../core/provider";
+import { GatewayError, kindForStatus, parseRetryAfter, redactSecrets } from "../../errors";
+import type { ChatCompletion, ChatRequest, CompletionRequest, EmbeddingRequest, EmbeddingResponse, TextCompletion, Usage } from "../../schema/openai";
+import { GATEWAY_PARAMS } from "../../schema/openai";
+import { parseEventJson } from "../shared/stream";
+import type { AdapterContext, ProviderAdapter, StreamTranslator, UpstreamFailure, UpstreamRequest } from "../../core/provider";
 
 export interface OpenAICompatibleSpec {
   name: string;
