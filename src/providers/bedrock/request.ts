@@ -1,13 +1,8 @@
-// Amazon Bedrock (`bedrock/<model id or inference profile ARN>`, also `bedrock/converse/...`): the
-// Converse and ConverseStream APIs for chat, InvokeModel for Titan and Cohere embeddings. Requests are
-// SigV4-signed here (aws4fetch) with aws_access_key_id / aws_secret_access_key / aws_session_token /
-// aws_region_name (litellm_params, else the AWS_* env vars), or sent with a Bedrock API key as Bearer.
-// ConverseStream answers in AWS's binary event stream (shared/aws-event-stream.ts).
+// OpenAI chat and embedding requests -> Bedrock's Converse / ConverseStream and InvokeModel (Titan,
+// Cohere) bodies, SigV4-signed (aws4fetch) or with a Bedrock API key as Bearer.
 import { AwsV4Signer } from "aws4fetch";
 import { GatewayError, badRequest } from "../../errors";
-import { nowSeconds } from "../../lib/ids";
-import type { ChatCompletion, ChatMessage, ChatRequest, EmbeddingRequest, EmbeddingResponse, FinishReason, ToolCall, Usage } from "../../schema/openai";
-import { awsEventStreamDecoder } from "../shared/aws-event-stream";
+import type { ChatMessage, ChatRequest, EmbeddingRequest } from "../../schema/openai";
 import {
   cacheControlOf,
   fileOf,
@@ -18,41 +13,38 @@ import {
   thinkingBlocksOf,
   thinkingBudget,
 } from "../shared/content";
-import { embeddingList, textInputs } from "../shared/embeddings";
-import { failureJson, plainMessage, providerError } from "../shared/errors";
+import { textInputs } from "../shared/embeddings";
 import { JSON_TOOL_NAME, jsonToolFor } from "../shared/json-tool";
-import { parseEventJson } from "../shared/stream";
-import type { AdapterContext, ChunkSink, EndpointHandler, ProviderAdapter, StreamTranslator, UpstreamFailure, UpstreamRequest } from "../../core/provider";
-import { usageWithCache } from "../shared/usage";
+import { envString } from "../shared/target";
+import type { AdapterContext, UpstreamRequest } from "../../core/provider";
 
-const CHAT_PARAMS = new Set([
+export const CHAT_PARAMS = new Set([
   "model", "messages", "stream", "stream_options", "max_tokens", "max_completion_tokens", "temperature", "top_p", "top_k",
   "stop", "tools", "tool_choice", "parallel_tool_calls", "response_format", "user", "reasoning_effort",
 ]);
+export const EMBEDDING_PARAMS = new Set(["model", "input", "user", "dimensions", "encoding_format", "input_type"]);
 
 // ---- target and signing ----
-
-const env = (ctx: AdapterContext, name: string) => (typeof ctx.env[name] === "string" ? (ctx.env[name] as string) : undefined);
 
 /** `converse/` and `invoke/` are LiteLLM route prefixes, not part of the model id; both use Converse here. */
 const modelIdOf = (model: string) => model.replace(/^(converse|invoke)\//, "");
 
 async function signedRequest(ctx: AdapterContext, path: string, body: string, accept = "application/json"): Promise<UpstreamRequest> {
   const { params, modelName } = ctx.deployment;
-  const region = params.aws_region_name ?? env(ctx, "AWS_REGION_NAME") ?? env(ctx, "AWS_REGION") ?? env(ctx, "AWS_DEFAULT_REGION");
+  const region = params.aws_region_name ?? envString(ctx, "AWS_REGION_NAME") ?? envString(ctx, "AWS_REGION") ?? envString(ctx, "AWS_DEFAULT_REGION");
   if (!region) throw new GatewayError(500, "server", `deployment '${modelName}' (bedrock) needs litellm_params.aws_region_name (or AWS_REGION)`);
   const base = (params.api_base ?? `https://bedrock-runtime.${region}.amazonaws.com`).replace(/\/+$/, "");
   const url = base + path;
   const headers: Record<string, string> = { "content-type": "application/json", accept, ...(params.extra_headers ?? {}) };
   // Bedrock API keys (AWS_BEARER_TOKEN_BEDROCK) need no signing.
-  const bearer = params.api_key ?? env(ctx, "AWS_BEARER_TOKEN_BEDROCK");
+  const bearer = params.api_key ?? envString(ctx, "AWS_BEARER_TOKEN_BEDROCK");
   if (bearer) return { url, headers: { ...headers, authorization: `Bearer ${bearer}` }, body };
-  const accessKeyId = params.aws_access_key_id ?? env(ctx, "AWS_ACCESS_KEY_ID");
-  const secretAccessKey = params.aws_secret_access_key ?? env(ctx, "AWS_SECRET_ACCESS_KEY");
+  const accessKeyId = params.aws_access_key_id ?? envString(ctx, "AWS_ACCESS_KEY_ID");
+  const secretAccessKey = params.aws_secret_access_key ?? envString(ctx, "AWS_SECRET_ACCESS_KEY");
   if (!accessKeyId || !secretAccessKey) {
     throw new GatewayError(500, "server", `deployment '${modelName}' (bedrock) needs aws_access_key_id and aws_secret_access_key (or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or an api_key)`);
   }
-  const sessionToken = params.aws_session_token ?? env(ctx, "AWS_SESSION_TOKEN");
+  const sessionToken = params.aws_session_token ?? envString(ctx, "AWS_SESSION_TOKEN");
   const signed = await new AwsV4Signer({ url, method: "POST", headers, body, accessKeyId, secretAccessKey, sessionToken, service: "bedrock", region }).sign();
   return { url: signed.url.toString(), headers: Object.fromEntries(signed.headers), body };
 }
@@ -181,228 +173,25 @@ export async function toConverseRequest(body: ChatRequest, modelId: string): Pro
   return payload;
 }
 
-// ---- Converse responses ----
-
-const FINISH_REASON: Record<string, FinishReason> = {
-  end_turn: "stop",
-  stop_sequence: "stop",
-  max_tokens: "length",
-  model_context_window_exceeded: "length",
-  tool_use: "tool_calls",
-  guardrail_intervened: "content_filter",
-  content_filtered: "content_filter",
-};
-
-interface ConverseUsage {
-  inputTokens?: number;
-  outputTokens?: number;
-  totalTokens?: number;
-  cacheReadInputTokens?: number;
-  cacheWriteInputTokens?: number;
+export async function chatRequest(body: ChatRequest, ctx: AdapterContext): Promise<UpstreamRequest> {
+  const modelId = modelIdOf(ctx.deployment.model);
+  const payload = await toConverseRequest(body, modelId);
+  const path = `/model/${encodeURIComponent(modelId)}/${body.stream ? "converse-stream" : "converse"}`;
+  return signedRequest(ctx, path, JSON.stringify(payload), body.stream ? "application/vnd.amazon.eventstream" : "application/json");
 }
-
-/** Converse's inputTokens excludes cache reads and writes. */
-function usageOf(u: ConverseUsage | undefined): Usage | undefined {
-  if (!u) return undefined;
-  return usageWithCache({ input: u.inputTokens ?? 0, output: u.outputTokens ?? 0, cacheRead: u.cacheReadInputTokens ?? 0, cacheWrite: u.cacheWriteInputTokens ?? 0 });
-}
-
-interface ConverseBlock {
-  text?: string;
-  toolUse?: { toolUseId: string; name: string; input?: unknown };
-  reasoningContent?: { reasoningText?: { text?: string; signature?: string }; redactedContent?: string };
-}
-
-function parseChat(json: unknown, ctx: AdapterContext): ChatCompletion {
-  const r = json as { output?: { message?: { content?: ConverseBlock[] } }; stopReason?: string; usage?: ConverseUsage };
-  let text = "";
-  let reasoning = "";
-  let jsonAnswer: string | undefined;
-  const thinkingBlocks: Block[] = [];
-  const toolCalls: ToolCall[] = [];
-  for (const block of r.output?.message?.content ?? []) {
-    if (block.text !== undefined) text += block.text;
-    else if (block.reasoningContent?.reasoningText) {
-      reasoning += block.reasoningContent.reasoningText.text ?? "";
-      thinkingBlocks.push({ type: "thinking", thinking: block.reasoningContent.reasoningText.text ?? "", signature: block.reasoningContent.reasoningText.signature });
-    } else if (block.reasoningContent?.redactedContent) thinkingBlocks.push({ type: "redacted_thinking", data: block.reasoningContent.redactedContent });
-    else if (block.toolUse) {
-      const { toolUseId, name, input } = block.toolUse;
-      if (name === JSON_TOOL_NAME) jsonAnswer = JSON.stringify(input ?? {});
-      else toolCalls.push({ id: toolUseId, type: "function", function: { name, arguments: JSON.stringify(input ?? {}) } });
-    }
-  }
-  const message: ChatCompletion["choices"][number]["message"] = { role: "assistant", content: jsonAnswer ?? (text || (toolCalls.length ? null : "")) };
-  if (toolCalls.length) message.tool_calls = toolCalls;
-  if (reasoning) message.reasoning_content = reasoning;
-  if (thinkingBlocks.length) (message as Record<string, unknown>).thinking_blocks = thinkingBlocks;
-  const finish = jsonAnswer !== undefined && !toolCalls.length ? "stop" : (FINISH_REASON[r.stopReason ?? ""] ?? "stop");
-  return {
-    id: `chatcmpl-${ctx.callId}`,
-    object: "chat.completion",
-    created: nowSeconds(),
-    model: ctx.deployment.model,
-    choices: [{ index: 0, message, finish_reason: finish }],
-    usage: usageOf(r.usage) ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
-  };
-}
-
-interface ConverseEvent {
-  contentBlockIndex?: number;
-  start?: { toolUse?: { toolUseId: string; name: string } };
-  delta?: { text?: string; toolUse?: { input?: string }; reasoningContent?: { text?: string; signature?: string; redactedContent?: string } };
-  stopReason?: string;
-  usage?: ConverseUsage;
-}
-
-/** ConverseStream events (by :event-type) -> OpenAI chunks. The role chunk waits for content, so early errors can be retried. */
-class ConverseStreamTranslator implements StreamTranslator {
-  usage: Usage | undefined;
-  readonly id: string;
-  readonly model: string;
-  private readonly blocks = new Map<number, { toolIndex: number; json: boolean }>();
-  private tools = 0;
-  private sawJsonTool = false;
-  private started = false;
-  private readonly created = nowSeconds();
-
-  constructor(
-    private readonly ctx: AdapterContext,
-    private readonly jsonTool: boolean,
-  ) {
-    this.id = `chatcmpl-${ctx.callId}`;
-    this.model = ctx.deployment.model;
-  }
-
-  private chunk(delta: Record<string, unknown>, finish: FinishReason = null) {
-    return { id: this.id, object: "chat.completion.chunk", created: this.created, model: this.model, choices: [{ index: 0, delta, finish_reason: finish }] };
-  }
-
-  onEvent(event: { event?: string; data: string }, sink: ChunkSink): void {
-    if (event.event?.startsWith("exception:")) throw mapBedrockError(streamFailure(event.event.slice(10), event.data), this.ctx);
-    const emit: ChunkSink = (chunk) => {
-      if (!this.started) {
-        this.started = true;
-        sink(this.chunk({ role: "assistant", content: "" }));
-      }
-      sink(chunk);
-    };
-    const e = parseEventJson<ConverseEvent>(event.data, "bedrock");
-    switch (event.event) {
-      case "contentBlockStart": {
-        const tool = e.start?.toolUse;
-        if (!tool) return;
-        if (this.jsonTool && tool.name === JSON_TOOL_NAME) {
-          this.sawJsonTool = true;
-          this.blocks.set(e.contentBlockIndex ?? 0, { toolIndex: -1, json: true });
-          return;
-        }
-        const toolIndex = this.tools++;
-        this.blocks.set(e.contentBlockIndex ?? 0, { toolIndex, json: false });
-        emit(this.chunk({ tool_calls: [{ index: toolIndex, id: tool.toolUseId, type: "function", function: { name: tool.name, arguments: "" } }] }));
-        return;
-      }
-      case "contentBlockDelta": {
-        const d = e.delta ?? {};
-        const block = this.blocks.get(e.contentBlockIndex ?? 0);
-        if (d.text) emit(this.chunk({ content: d.text }));
-        else if (d.toolUse?.input && block) {
-          emit(block.json ? this.chunk({ content: d.toolUse.input }) : this.chunk({ tool_calls: [{ index: block.toolIndex, function: { arguments: d.toolUse.input } }] }));
-        } else if (d.reasoningContent?.text) emit(this.chunk({ reasoning_content: d.reasoningContent.text }));
-        else if (d.reasoningContent?.signature) emit(this.chunk({ thinking_blocks: [{ type: "thinking", thinking: "", signature: d.reasoningContent.signature }] }));
-        else if (d.reasoningContent?.redactedContent) emit(this.chunk({ thinking_blocks: [{ type: "redacted_thinking", data: d.reasoningContent.redactedContent }] }));
-        return;
-      }
-      case "messageStop": {
-        const finish = this.sawJsonTool && this.tools === 0 ? "stop" : (FINISH_REASON[e.stopReason ?? ""] ?? "stop");
-        emit(this.chunk({}, finish));
-        return;
-      }
-      case "metadata":
-        this.usage = usageOf(e.usage);
-        return;
-      default:
-        return; // messageStart, contentBlockStop
-    }
-  }
-}
-
-// ---- errors ----
-
-const EXCEPTION_STATUS: Record<string, number> = {
-  validationexception: 400,
-  accessdeniedexception: 403,
-  unrecognizedclientexception: 401,
-  invalidsignatureexception: 401,
-  expiredtokenexception: 401,
-  resourcenotfoundexception: 404,
-  modeltimeoutexception: 408,
-  throttlingexception: 429,
-  modelnotreadyexception: 429,
-  servicequotaexceededexception: 429,
-  internalserverexception: 500,
-  modelstreamerrorexception: 500,
-  modelerrorexception: 500,
-  serviceunavailableexception: 503,
-};
-
-/** An exception inside ConverseStream, as the failure an HTTP error with it would be. */
-function streamFailure(type: string, data: string): UpstreamFailure {
-  return { status: EXCEPTION_STATUS[type.toLowerCase()] ?? 500, headers: new Headers({ "x-amzn-errortype": type }), text: data };
-}
-
-/** AWS's `{"message": ...}` with the exception name in x-amzn-errortype (or __type). */
-function mapBedrockError(failure: UpstreamFailure, ctx: AdapterContext): GatewayError {
-  const body = failureJson<{ message?: string; Message?: string; __type?: string }>(failure);
-  const message = body?.message ?? body?.Message ?? plainMessage(failure);
-  const type = (failure.headers.get("x-amzn-errortype") ?? body?.__type ?? "").split(":")[0].split("#").pop()!.toLowerCase();
-  // Bad or expired credentials come back as 403s; clients and the router expect an auth error.
-  if (["unrecognizedclientexception", "invalidsignatureexception", "expiredtokenexception"].includes(type)) {
-    return providerError(failure, ctx, { message, kind: "auth", status: 401 });
-  }
-  if (type === "throttlingexception" || type === "modelnotreadyexception" || type === "servicequotaexceededexception") {
-    return providerError(failure, ctx, { message, kind: "rate_limit", status: 429 });
-  }
-  return providerError(failure, ctx, { message });
-}
-
-// ---- handlers ----
-
-const chat: EndpointHandler<ChatRequest, ChatCompletion> = {
-  supportedParams: CHAT_PARAMS,
-  async buildRequest(body, ctx) {
-    const modelId = modelIdOf(ctx.deployment.model);
-    const payload = await toConverseRequest(body, modelId);
-    const path = `/model/${encodeURIComponent(modelId)}/${body.stream ? "converse-stream" : "converse"}`;
-    return signedRequest(ctx, path, JSON.stringify(payload), body.stream ? "application/vnd.amazon.eventstream" : "application/json");
-  },
-  parseResponse: parseChat,
-  stream: { decoder: awsEventStreamDecoder, translator: (ctx, body) => new ConverseStreamTranslator(ctx, jsonToolFor(body) !== undefined) },
-};
 
 /** Titan takes one text per call; Cohere a batch. Other embedding models are not supported yet. */
-const embedding: EndpointHandler<EmbeddingRequest, EmbeddingResponse> = {
-  supportedParams: new Set(["model", "input", "user", "dimensions", "encoding_format", "input_type"]),
-  buildRequest(body, ctx) {
-    const modelId = modelIdOf(ctx.deployment.model);
-    const texts = textInputs(body, "bedrock");
-    let payload: Record<string, unknown>;
-    if (modelId.includes("amazon.titan-embed")) {
-      if (texts.length !== 1) throw badRequest("amazon titan embedding models take one input per request", "input");
-      payload = { inputText: texts[0], ...(body.dimensions ? { dimensions: body.dimensions } : {}) };
-    } else if (modelId.includes("cohere.embed")) {
-      payload = { texts, input_type: (body as Record<string, unknown>).input_type ?? "search_document" };
-    } else {
-      throw badRequest(`bedrock embeddings support amazon.titan-embed-* and cohere.embed-* models, not ${modelId}`, "model");
-    }
-    return signedRequest(ctx, `/model/${encodeURIComponent(modelId)}/invoke`, JSON.stringify(payload));
-  },
-  parseResponse(json, ctx, body) {
-    const r = json as { embedding?: number[]; inputTextTokenCount?: number; embeddings?: number[][] | { float?: number[][] } };
-    if (r.embedding) return embeddingList([r.embedding], body, ctx.deployment.model, r.inputTextTokenCount);
-    const vectors = Array.isArray(r.embeddings) ? r.embeddings : (r.embeddings?.float ?? []);
-    return embeddingList(vectors, body, ctx.deployment.model);
-  },
-};
-
-export const bedrock: ProviderAdapter = { name: "bedrock", chat, embedding, mapError: mapBedrockError };
+export function embeddingRequest(body: EmbeddingRequest, ctx: AdapterContext): Promise<UpstreamRequest> {
+  const modelId = modelIdOf(ctx.deployment.model);
+  const texts = textInputs(body, "bedrock");
+  let payload: Record<string, unknown>;
+  if (modelId.includes("amazon.titan-embed")) {
+    if (texts.length !== 1) throw badRequest("amazon titan embedding models take one input per request", "input");
+    payload = { inputText: texts[0], ...(body.dimensions ? { dimensions: body.dimensions } : {}) };
+  } else if (modelId.includes("cohere.embed")) {
+    payload = { texts, input_type: (body as Record<string, unknown>).input_type ?? "search_document" };
+  } else {
+    throw badRequest(`bedrock embeddings support amazon.titan-embed-* and cohere.embed-* models, not ${modelId}`, "model");
+  }
+  return signedRequest(ctx, `/model/${encodeURIComponent(modelId)}/invoke`, JSON.stringify(payload));
+}

@@ -1,11 +1,7 @@
-// Google AI Studio's Gemini API (`gemini/<model>`): POST {api_base}/v1beta/models/{model}:generateContent,
-// :streamGenerateContent?alt=sse, and :batchEmbedContents, with x-goog-api-key. Field names are the
-// canonical JSON (camelCase) ones; the API accepts them as well as the proto names (system_instruction,
-// function_calling_config, ...). Gemini sends no tool-call ids, so the gateway makes them, carrying the
-// part's thoughtSignature inside (LiteLLM's `__thought__` convention) so it can go back next turn.
-import { GatewayError, badRequest } from "../../errors";
-import { nowSeconds } from "../../lib/ids";
-import type { ChatCompletion, ChatMessage, ChatRequest, EmbeddingRequest, EmbeddingResponse, FinishReason, ToolCall, Usage } from "../../schema/openai";
+// OpenAI chat and embedding requests -> Gemini's generateContent / streamGenerateContent and
+// batchEmbedContents bodies (canonical camelCase field names), and JSON Schema -> Gemini's schema subset.
+import { badRequest } from "../../errors";
+import type { ChatMessage, ChatRequest, EmbeddingRequest } from "../../schema/openai";
 import {
   fileOf,
   imageUrlOf,
@@ -14,22 +10,21 @@ import {
   partsOf,
   textOf,
   thinkingBudget,
-  toolCallId,
 } from "../shared/content";
-import { embeddingList, textInputs } from "../shared/embeddings";
-import { failureJson, plainMessage, providerError } from "../shared/errors";
-import { parseEventJson } from "../shared/stream";
-import type { AdapterContext, ChunkSink, EndpointHandler, ProviderAdapter, StreamTranslator, UpstreamFailure, UpstreamRequest } from "../../core/provider";
+import { textInputs } from "../shared/embeddings";
+import { envString } from "../shared/target";
+import type { AdapterContext, UpstreamRequest } from "../../core/provider";
 
 const DEFAULT_BASE = "https://generativelanguage.googleapis.com";
 const SIGNATURE_MARK = "__thought__";
 
-const CHAT_PARAMS = new Set([
+export const CHAT_PARAMS = new Set([
   "model", "messages", "stream", "stream_options", "max_tokens", "max_completion_tokens", "temperature", "top_p", "top_k", "stop",
   "n", "presence_penalty", "frequency_penalty", "seed", "tools", "tool_choice", "parallel_tool_calls", "response_format", "user", "reasoning_effort",
 ]);
+export const EMBEDDING_PARAMS = new Set(["model", "input", "user", "dimensions", "encoding_format"]);
 
-interface GeminiPart {
+export interface GeminiPart {
   text?: string;
   thought?: boolean;
   thoughtSignature?: string;
@@ -39,33 +34,9 @@ interface GeminiPart {
   functionResponse?: { name: string; response: Record<string, unknown> };
 }
 
-interface GeminiCandidate {
-  content?: { role?: string; parts?: GeminiPart[] };
-  finishReason?: string;
-  index?: number;
-}
-
-interface GeminiUsage {
-  promptTokenCount?: number;
-  candidatesTokenCount?: number;
-  totalTokenCount?: number;
-  cachedContentTokenCount?: number;
-  thoughtsTokenCount?: number;
-}
-
-interface GeminiResponse {
-  candidates?: GeminiCandidate[];
-  promptFeedback?: { blockReason?: string };
-  usageMetadata?: GeminiUsage;
-  modelVersion?: string;
-  responseId?: string;
-  error?: { code?: number; message?: string; status?: string };
-}
-
 function target(ctx: AdapterContext, method: string): Omit<UpstreamRequest, "body"> {
   const { params, model } = ctx.deployment;
-  const envBase = ctx.env.GEMINI_API_BASE;
-  let base = (params.api_base ?? (typeof envBase === "string" ? envBase : DEFAULT_BASE)).replace(/\/+$/, "");
+  let base = (params.api_base ?? envString(ctx, "GEMINI_API_BASE") ?? DEFAULT_BASE).replace(/\/+$/, "");
   if (!/\/v1(beta|alpha)?$/.test(base)) base += "/v1beta";
   const envKey = ctx.env.GEMINI_API_KEY ?? ctx.env.GOOGLE_API_KEY;
   const key = params.api_key ?? (typeof envKey === "string" ? envKey : undefined);
@@ -116,7 +87,7 @@ export function toGeminiSchema(schema: unknown, root: Record<string, unknown> = 
 // ---- requests ----
 
 /** A tool-call id carrying Gemini's thought signature, and back. */
-const encodeId = (id: string, signature?: string) => (signature ? `${id}${SIGNATURE_MARK}${signature}` : id);
+export const encodeId = (id: string, signature?: string) => (signature ? `${id}${SIGNATURE_MARK}${signature}` : id);
 const signatureOf = (id: string | undefined) => (id?.includes(SIGNATURE_MARK) ? id.slice(id.indexOf(SIGNATURE_MARK) + SIGNATURE_MARK.length) : undefined);
 
 async function partsFor(content: ChatMessage["content"]): Promise<GeminiPart[]> {
@@ -229,168 +200,18 @@ export async function toGeminiRequest(body: ChatRequest): Promise<Record<string,
   return payload;
 }
 
-// ---- responses ----
-
-const FINISH_REASON: Record<string, FinishReason> = {
-  STOP: "stop",
-  MAX_TOKENS: "length",
-  SAFETY: "content_filter",
-  RECITATION: "content_filter",
-  BLOCKLIST: "content_filter",
-  PROHIBITED_CONTENT: "content_filter",
-  SPII: "content_filter",
-  IMAGE_SAFETY: "content_filter",
-  LANGUAGE: "content_filter",
-};
-
-function usageOf(u: GeminiUsage | undefined): Usage | undefined {
-  if (!u) return undefined;
-  const prompt = u.promptTokenCount ?? 0;
-  const thoughts = u.thoughtsTokenCount ?? 0;
-  // OpenAI counts reasoning inside completion_tokens; Gemini reports it apart.
-  const completion = (u.candidatesTokenCount ?? 0) + thoughts;
-  return {
-    prompt_tokens: prompt,
-    completion_tokens: completion,
-    total_tokens: u.totalTokenCount ?? prompt + completion,
-    prompt_tokens_details: { cached_tokens: u.cachedContentTokenCount ?? 0 },
-    completion_tokens_details: { reasoning_tokens: thoughts },
-  };
+export async function chatRequest(body: ChatRequest, ctx: AdapterContext): Promise<UpstreamRequest> {
+  const payload = await toGeminiRequest(body);
+  const t = target(ctx, body.stream ? "streamGenerateContent" : "generateContent");
+  return { ...t, url: body.stream ? `${t.url}?alt=sse` : t.url, body: JSON.stringify(payload) };
 }
 
-function toolCallOf(part: GeminiPart, callId: string, index: number): ToolCall {
-  const call = part.functionCall!;
-  return { id: encodeId(call.id ?? toolCallId(callId, index), part.thoughtSignature), type: "function", function: { name: call.name, arguments: JSON.stringify(call.args ?? {}) } };
+export function embeddingRequest(body: EmbeddingRequest, ctx: AdapterContext): UpstreamRequest {
+  const model = ctx.deployment.model.includes("/") ? ctx.deployment.model : `models/${ctx.deployment.model}`;
+  const requests = textInputs(body, "gemini").map((text) => ({
+    model,
+    content: { parts: [{ text }] },
+    ...(body.dimensions ? { outputDimensionality: body.dimensions } : {}),
+  }));
+  return { ...target(ctx, "batchEmbedContents"), body: JSON.stringify({ requests }) };
 }
-
-function inBandError(r: GeminiResponse): void {
-  if (r.error) throw new GatewayError(r.error.code && r.error.code >= 400 ? r.error.code : 500, "server", `gemini error: ${r.error.message ?? "stream error"}`, { upstream: true });
-}
-
-function parseChat(json: unknown, ctx: AdapterContext): ChatCompletion {
-  const r = json as GeminiResponse;
-  inBandError(r);
-  let toolIndex = 0;
-  const choices: ChatCompletion["choices"] = (r.candidates ?? []).map((c, i) => {
-    const parts = c.content?.parts ?? [];
-    const toolCalls = parts.filter((p) => p.functionCall).map((p) => toolCallOf(p, ctx.callId, toolIndex++));
-    const text = parts.filter((p) => p.text !== undefined && !p.thought).map((p) => p.text).join("");
-    const reasoning = parts.filter((p) => p.thought && p.text).map((p) => p.text).join("");
-    const message: ChatCompletion["choices"][number]["message"] = { role: "assistant", content: text || (toolCalls.length ? null : "") };
-    if (toolCalls.length) message.tool_calls = toolCalls;
-    if (reasoning) message.reasoning_content = reasoning;
-    const finish = toolCalls.length ? "tool_calls" : (FINISH_REASON[c.finishReason ?? ""] ?? "stop");
-    return { index: c.index ?? i, message, finish_reason: finish };
-  });
-  // A blocked prompt comes back with no candidates at all.
-  if (!choices.length) choices.push({ index: 0, message: { role: "assistant", content: null }, finish_reason: r.promptFeedback?.blockReason ? "content_filter" : "stop" });
-  return {
-    id: r.responseId ? `chatcmpl-${r.responseId}` : `chatcmpl-${ctx.callId}`,
-    object: "chat.completion",
-    created: nowSeconds(),
-    model: r.modelVersion ?? ctx.deployment.model,
-    choices,
-    usage: usageOf(r.usageMetadata) ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
-  };
-}
-
-/** Each SSE event is a whole GenerateContentResponse; usage is cumulative, the last one wins. */
-class GeminiStreamTranslator implements StreamTranslator {
-  usage: Usage | undefined;
-  id: string;
-  model: string;
-  private readonly started = new Set<number>();
-  /** Tool calls so far per candidate (their OpenAI index), and in all (for unique ids). */
-  private readonly toolCalls = new Map<number, number>();
-  private calls = 0;
-  private readonly created = nowSeconds();
-
-  constructor(private readonly ctx: AdapterContext) {
-    this.id = `chatcmpl-${ctx.callId}`;
-    this.model = ctx.deployment.model;
-  }
-
-  private chunk(index: number, delta: Record<string, unknown>, finish: FinishReason = null) {
-    return { id: this.id, object: "chat.completion.chunk", created: this.created, model: this.model, choices: [{ index, delta, finish_reason: finish }] };
-  }
-
-  onEvent(event: { data: string }, emit: ChunkSink): void {
-    const r = parseEventJson<GeminiResponse>(event.data, "gemini");
-    inBandError(r);
-    if (r.modelVersion) this.model = r.modelVersion;
-    if (r.usageMetadata) this.usage = usageOf(r.usageMetadata);
-    if (!r.candidates?.length && r.promptFeedback?.blockReason) emit(this.chunk(0, { role: "assistant", content: null }, "content_filter"));
-    for (const [i, c] of (r.candidates ?? []).entries()) {
-      const index = c.index ?? i;
-      const delta: Record<string, unknown> = {};
-      if (!this.started.has(index)) {
-        this.started.add(index);
-        delta.role = "assistant";
-      }
-      const parts = c.content?.parts ?? [];
-      const text = parts.filter((p) => p.text && !p.thought).map((p) => p.text).join("");
-      const reasoning = parts.filter((p) => p.thought && p.text).map((p) => p.text).join("");
-      if (text) delta.content = text;
-      if (reasoning) delta.reasoning_content = reasoning;
-      const calls = parts.filter((p) => p.functionCall);
-      if (calls.length) {
-        const offset = this.toolCalls.get(index) ?? 0;
-        // Gemini sends each call whole: one delta carries id, name and all the arguments.
-        delta.tool_calls = calls.map((p, k) => ({ index: offset + k, ...toolCallOf(p, this.ctx.callId, this.calls++) }));
-        this.toolCalls.set(index, offset + calls.length);
-      }
-      if (Object.keys(delta).length) emit(this.chunk(index, delta));
-      if (c.finishReason) {
-        const finish = this.toolCalls.get(index) ? "tool_calls" : (FINISH_REASON[c.finishReason] ?? "stop");
-        emit(this.chunk(index, {}, finish));
-      }
-    }
-  }
-}
-
-/** Google's `{"error":{"code","message","status","details"}}`. */
-function mapGeminiError(failure: UpstreamFailure, ctx: AdapterContext) {
-  type Detail = { "@type"?: string; reason?: string; retryDelay?: string };
-  const body = failureJson<{ error?: { message?: string; status?: string; details?: Detail[] } } | { error?: unknown }[]>(failure);
-  const error = (Array.isArray(body) ? body[0] : body)?.error as { message?: string; status?: string; details?: Detail[] } | undefined;
-  const message = error?.message ?? plainMessage(failure);
-  const details = error?.details ?? [];
-  const retryDelay = details.find((d) => d.retryDelay)?.retryDelay;
-  const retryAfter = retryDelay ? Number.parseFloat(retryDelay) : undefined;
-  // Google answers a bad key with 400 INVALID_ARGUMENT; clients and the router expect an auth error.
-  if (details.some((d) => d.reason === "API_KEY_INVALID") || /API key not valid/i.test(message)) {
-    return providerError(failure, ctx, { message, kind: "auth", status: 401 });
-  }
-  return providerError(failure, ctx, { message, retryAfter: Number.isFinite(retryAfter) ? retryAfter : undefined });
-}
-
-const chat: EndpointHandler<ChatRequest, ChatCompletion> = {
-  supportedParams: CHAT_PARAMS,
-  async buildRequest(body, ctx) {
-    const payload = await toGeminiRequest(body);
-    const t = target(ctx, body.stream ? "streamGenerateContent" : "generateContent");
-    return { ...t, url: body.stream ? `${t.url}?alt=sse` : t.url, body: JSON.stringify(payload) };
-  },
-  parseResponse: parseChat,
-  stream: { decoder: "sse", translator: (ctx) => new GeminiStreamTranslator(ctx) },
-};
-
-const embedding: EndpointHandler<EmbeddingRequest, EmbeddingResponse> = {
-  supportedParams: new Set(["model", "input", "user", "dimensions", "encoding_format"]),
-  buildRequest(body, ctx) {
-    const model = ctx.deployment.model.includes("/") ? ctx.deployment.model : `models/${ctx.deployment.model}`;
-    const requests = textInputs(body, "gemini").map((text) => ({
-      model,
-      content: { parts: [{ text }] },
-      ...(body.dimensions ? { outputDimensionality: body.dimensions } : {}),
-    }));
-    return { ...target(ctx, "batchEmbedContents"), body: JSON.stringify({ requests }) };
-  },
-  parseResponse(json, ctx, body) {
-    const r = json as { embeddings?: { values: number[] }[] };
-    // Gemini reports no token counts for embeddings: they are estimated.
-    return embeddingList((r.embeddings ?? []).map((e) => e.values), body, ctx.deployment.model);
-  },
-};
-
-export const gemini: ProviderAdapter = { name: "gemini", chat, embedding, mapError: mapGeminiError };

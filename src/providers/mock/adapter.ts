@@ -1,75 +1,18 @@
 // LiteLLM's `mock_response`: a deployment that answers locally with fixed text, in OpenAI's exact
 // wire format (JSON or SSE), with estimated usage. For demos, load tests and a first `curl`.
 // It reuses the OpenAI adapter's parsing, so the whole gateway path runs as for a real provider.
-import { estimatePromptTokens, type LlmRequest } from "../../core/call";
-import { estimateTokens } from "../../lib/tokens";
-import { nowSeconds } from "../../lib/ids";
-import type { ChatRequest, CompletionRequest, EmbeddingRequest } from "../../schema/openai";
 import { mapOpenAIError, openAICompatible } from "../openai/adapter";
-import type { AdapterContext, ProviderAdapter, UpstreamRequest } from "../../core/provider";
+import type { ProviderAdapter } from "../../core/provider";
+import { type MockPayload, mockRequest } from "./request";
+import { respond } from "./upstream";
 
 const openai = openAICompatible({ name: "mock", defaultBase: "mock://local", keyEnv: "MOCK_API_KEY", keyOptional: true });
 
-type MockPayload = { endpoint: "chat" | "completion" | "embedding"; body: { stream?: boolean | null } };
-
-function request(endpoint: MockPayload["endpoint"], body: object): UpstreamRequest {
-  return { url: "mock://local", headers: {}, body: JSON.stringify({ endpoint, body } satisfies MockPayload) };
-}
-
-const sse = (chunks: object[]) => chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`).join("") + "data: [DONE]\n\n";
-
-/** Splits the text into word-sized pieces so streams have several chunks. */
-function pieces(text: string): string[] {
-  return text.match(/\S+\s*|\s+/g) ?? [""];
-}
-
-function respond(payload: MockPayload, ctx: AdapterContext): Response {
-  const text = ctx.deployment.params.mock_response ?? "";
-  const model = ctx.deployment.model;
-  const created = nowSeconds();
-  const stream = payload.body.stream === true;
-  const json = (body: object) => new Response(JSON.stringify(body), { headers: { "content-type": "application/json" } });
-  const events = (body: string) => new Response(body, { headers: { "content-type": "text/event-stream" } });
-
-  if (payload.endpoint === "embedding") {
-    const input = (payload.body as EmbeddingRequest).input;
-    const items = typeof input === "string" ? [input] : (input as unknown[]);
-    const tokens = items.reduce<number>((n, x) => n + (typeof x === "string" ? estimateTokens(x) : 1), 0);
-    const data = items.map((_, index) => ({ object: "embedding", index, embedding: [0.1, 0.2, 0.3, 0.4] }));
-    return json({ object: "list", model, data, usage: { prompt_tokens: tokens, total_tokens: tokens } });
-  }
-
-  const completionTokens = estimateTokens(text);
-  const promptTokens = estimatePromptTokens(payload as LlmRequest);
-  const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
-
-  if (payload.endpoint === "completion") {
-    const id = `cmpl-${ctx.callId}`;
-    if (!stream) return json({ id, object: "text_completion", created, model, choices: [{ index: 0, text, finish_reason: "stop", logprobs: null }], usage });
-    const chunk = (t: string, finish: string | null) => ({ id, object: "text_completion", created, model, choices: [{ index: 0, text: t, finish_reason: finish, logprobs: null }] });
-    return events(sse([...pieces(text).map((p) => chunk(p, null)), chunk("", "stop"), { id, object: "text_completion", created, model, choices: [], usage }]));
-  }
-
-  const id = `chatcmpl-${ctx.callId}`;
-  if (!stream) {
-    return json({ id, object: "chat.completion", created, model, choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: "stop" }], usage });
-  }
-  const chunk = (delta: object, finish: string | null) => ({ id, object: "chat.completion.chunk", created, model, choices: [{ index: 0, delta, finish_reason: finish }] });
-  return events(
-    sse([
-      chunk({ role: "assistant", content: "" }, null),
-      ...pieces(text).map((p) => chunk({ content: p }, null)),
-      chunk({}, "stop"),
-      { id, object: "chat.completion.chunk", created, model, choices: [], usage },
-    ]),
-  );
-}
-
 export const mock: ProviderAdapter = {
   name: "mock",
-  chat: { ...openai.chat!, buildRequest: (body, _ctx) => request("chat", body) },
-  completion: { ...openai.completion!, buildRequest: (body, _ctx) => request("completion", body) },
-  embedding: { ...openai.embedding!, buildRequest: (body, _ctx) => request("embedding", body) },
+  chat: { ...openai.chat!, buildRequest: (body, _ctx) => mockRequest("chat", body) },
+  completion: { ...openai.completion!, buildRequest: (body, _ctx) => mockRequest("completion", body) },
+  embedding: { ...openai.embedding!, buildRequest: (body, _ctx) => mockRequest("embedding", body) },
   async send(req, ctx) {
     return respond(JSON.parse(req.body ?? "{}") as MockPayload, ctx);
   },
