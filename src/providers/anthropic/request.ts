@@ -13,6 +13,8 @@ import {
   thinkingBudget,
 } from "../shared/content";
 import { jsonToolFor } from "../shared/json-tool";
+import { samplingParams } from "../shared/sampling";
+import { envString } from "../shared/target";
 import type { ContentBlock } from "../../schema/anthropic";
 import type { AdapterContext, PassthroughClient, UpstreamRequest } from "../../core/provider";
 
@@ -36,8 +38,7 @@ export function anthropicTarget(path: "/v1/messages" | "/v1/messages/count_token
   const envBase = ctx.env.ANTHROPIC_API_BASE ?? ctx.env.ANTHROPIC_BASE_URL;
   // api_base may be the host, .../v1, or the full .../v1/messages (all seen in LiteLLM configs).
   const base = (params.api_base ?? (typeof envBase === "string" ? envBase : DEFAULT_BASE)).replace(/\/+$/, "").replace(/(\/v1)?(\/messages)?$/, "");
-  const envKey = ctx.env.ANTHROPIC_API_KEY;
-  const key = params.api_key ?? (typeof envKey === "string" ? envKey : undefined);
+  const key = params.api_key ?? envString(ctx, "ANTHROPIC_API_KEY");
   const headers: Record<string, string> = { "content-type": "application/json", "anthropic-version": client?.headers["anthropic-version"] ?? ANTHROPIC_VERSION };
   // No key is fine behind a key-injecting proxy (e.g. Cloudflare AI Gateway with stored keys).
   if (key) headers["x-api-key"] = key;
@@ -98,6 +99,9 @@ export interface AnthropicRequestResult {
   /** response_format was turned into a forced tool (see shared/json-tool.ts). */
   jsonTool: boolean;
 }
+
+/** OpenAI sampling params -> Anthropic's (max_tokens is set apart: it is required and makes room for thinking). */
+const SAMPLING = { stop: "stop_sequences", temperature: "temperature", top_p: "top_p", top_k: "top_k" };
 
 /** An OpenAI chat request as Anthropic's Messages request. */
 export function toAnthropicRequest(body: ChatRequest, model: string, defaultMaxTokens: number): AnthropicRequestResult {
@@ -173,10 +177,7 @@ export function toAnthropicRequest(body: ChatRequest, model: string, defaultMaxT
     if (maxTokens <= budget) maxTokens += budget;
   }
   payload.max_tokens = maxTokens;
-  if (body.stop != null) payload.stop_sequences = typeof body.stop === "string" ? [body.stop] : body.stop;
-  if (body.temperature != null) payload.temperature = body.temperature;
-  if (body.top_p != null) payload.top_p = body.top_p;
-  if (b.top_k != null) payload.top_k = b.top_k;
+  Object.assign(payload, samplingParams(body, SAMPLING));
   if (tools.length) payload.tools = tools;
   let toolChoice = payload.tools ? toolChoiceOf(body, jsonTool?.name) : undefined;
   // Anthropic refuses forced tool use with thinking on; the JSON tool then stays available, not forced.

@@ -3,6 +3,7 @@
 import type { ChatCompletion, FinishReason, ToolCall, Usage } from "../../schema/openai";
 import { JSON_TOOL_NAME } from "../shared/json-tool";
 import type { AnthropicMessage, AnthropicUsage, ContentBlock } from "../../schema/anthropic";
+import { assistantMessage, chatCompletion } from "../shared/completion";
 import { usageWithCache } from "../shared/usage";
 
 export const FINISH_REASON: Record<string, FinishReason> = {
@@ -42,17 +43,7 @@ export function fromAnthropicMessage(msg: AnthropicMessage): ChatCompletion {
       else toolCalls.push({ id: block.id, type: "function", function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) } });
     }
   }
-  const message: ChatCompletion["choices"][number]["message"] = { role: "assistant", content: jsonAnswer ?? (text || (toolCalls.length ? null : "")) };
-  if (toolCalls.length) message.tool_calls = toolCalls;
-  if (reasoning) message.reasoning_content = reasoning;
-  if (thinkingBlocks.length) (message as Record<string, unknown>).thinking_blocks = thinkingBlocks;
   const finish = jsonAnswer !== undefined && !toolCalls.length ? "stop" : (FINISH_REASON[msg.stop_reason ?? ""] ?? "stop");
-  return {
-    id: msg.id,
-    object: "chat.completion",
-    created: Math.floor(Date.now() / 1000),
-    model: msg.model,
-    choices: [{ index: 0, message, finish_reason: finish }],
-    usage: usageFromAnthropic(msg.usage) ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
-  };
+  const message = assistantMessage({ text, toolCalls, reasoning, thinkingBlocks, jsonAnswer });
+  return chatCompletion(msg.id, msg.model, [{ index: 0, message, finish_reason: finish }], usageFromAnthropic(msg.usage));
 }

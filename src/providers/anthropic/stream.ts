@@ -6,7 +6,8 @@ import type { GatewayError } from "../../errors";
 import { nowSeconds } from "../../lib/ids";
 import type { ChatCompletionChunk, FinishReason, Usage } from "../../schema/openai";
 import { JSON_TOOL_NAME } from "../shared/json-tool";
-import { parseEventJson } from "../shared/stream";
+import { chatChunk } from "../shared/completion";
+import { HeldRoleChunk, parseEventJson } from "../shared/stream";
 import type { ChunkSink, StreamEvent, StreamTranslator, UpstreamFailure } from "../../core/provider";
 import { FINISH_REASON, usageFromAnthropic } from "./response";
 import type { AnthropicUsage } from "../../schema/anthropic";
@@ -71,8 +72,8 @@ export class AnthropicStreamTranslator implements StreamTranslator {
   private readonly tracker = new UsageTracker();
   private readonly blocks = new Map<number, { kind: BlockKind; toolIndex: number }>();
   private tools = 0;
-  private started = false;
   private readonly created = nowSeconds();
+  private readonly role = new HeldRoleChunk(() => this.chunk({ role: "assistant", content: "" }));
 
   constructor(
     model: string,
@@ -87,21 +88,13 @@ export class AnthropicStreamTranslator implements StreamTranslator {
   }
 
   private chunk(delta: Record<string, unknown>, finish: FinishReason = null): ChatCompletionChunk {
-    return { id: this.id, object: "chat.completion.chunk", created: this.created, model: this.model, choices: [{ index: 0, delta, finish_reason: finish }] };
+    return chatChunk(this, this.created, delta, finish);
   }
 
   onEvent(event: StreamEvent, sink: ChunkSink): void {
     if (event.event === "ping") return;
     if (event.event === "error") throw this.mapError(streamErrorFailure(event.data));
-    // The role chunk waits for the first content, so an error right after message_start still
-    // fails the attempt before anything reached the client (and the router can retry).
-    const emit: ChunkSink = (chunk) => {
-      if (!this.started) {
-        this.started = true;
-        sink(this.chunk({ role: "assistant", content: "" }));
-      }
-      sink(chunk);
-    };
+    const emit = this.role.wrap(sink);
     const e = parseEventJson<AnthropicEventData>(event.data, "anthropic");
     switch (e.type) {
       case "message_start":

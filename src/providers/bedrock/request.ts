@@ -15,6 +15,7 @@ import {
 } from "../shared/content";
 import { textInputs } from "../shared/embeddings";
 import { JSON_TOOL_NAME, jsonToolFor } from "../shared/json-tool";
+import { samplingParams } from "../shared/sampling";
 import { envString } from "../shared/target";
 import type { AdapterContext, UpstreamRequest } from "../../core/provider";
 
@@ -107,6 +108,9 @@ function additionalFields(body: ChatRequest, modelId: string): Block | undefined
   return Object.keys(out).length ? out : undefined;
 }
 
+/** OpenAI sampling params -> Converse's inferenceConfig (top_k goes in additionalFields). */
+const INFERENCE_CONFIG = { max_tokens: "maxTokens", temperature: "temperature", top_p: "topP", stop: "stopSequences" };
+
 export async function toConverseRequest(body: ChatRequest, modelId: string): Promise<Record<string, unknown>> {
   if (body.n != null && body.n > 1) throw badRequest("bedrock does not support n > 1", "n");
   const system: Block[] = [];
@@ -148,12 +152,7 @@ export async function toConverseRequest(body: ChatRequest, modelId: string): Pro
 
   const payload: Record<string, unknown> = { messages };
   if (system.length) payload.system = system;
-  const inference: Block = {};
-  const maxTokens = body.max_completion_tokens ?? body.max_tokens;
-  if (maxTokens != null) inference.maxTokens = maxTokens;
-  if (body.temperature != null) inference.temperature = body.temperature;
-  if (body.top_p != null) inference.topP = body.top_p;
-  if (body.stop != null) inference.stopSequences = typeof body.stop === "string" ? [body.stop] : body.stop;
+  const inference = samplingParams(body, INFERENCE_CONFIG);
   if (Object.keys(inference).length) payload.inferenceConfig = inference;
 
   const jsonTool = jsonToolFor(body);

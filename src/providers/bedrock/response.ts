@@ -1,9 +1,9 @@
 // Converse's answers -> OpenAI's: text, reasoning (with thinking_blocks for round trips), tool calls
 // (the JSON tool's call becomes the content), stop reason, and usage with cache reads and writes.
-import { nowSeconds } from "../../lib/ids";
 import type { ChatCompletion, EmbeddingRequest, EmbeddingResponse, FinishReason, ToolCall, Usage } from "../../schema/openai";
 import { embeddingList } from "../shared/embeddings";
 import { JSON_TOOL_NAME } from "../shared/json-tool";
+import { assistantMessage, chatCompletion } from "../shared/completion";
 import { usageWithCache } from "../shared/usage";
 import type { AdapterContext } from "../../core/provider";
 
@@ -58,19 +58,9 @@ export function parseChat(json: unknown, ctx: AdapterContext): ChatCompletion {
       else toolCalls.push({ id: toolUseId, type: "function", function: { name, arguments: JSON.stringify(input ?? {}) } });
     }
   }
-  const message: ChatCompletion["choices"][number]["message"] = { role: "assistant", content: jsonAnswer ?? (text || (toolCalls.length ? null : "")) };
-  if (toolCalls.length) message.tool_calls = toolCalls;
-  if (reasoning) message.reasoning_content = reasoning;
-  if (thinkingBlocks.length) (message as Record<string, unknown>).thinking_blocks = thinkingBlocks;
   const finish = jsonAnswer !== undefined && !toolCalls.length ? "stop" : (FINISH_REASON[r.stopReason ?? ""] ?? "stop");
-  return {
-    id: `chatcmpl-${ctx.callId}`,
-    object: "chat.completion",
-    created: nowSeconds(),
-    model: ctx.deployment.model,
-    choices: [{ index: 0, message, finish_reason: finish }],
-    usage: usageOf(r.usage) ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
-  };
+  const message = assistantMessage({ text, toolCalls, reasoning, thinkingBlocks, jsonAnswer });
+  return chatCompletion(`chatcmpl-${ctx.callId}`, ctx.deployment.model, [{ index: 0, message, finish_reason: finish }], usageOf(r.usage));
 }
 
 export function parseEmbedding(json: unknown, ctx: AdapterContext, body: EmbeddingRequest): EmbeddingResponse {

@@ -3,7 +3,8 @@ import type { GatewayError } from "../../errors";
 import { nowSeconds } from "../../lib/ids";
 import type { FinishReason, Usage } from "../../schema/openai";
 import { JSON_TOOL_NAME } from "../shared/json-tool";
-import { parseEventJson } from "../shared/stream";
+import { chatChunk } from "../shared/completion";
+import { HeldRoleChunk, parseEventJson } from "../shared/stream";
 import type { AdapterContext, ChunkSink, StreamTranslator, UpstreamFailure } from "../../core/provider";
 import { type ConverseUsage, FINISH_REASON, usageOf } from "./response";
 
@@ -46,8 +47,8 @@ export class ConverseStreamTranslator implements StreamTranslator {
   private readonly blocks = new Map<number, { toolIndex: number; json: boolean }>();
   private tools = 0;
   private sawJsonTool = false;
-  private started = false;
   private readonly created = nowSeconds();
+  private readonly role = new HeldRoleChunk(() => this.chunk({ role: "assistant", content: "" }));
 
   constructor(
     ctx: AdapterContext,
@@ -59,18 +60,12 @@ export class ConverseStreamTranslator implements StreamTranslator {
   }
 
   private chunk(delta: Record<string, unknown>, finish: FinishReason = null) {
-    return { id: this.id, object: "chat.completion.chunk", created: this.created, model: this.model, choices: [{ index: 0, delta, finish_reason: finish }] };
+    return chatChunk(this, this.created, delta, finish);
   }
 
   onEvent(event: { event?: string; data: string }, sink: ChunkSink): void {
     if (event.event?.startsWith("exception:")) throw this.mapError(streamFailure(event.event.slice(10), event.data));
-    const emit: ChunkSink = (chunk) => {
-      if (!this.started) {
-        this.started = true;
-        sink(this.chunk({ role: "assistant", content: "" }));
-      }
-      sink(chunk);
-    };
+    const emit = this.role.wrap(sink);
     const e = parseEventJson<ConverseEvent>(event.data, "bedrock");
     switch (event.event) {
       case "contentBlockStart": {

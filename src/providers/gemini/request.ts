@@ -12,6 +12,7 @@ import {
   thinkingBudget,
 } from "../shared/content";
 import { textInputs } from "../shared/embeddings";
+import { samplingParams } from "../shared/sampling";
 import { envString } from "../shared/target";
 import type { AdapterContext, UpstreamRequest } from "../../core/provider";
 
@@ -132,6 +133,12 @@ function toolConfig(choice: ChatRequest["tool_choice"]): Record<string, unknown>
   return { functionCallingConfig: { mode: "ANY", allowedFunctionNames: [choice.function.name] } };
 }
 
+/** OpenAI sampling params -> Gemini's generationConfig. */
+const GENERATION_CONFIG = {
+  max_tokens: "maxOutputTokens", temperature: "temperature", top_p: "topP", top_k: "topK", stop: "stopSequences", n: "candidateCount",
+  presence_penalty: "presencePenalty", frequency_penalty: "frequencyPenalty", seed: "seed",
+};
+
 export async function toGeminiRequest(body: ChatRequest): Promise<Record<string, unknown>> {
   const system: GeminiPart[] = [];
   const contents: { role: "user" | "model"; parts: GeminiPart[] }[] = [];
@@ -160,18 +167,7 @@ export async function toGeminiRequest(body: ChatRequest): Promise<Record<string,
     }
   }
 
-  const b = body as Record<string, unknown>;
-  const generationConfig: Record<string, unknown> = {};
-  const maxTokens = body.max_completion_tokens ?? body.max_tokens;
-  if (maxTokens != null) generationConfig.maxOutputTokens = maxTokens;
-  if (body.temperature != null) generationConfig.temperature = body.temperature;
-  if (body.top_p != null) generationConfig.topP = body.top_p;
-  if (b.top_k != null) generationConfig.topK = b.top_k;
-  if (body.stop != null) generationConfig.stopSequences = typeof body.stop === "string" ? [body.stop] : body.stop;
-  if (body.n != null) generationConfig.candidateCount = body.n;
-  if (body.presence_penalty != null) generationConfig.presencePenalty = body.presence_penalty;
-  if (body.frequency_penalty != null) generationConfig.frequencyPenalty = body.frequency_penalty;
-  if (body.seed != null) generationConfig.seed = body.seed;
+  const generationConfig = samplingParams(body, GENERATION_CONFIG);
   const rf = body.response_format;
   if (rf && rf.type !== "text") {
     generationConfig.responseMimeType = "application/json";

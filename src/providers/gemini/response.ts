@@ -1,20 +1,20 @@
 // Gemini's GenerateContentResponse -> OpenAI's chat.completion: candidates become choices, thought
 // parts reasoning_content, function calls tool calls (ids made here, carrying the thought signature).
 import { GatewayError } from "../../errors";
-import { nowSeconds } from "../../lib/ids";
 import type { ChatCompletion, EmbeddingRequest, EmbeddingResponse, FinishReason, ToolCall, Usage } from "../../schema/openai";
 import { toolCallId } from "../shared/content";
+import { assistantMessage, chatCompletion } from "../shared/completion";
 import { embeddingList } from "../shared/embeddings";
 import type { AdapterContext } from "../../core/provider";
 import { encodeId, type GeminiPart } from "./request";
 
-export interface GeminiCandidate {
+interface GeminiCandidate {
   content?: { role?: string; parts?: GeminiPart[] };
   finishReason?: string;
   index?: number;
 }
 
-export interface GeminiUsage {
+interface GeminiUsage {
   promptTokenCount?: number;
   candidatesTokenCount?: number;
   totalTokenCount?: number;
@@ -76,22 +76,13 @@ export function parseChat(json: unknown, ctx: AdapterContext): ChatCompletion {
     const toolCalls = parts.filter((p) => p.functionCall).map((p) => toolCallOf(p, ctx.callId, toolIndex++));
     const text = parts.filter((p) => p.text !== undefined && !p.thought).map((p) => p.text).join("");
     const reasoning = parts.filter((p) => p.thought && p.text).map((p) => p.text).join("");
-    const message: ChatCompletion["choices"][number]["message"] = { role: "assistant", content: text || (toolCalls.length ? null : "") };
-    if (toolCalls.length) message.tool_calls = toolCalls;
-    if (reasoning) message.reasoning_content = reasoning;
+    const message = assistantMessage({ text, toolCalls, reasoning });
     const finish = toolCalls.length ? "tool_calls" : (FINISH_REASON[c.finishReason ?? ""] ?? "stop");
     return { index: c.index ?? i, message, finish_reason: finish };
   });
   // A blocked prompt comes back with no candidates at all.
   if (!choices.length) choices.push({ index: 0, message: { role: "assistant", content: null }, finish_reason: r.promptFeedback?.blockReason ? "content_filter" : "stop" });
-  return {
-    id: r.responseId ? `chatcmpl-${r.responseId}` : `chatcmpl-${ctx.callId}`,
-    object: "chat.completion",
-    created: nowSeconds(),
-    model: r.modelVersion ?? ctx.deployment.model,
-    choices,
-    usage: usageOf(r.usageMetadata) ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
-  };
+  return chatCompletion(r.responseId ? `chatcmpl-${r.responseId}` : `chatcmpl-${ctx.callId}`, r.modelVersion ?? ctx.deployment.model, choices, usageOf(r.usageMetadata));
 }
 
 export function parseEmbedding(json: unknown, ctx: AdapterContext, body: EmbeddingRequest): EmbeddingResponse {

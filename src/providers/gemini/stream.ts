@@ -1,6 +1,7 @@
 // Gemini's SSE stream (streamGenerateContent?alt=sse) -> OpenAI chunks.
 import { nowSeconds } from "../../lib/ids";
 import type { FinishReason, Usage } from "../../schema/openai";
+import { chatChunk } from "../shared/completion";
 import { parseEventJson } from "../shared/stream";
 import type { AdapterContext, ChunkSink, StreamTranslator } from "../../core/provider";
 import { FINISH_REASON, type GeminiResponse, inBandError, toolCallOf, usageOf } from "./response";
@@ -22,7 +23,7 @@ export class GeminiStreamTranslator implements StreamTranslator {
   }
 
   private chunk(index: number, delta: Record<string, unknown>, finish: FinishReason = null) {
-    return { id: this.id, object: "chat.completion.chunk", created: this.created, model: this.model, choices: [{ index, delta, finish_reason: finish }] };
+    return chatChunk(this, this.created, delta, finish, index);
   }
 
   onEvent(event: { data: string }, emit: ChunkSink): void {

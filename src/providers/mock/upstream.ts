@@ -5,6 +5,7 @@ import { estimateTokens } from "../../lib/tokens";
 import { nowSeconds } from "../../lib/ids";
 import type { EmbeddingRequest } from "../../schema/openai";
 import type { AdapterContext } from "../../core/provider";
+import { tokenUsage } from "../shared/usage";
 import type { MockPayload } from "./request";
 
 const sse = (chunks: object[]) => chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`).join("") + "data: [DONE]\n\n";
@@ -32,7 +33,7 @@ export function respond(payload: MockPayload, ctx: AdapterContext): Response {
 
   const completionTokens = estimateTokens(text);
   const promptTokens = estimatePromptTokens(payload as LlmRequest);
-  const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+  const usage = tokenUsage(promptTokens, completionTokens);
 
   if (payload.endpoint === "completion") {
     const id = `cmpl-${ctx.callId}`;

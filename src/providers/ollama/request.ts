@@ -4,6 +4,7 @@ import { GatewayError } from "../../errors";
 import type { ChatMessage, ChatRequest, CompletionRequest, EmbeddingRequest } from "../../schema/openai";
 import { onePrompt, textOf } from "../shared/content";
 import { textInputs } from "../shared/embeddings";
+import { samplingParams } from "../shared/sampling";
 import { envString } from "../shared/target";
 import type { AdapterContext, UpstreamRequest } from "../../core/provider";
 
@@ -36,22 +37,10 @@ function target(path: string, ctx: AdapterContext): Omit<UpstreamRequest, "body"
 }
 
 /** OpenAI sampling params -> Ollama `options`. */
-function options(body: ChatRequest | CompletionRequest): Record<string, unknown> {
-  const b = body as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  const maxTokens = b.max_completion_tokens ?? b.max_tokens;
-  if (maxTokens != null) out.num_predict = maxTokens;
-  if (b.temperature != null) out.temperature = b.temperature;
-  if (b.top_p != null) out.top_p = b.top_p;
-  if (b.top_k != null) out.top_k = b.top_k;
-  if (b.seed != null) out.seed = b.seed;
-  if (b.stop != null) out.stop = typeof b.stop === "string" ? [b.stop] : b.stop;
-  if (b.presence_penalty != null) out.presence_penalty = b.presence_penalty;
-  if (b.frequency_penalty != null) out.frequency_penalty = b.frequency_penalty;
-  if (b.repeat_penalty != null) out.repeat_penalty = b.repeat_penalty;
-  if (b.num_ctx != null) out.num_ctx = b.num_ctx;
-  return out;
-}
+const OPTIONS = {
+  max_tokens: "num_predict", temperature: "temperature", top_p: "top_p", top_k: "top_k", seed: "seed", stop: "stop",
+  presence_penalty: "presence_penalty", frequency_penalty: "frequency_penalty", repeat_penalty: "repeat_penalty", num_ctx: "num_ctx",
+};
 
 /** response_format -> Ollama `format` ("json" or a JSON schema). */
 function format(body: ChatRequest): unknown {
@@ -116,7 +105,7 @@ function flattenMessages(messages: ChatMessage[]): { prompt: string; images: str
 
 /** A chat request for /api/chat (`ollama_chat/`) or, flattened to one prompt, /api/generate (`ollama/`). */
 export function chatRequest(mode: "chat" | "generate", body: ChatRequest, ctx: AdapterContext): UpstreamRequest {
-  const common = { model: ctx.deployment.model, stream: !!body.stream, options: options(body), format: format(body), keep_alive: (body as Record<string, unknown>).keep_alive };
+  const common = { model: ctx.deployment.model, stream: !!body.stream, options: samplingParams(body, OPTIONS), format: format(body), keep_alive: (body as Record<string, unknown>).keep_alive };
   if (mode === "generate") {
     const { prompt, images } = flattenMessages(body.messages);
     return { ...target("/api/generate", ctx), body: JSON.stringify({ ...common, prompt, images: images.length ? images : undefined }) };
@@ -126,7 +115,7 @@ export function chatRequest(mode: "chat" | "generate", body: ChatRequest, ctx: A
 }
 
 export function completionRequest(body: CompletionRequest, ctx: AdapterContext): UpstreamRequest {
-  const payload = { model: ctx.deployment.model, prompt: onePrompt(body, "ollama"), suffix: body.suffix ?? undefined, stream: !!body.stream, options: options(body) };
+  const payload = { model: ctx.deployment.model, prompt: onePrompt(body, "ollama"), suffix: body.suffix ?? undefined, stream: !!body.stream, options: samplingParams(body, OPTIONS) };
   return { ...target("/api/generate", ctx), body: JSON.stringify(payload) };
 }
 

@@ -3,7 +3,9 @@
 import { GatewayError } from "../../errors";
 import { nowSeconds } from "../../lib/ids";
 import type { ChatCompletion, EmbeddingRequest, EmbeddingResponse, FinishReason, TextCompletion, ToolCall, Usage } from "../../schema/openai";
+import { chatCompletion } from "../shared/completion";
 import { embeddingList } from "../shared/embeddings";
+import { tokenUsage } from "../shared/usage";
 import type { AdapterContext } from "../../core/provider";
 import type { OllamaMessage } from "./request";
 
@@ -21,9 +23,7 @@ export interface OllamaResponse {
 
 export function usageOf(r: OllamaResponse): Usage | undefined {
   if (r.prompt_eval_count === undefined && r.eval_count === undefined) return undefined;
-  const prompt = r.prompt_eval_count ?? 0;
-  const completion = r.eval_count ?? 0;
-  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+  return tokenUsage(r.prompt_eval_count ?? 0, r.eval_count ?? 0);
 }
 
 export function finishReason(r: OllamaResponse, hadToolCalls: boolean): FinishReason {
@@ -53,14 +53,7 @@ export function parseChat(mode: "chat" | "generate", json: unknown, ctx: Adapter
   const thinking = r.message?.thinking ?? r.thinking;
   if (thinking) message.reasoning_content = thinking;
   if (toolCalls.length) message.tool_calls = toolCalls;
-  return {
-    id: `chatcmpl-${ctx.callId}`,
-    object: "chat.completion",
-    created: nowSeconds(),
-    model: ctx.deployment.model,
-    choices: [{ index: 0, message, finish_reason: finishReason(r, toolCalls.length > 0) }],
-    usage: usageOf(r) ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
-  };
+  return chatCompletion(`chatcmpl-${ctx.callId}`, ctx.deployment.model, [{ index: 0, message, finish_reason: finishReason(r, toolCalls.length > 0) }], usageOf(r));
 }
 
 export function parseCompletion(json: unknown, ctx: AdapterContext): TextCompletion {
@@ -72,7 +65,7 @@ export function parseCompletion(json: unknown, ctx: AdapterContext): TextComplet
     created: nowSeconds(),
     model: ctx.deployment.model,
     choices: [{ index: 0, text: r.response ?? "", finish_reason: finishReason(r, false), logprobs: null }],
-    usage: usageOf(r) ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+    usage: usageOf(r) ?? tokenUsage(0, 0),
   };
 }
 

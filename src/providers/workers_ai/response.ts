@@ -4,6 +4,7 @@ import { GatewayError } from "../../errors";
 import { nowSeconds } from "../../lib/ids";
 import type { ChatCompletion, EmbeddingRequest, EmbeddingResponse, FinishReason, TextCompletion, ToolCall, Usage } from "../../schema/openai";
 import { toolCallId } from "../shared/content";
+import { assistantMessage, chatCompletion } from "../shared/completion";
 import { embeddingList } from "../shared/embeddings";
 import type { AdapterContext } from "../../core/provider";
 
@@ -53,10 +54,8 @@ export function parseChat(json: unknown, ctx: AdapterContext): ChatCompletion {
   }
   const toolCalls = toolCallsOf(r.tool_calls, ctx.callId);
   const content = r.response === undefined || r.response === null ? "" : typeof r.response === "string" ? r.response : JSON.stringify(r.response);
-  const message: ChatCompletion["choices"][number]["message"] = { role: "assistant", content: content || (toolCalls.length ? null : "") };
-  if (toolCalls.length) message.tool_calls = toolCalls;
   const finish: FinishReason = toolCalls.length ? "tool_calls" : r.finish_reason === "length" ? "length" : "stop";
-  return { ...base, choices: [{ index: 0, message, finish_reason: finish }], usage: usageOf(r.usage) };
+  return chatCompletion(base.id, base.model, [{ index: 0, message: assistantMessage({ text: content, toolCalls }), finish_reason: finish }], usageOf(r.usage));
 }
 
 export function parseCompletion(json: unknown, ctx: AdapterContext): TextCompletion {

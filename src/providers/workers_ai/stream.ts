@@ -3,6 +3,7 @@ import { GatewayError } from "../../errors";
 import { nowSeconds } from "../../lib/ids";
 import type { FinishReason, Usage } from "../../schema/openai";
 import { toolCallId } from "../shared/content";
+import { chatChunk } from "../shared/completion";
 import { parseEventJson } from "../shared/stream";
 import type { AdapterContext, ChunkSink, StreamTranslator } from "../../core/provider";
 import { argsText, type NativeToolCall, usageOf, type WorkersAIResult } from "./response";
@@ -32,7 +33,7 @@ export class WorkersAIStreamTranslator implements StreamTranslator {
       this.started = true;
       delta = { role: "assistant", ...delta };
     }
-    return { id: this.id, object: "chat.completion.chunk", created: this.created, model: this.model, choices: [{ index: 0, delta, finish_reason: finish }] };
+    return chatChunk(this, this.created, delta, finish);
   }
 
   /** Workers AI streams tool calls OpenAI-style (index, then argument pieces) or whole ({name, arguments}). */
