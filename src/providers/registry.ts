@@ -1,13 +1,14 @@
-// `model: <provider>/<id>` -> the adapter for <provider>. Add a provider by adding its file and one line here.
+// `model: <provider>/<id>` -> the adapter for <provider>. Add a provider by adding its folder and one line here.
 import { GatewayError } from "../errors";
 import { anthropic } from "./anthropic/adapter";
-import { azure } from "./azure";
-import { bedrock } from "./bedrock";
-import { gemini } from "./gemini";
-import { mock } from "./mock";
-import { ollama, ollamaChat } from "./ollama";
-import { OPENAI_COMPATIBLE, openAICompatible } from "./openai";
-import { cloudflare, workersAi } from "./workers_ai";
+import { azure } from "./azure/adapter";
+import { bedrock } from "./bedrock/adapter";
+import { gemini } from "./gemini/adapter";
+import { mock } from "./mock/adapter";
+import { ollama, ollamaChat } from "./ollama/adapter";
+import { openAICompatible } from "./openai/adapter";
+import { OPENAI_COMPATIBLE } from "./openai/compatible";
+import { cloudflare, workersAi } from "./workers_ai/adapter";
 import type { ProviderAdapter } from "../core/provider";
 
 const adapters = new Map<string, ProviderAdapter>([

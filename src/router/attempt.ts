@@ -6,7 +6,7 @@ import { GatewayError, badRequest } from "../errors";
 import { readCapped } from "../lib/body";
 import type { EmbeddingResponse, Usage } from "../schema/openai";
 import { GATEWAY_PARAMS } from "../schema/openai";
-import { apiBaseForDisplay } from "../providers/openai";
+import { apiBaseForDisplay } from "../providers/shared/target";
 import { openTranslatedStream } from "../providers/shared/stream";
 import type { AdapterContext, EndpointHandler, PassthroughHandler, UpstreamRequest } from "../core/provider";
 import type { LlmCall } from "../core/call";

@@ -1,7 +1,8 @@
 // azure/ deployments: URL, api-version and key handling, Azure's stream annotations, content-filter
 // and other error mapping, against a mock speaking Azure OpenAI's wire format.
 import { describe, expect, it } from "vitest";
-import { azure, DEFAULT_API_VERSION } from "../../src/providers/azure";
+import { azure } from "../../src/providers/azure/adapter";
+import { DEFAULT_API_VERSION } from "../../src/providers/azure/request";
 import type { AdapterContext } from "../../src/core/provider";
 import { MOCK_URL, readSse, testGateway, upstreamRequests } from "./helpers";
 

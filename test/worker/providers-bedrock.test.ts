@@ -1,7 +1,7 @@
 // bedrock/ deployments: SigV4 signing (verified by the mock as AWS would), Converse request/response
 // translation, ConverseStream's binary event stream, Titan/Cohere embeddings, and error mapping.
 import { describe, expect, it } from "vitest";
-import { bedrock } from "../../src/providers/bedrock";
+import { bedrock } from "../../src/providers/bedrock/adapter";
 import { awsEventStreamDecoder, crc32 } from "../../src/providers/shared/aws-event-stream";
 import type { AdapterContext } from "../../src/core/provider";
 import { MOCK_URL, readSse, testGateway, upstreamRequests } from "./helpers";

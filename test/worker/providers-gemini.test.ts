@@ -1,7 +1,7 @@
 // OpenAI-format clients on a gemini/ deployment: golden request/response/stream translation against
 // a mock speaking the Gemini API's wire format, embeddings, and error mapping.
 import { describe, expect, it } from "vitest";
-import { toGeminiSchema } from "../../src/providers/gemini";
+import { toGeminiSchema } from "../../src/providers/gemini/request";
 import { MOCK_URL, readSse, testGateway, upstreamRequests } from "./helpers";
 
 const geminiModel = (name: string, model = name, extra: Record<string, unknown> = {}) => ({

@@ -1,7 +1,6 @@
-// Chat requests between OpenAI's and Anthropic's formats, both ways:
-//   toAnthropicRequest   OpenAI chat body -> Anthropic Messages body (the anthropic/ adapter)
-//   fromAnthropicRequest Anthropic Messages body -> OpenAI chat body (the /v1/messages route, for non-Anthropic deployments)
-import { GatewayError, badRequest } from "../../errors";
+// OpenAI chat requests -> Anthropic's Messages API: the URL and headers (x-api-key, anthropic-version,
+// anthropic-beta), and the body (system, alternating messages, tools, thinking, cache_control).
+import { badRequest } from "../../errors";
 import type { ChatMessage, ChatRequest, Tool } from "../../schema/openai";
 import {
   cacheControlOf,
@@ -14,7 +13,41 @@ import {
   thinkingBudget,
 } from "../shared/content";
 import { jsonToolFor } from "../shared/json-tool";
-import type { ContentBlock, MessageParam, MessagesRequest } from "../../schema/anthropic";
+import { samplingParams } from "../shared/sampling";
+import { envString } from "../shared/target";
+import type { ContentBlock } from "../../schema/anthropic";
+import type { AdapterContext, PassthroughClient, UpstreamRequest } from "../../core/provider";
+
+const DEFAULT_BASE = "https://api.anthropic.com";
+export const ANTHROPIC_VERSION = "2023-06-01";
+const DEFAULT_MAX_TOKENS = 4096;
+
+export const CHAT_PARAMS = new Set([
+  "model", "messages", "stream", "stream_options", "max_tokens", "max_completion_tokens", "temperature", "top_p", "top_k",
+  "stop", "tools", "tool_choice", "parallel_tool_calls", "response_format", "user", "n", "reasoning_effort", "thinking",
+]);
+
+/** Anthropic requires max_tokens: the client's, else model_info's output limit, else 4096. */
+export function defaultMaxTokens(ctx: AdapterContext): number {
+  return ctx.deployment.info.max_output_tokens ?? ctx.deployment.info.max_tokens ?? DEFAULT_MAX_TOKENS;
+}
+
+/** URL and headers for a Messages API path; `client` adds the anthropic-version/-beta a native client sent. */
+export function anthropicTarget(path: "/v1/messages" | "/v1/messages/count_tokens", ctx: AdapterContext, client?: PassthroughClient): Omit<UpstreamRequest, "body"> {
+  const { params } = ctx.deployment;
+  const envBase = ctx.env.ANTHROPIC_API_BASE ?? ctx.env.ANTHROPIC_BASE_URL;
+  // api_base may be the host, .../v1, or the full .../v1/messages (all seen in LiteLLM configs).
+  const base = (params.api_base ?? (typeof envBase === "string" ? envBase : DEFAULT_BASE)).replace(/\/+$/, "").replace(/(\/v1)?(\/messages)?$/, "");
+  const key = params.api_key ?? envString(ctx, "ANTHROPIC_API_KEY");
+  const headers: Record<string, string> = { "content-type": "application/json", "anthropic-version": client?.headers["anthropic-version"] ?? ANTHROPIC_VERSION };
+  // No key is fine behind a key-injecting proxy (e.g. Cloudflare AI Gateway with stored keys).
+  if (key) headers["x-api-key"] = key;
+  const extra = params.extra_headers ?? {};
+  Object.assign(headers, extra);
+  const betas = [extra["anthropic-beta"], client?.headers["anthropic-beta"]].filter(Boolean).join(",");
+  if (betas) headers["anthropic-beta"] = [...new Set(betas.split(",").map((b) => b.trim()).filter(Boolean))].join(",");
+  return { url: base + path, headers };
+}
 
 type Block = ContentBlock & { cache_control?: { type: string } };
 
@@ -66,6 +99,9 @@ export interface AnthropicRequestResult {
   /** response_format was turned into a forced tool (see shared/json-tool.ts). */
   jsonTool: boolean;
 }
+
+/** OpenAI sampling params -> Anthropic's (max_tokens is set apart: it is required and makes room for thinking). */
+const SAMPLING = { stop: "stop_sequences", temperature: "temperature", top_p: "top_p", top_k: "top_k" };
 
 /** An OpenAI chat request as Anthropic's Messages request. */
 export function toAnthropicRequest(body: ChatRequest, model: string, defaultMaxTokens: number): AnthropicRequestResult {
@@ -141,10 +177,7 @@ export function toAnthropicRequest(body: ChatRequest, model: string, defaultMaxT
     if (maxTokens <= budget) maxTokens += budget;
   }
   payload.max_tokens = maxTokens;
-  if (body.stop != null) payload.stop_sequences = typeof body.stop === "string" ? [body.stop] : body.stop;
-  if (body.temperature != null) payload.temperature = body.temperature;
-  if (body.top_p != null) payload.top_p = body.top_p;
-  if (b.top_k != null) payload.top_k = b.top_k;
+  Object.assign(payload, samplingParams(body, SAMPLING));
   if (tools.length) payload.tools = tools;
   let toolChoice = payload.tools ? toolChoiceOf(body, jsonTool?.name) : undefined;
   // Anthropic refuses forced tool use with thinking on; the JSON tool then stays available, not forced.
@@ -161,121 +194,14 @@ function budgetThinking(effort: unknown): Record<string, unknown> | undefined {
   return { type: "enabled", budget_tokens: budget };
 }
 
-// ---- Anthropic -> OpenAI (the /v1/messages route) ----
-
-type OpenAIPart = { type: string; [k: string]: unknown };
-
-function openAIParts(blocks: ContentBlock[]): OpenAIPart[] {
-  const parts: OpenAIPart[] = [];
-  for (const b of blocks) {
-    if (b.type === "text") parts.push({ type: "text", text: b.text });
-    else if (b.type === "image" || b.type === "document") {
-      const s = b.source as { type: string; media_type?: string; data?: string; url?: string };
-      if (s.type === "base64" && b.type === "image") parts.push({ type: "image_url", image_url: { url: `data:${s.media_type};base64,${s.data}` } });
-      else if (s.type === "base64") parts.push({ type: "file", file: { file_data: `data:${s.media_type};base64,${s.data}`, ...(b.type === "document" && b.title ? { filename: b.title } : {}) } });
-      else if (s.type === "url" && b.type === "image") parts.push({ type: "image_url", image_url: { url: s.url } });
-      else if (s.type === "text") parts.push({ type: "text", text: s.data ?? "" });
-      else throw badRequest(`${b.type} blocks with a '${s.type}' source need an anthropic/ deployment`, "messages");
-    }
-  }
-  return parts;
+export function chatRequest(body: ChatRequest, ctx: AdapterContext): UpstreamRequest {
+  const { payload } = toAnthropicRequest(body, ctx.deployment.model, defaultMaxTokens(ctx));
+  return { ...anthropicTarget("/v1/messages", ctx), body: JSON.stringify(payload) };
 }
 
-/** Plain text when the parts are all text, else the parts. */
-function contentOf(parts: OpenAIPart[]): string | OpenAIPart[] {
-  return parts.every((p) => p.type === "text") ? parts.map((p) => p.text as string).join("") : parts;
-}
-
-const TRANSLATABLE = new Set(["text", "image", "document", "tool_use", "tool_result", "thinking", "redacted_thinking"]);
-
-/** Why a request can only go to an Anthropic deployment (server tools, unknown block types), if it can. */
-export function passthroughOnly(req: MessagesRequest): string | undefined {
-  const serverTool = req.tools?.find((t) => t.type && t.type !== "custom");
-  if (serverTool) return `tool '${serverTool.name}' (${serverTool.type}) is an Anthropic server tool`;
-  for (const m of req.messages) {
-    if (typeof m.content === "string") continue;
-    const block = m.content.find((b) => !TRANSLATABLE.has(b.type));
-    if (block) return `content blocks of type '${block.type}' are Anthropic-only`;
-  }
-  return undefined;
-}
-
-function fromMessage(m: MessageParam, out: ChatMessage[]): void {
-  if (typeof m.content === "string") {
-    out.push({ role: m.role, content: m.content });
-    return;
-  }
-  const blocks = m.content as unknown as ContentBlock[];
-  if (m.role === "assistant") {
-    const text = blocks.map((b) => (b.type === "text" ? b.text : "")).join("");
-    const toolCalls = blocks.flatMap((b) =>
-      b.type === "tool_use" ? [{ id: b.id, type: "function" as const, function: { name: b.name, arguments: JSON.stringify(b.input ?? {}) } }] : [],
-    );
-    // Thinking blocks are dropped: their signatures only mean something to Anthropic.
-    out.push({ role: "assistant", content: text || (toolCalls.length ? null : ""), ...(toolCalls.length ? { tool_calls: toolCalls } : {}) });
-    return;
-  }
-  // User turn: tool results become OpenAI tool messages (which must directly follow the assistant's
-  // tool calls); the rest of the turn follows as one user message.
-  const rest: ContentBlock[] = [];
-  const images: OpenAIPart[] = [];
-  for (const r of blocks) {
-    if (r.type !== "tool_result") {
-      rest.push(r);
-      continue;
-    }
-    const parts = typeof r.content === "string" ? [{ type: "text", text: r.content }] : openAIParts(r.content ?? []);
-    const text = parts.filter((p) => p.type === "text").map((p) => p.text as string).join("");
-    images.push(...parts.filter((p) => p.type !== "text"));
-    out.push({ role: "tool", tool_call_id: r.tool_use_id, content: r.is_error ? `Error: ${text}` : text });
-  }
-  const parts = [...images, ...openAIParts(rest)];
-  if (parts.length) out.push({ role: "user", content: contentOf(parts) as ChatMessage["content"] });
-}
-
-/** The reasoning_effort closest to an Anthropic thinking budget. */
-function effortFor(thinking: MessagesRequest["thinking"]): string | undefined {
-  if (!thinking || thinking.type === "disabled") return undefined;
-  const budget = thinking.budget_tokens ?? 0;
-  if (thinking.type === "adaptive" || budget > 8192) return "high";
-  return budget > 2048 ? "medium" : "low";
-}
-
-/**
- * An Anthropic Messages request in OpenAI's chat format. What has no OpenAI equivalent is dropped
- * (cache_control, top_k, thinking signatures) and listed in the README; what would change the
- * answer (server tools, unknown blocks) is refused by `passthroughOnly` instead.
- */
-export function fromAnthropicRequest(req: MessagesRequest): ChatRequest {
-  const messages: ChatMessage[] = [];
-  if (req.system !== undefined) {
-    const text = typeof req.system === "string" ? req.system : req.system.map((b) => b.text).join("\n");
-    if (text) messages.push({ role: "system", content: text });
-  }
-  for (const m of req.messages) fromMessage(m, messages);
-  if (!messages.length) throw new GatewayError(400, "bad_request", "messages: no content to send", { param: "messages" });
-
-  const body: ChatRequest = { model: req.model, messages };
-  if (req.max_tokens !== undefined) body.max_completion_tokens = req.max_tokens;
-  if (req.stream) body.stream = true;
-  if (req.temperature !== undefined) body.temperature = req.temperature;
-  if (req.top_p !== undefined) body.top_p = req.top_p;
-  if (req.stop_sequences?.length) body.stop = req.stop_sequences;
-  if (req.metadata?.user_id) body.user = req.metadata.user_id;
-  const effort = effortFor(req.thinking);
-  if (effort) body.reasoning_effort = effort;
-  const tools = (req.tools ?? []).filter((t) => !t.type || t.type === "custom");
-  if (tools.length) {
-    body.tools = tools.map((t) => ({
-      type: "function" as const,
-      function: { name: t.name, ...(t.description ? { description: t.description } : {}), parameters: t.input_schema ?? { type: "object", properties: {} } },
-    }));
-    const tc = req.tool_choice;
-    if (tc?.type === "any") body.tool_choice = "required";
-    else if (tc?.type === "none") body.tool_choice = "none";
-    else if (tc?.type === "tool" && tc.name) body.tool_choice = { type: "function", function: { name: tc.name } };
-    else if (tc?.type === "auto") body.tool_choice = "auto";
-    if (tc?.disable_parallel_tool_use) body.parallel_tool_calls = false;
-  }
-  return body;
+/** A /v1/messages client's own body, with the deployment's model and (required by Anthropic) a max_tokens. */
+export function passthroughRequest(client: PassthroughClient, ctx: AdapterContext): UpstreamRequest {
+  const body: Record<string, unknown> = { ...client.body, model: ctx.deployment.model };
+  body.max_tokens ??= defaultMaxTokens(ctx);
+  return { ...anthropicTarget("/v1/messages", ctx, client), body: JSON.stringify(body) };
 }

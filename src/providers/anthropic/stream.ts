@@ -1,17 +1,15 @@
-// Streams between Anthropic's SSE events and OpenAI's chunks, both ways:
-//   AnthropicStreamTranslator    Anthropic events -> OpenAI chunks (the anthropic/ adapter)
-//   AnthropicPassthrough         Anthropic events -> the same events, reading usage (anthropic/ adapter, /v1/messages clients)
-//   anthropicClientFormat        OpenAI chunks -> Anthropic events (the /v1/messages route, other deployments)
+// Anthropic's SSE stream -> OpenAI chunks (AnthropicStreamTranslator), or passed through as written
+// with its usage read (AnthropicPassthrough, for /v1/messages clients on anthropic/ deployments).
 // Anthropic's stream: message_start, then per content block content_block_start / _delta... / _stop,
 // then message_delta (stop_reason, output usage) and message_stop; ping and error may come anytime.
 import type { GatewayError } from "../../errors";
 import { nowSeconds } from "../../lib/ids";
 import type { ChatCompletionChunk, FinishReason, Usage } from "../../schema/openai";
 import { JSON_TOOL_NAME } from "../shared/json-tool";
-import type { ClientStreamFormat, StreamEvent } from "../../core/provider";
-import { parseEventJson } from "../shared/stream";
-import type { ChunkSink, StreamTranslator, UpstreamFailure } from "../../core/provider";
-import { FINISH_REASON, messageId, stopReasonFor, usageFromAnthropic, usageToAnthropic } from "./response";
+import { chatChunk } from "../shared/completion";
+import { HeldRoleChunk, parseEventJson } from "../shared/stream";
+import type { ChunkSink, StreamEvent, StreamTranslator, UpstreamFailure } from "../../core/provider";
+import { FINISH_REASON, usageFromAnthropic } from "./response";
 import type { AnthropicUsage } from "../../schema/anthropic";
 
 /** HTTP status of each Anthropic error type, for errors that arrive inside a stream. */
@@ -74,8 +72,8 @@ export class AnthropicStreamTranslator implements StreamTranslator {
   private readonly tracker = new UsageTracker();
   private readonly blocks = new Map<number, { kind: BlockKind; toolIndex: number }>();
   private tools = 0;
-  private started = false;
   private readonly created = nowSeconds();
+  private readonly role = new HeldRoleChunk(() => this.chunk({ role: "assistant", content: "" }));
 
   constructor(
     model: string,
@@ -90,21 +88,13 @@ export class AnthropicStreamTranslator implements StreamTranslator {
   }
 
   private chunk(delta: Record<string, unknown>, finish: FinishReason = null): ChatCompletionChunk {
-    return { id: this.id, object: "chat.completion.chunk", created: this.created, model: this.model, choices: [{ index: 0, delta, finish_reason: finish }] };
+    return chatChunk(this, this.created, delta, finish);
   }
 
   onEvent(event: StreamEvent, sink: ChunkSink): void {
     if (event.event === "ping") return;
     if (event.event === "error") throw this.mapError(streamErrorFailure(event.data));
-    // The role chunk waits for the first content, so an error right after message_start still
-    // fails the attempt before anything reached the client (and the router can retry).
-    const emit: ChunkSink = (chunk) => {
-      if (!this.started) {
-        this.started = true;
-        sink(this.chunk({ role: "assistant", content: "" }));
-      }
-      sink(chunk);
-    };
+    const emit = this.role.wrap(sink);
     const e = parseEventJson<AnthropicEventData>(event.data, "anthropic");
     switch (e.type) {
       case "message_start":
@@ -194,107 +184,4 @@ export class AnthropicPassthrough implements StreamTranslator {
     }
     emit(`event: ${event.event ?? "message"}\ndata: ${event.data}\n\n`);
   }
-}
-
-/** One SSE frame as Anthropic writes them: a named event and its JSON. */
-export function anthropicEvent(event: { type: string }): string {
-  return `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
-}
-
-const errorFrame = (error: GatewayError) => anthropicEvent(error.toAnthropicBody());
-
-/** For passthrough streams: the translator's frames as written, errors as Anthropic's `error` event. */
-export const anthropicPassthroughFormat: ClientStreamFormat = {
-  write: (chunk) => (typeof chunk === "string" ? chunk : anthropicEvent(chunk as { type: string })),
-  end: () => "",
-  error: errorFrame,
-};
-
-interface OpenAIChunkLike {
-  id?: string;
-  model?: string;
-  choices?: {
-    index?: number;
-    delta?: { content?: string | null; reasoning_content?: string; thinking_blocks?: { signature?: string }[]; tool_calls?: { index: number; id?: string; function?: { name?: string; arguments?: string } }[] };
-    finish_reason?: string | null;
-  }[];
-}
-
-/**
- * OpenAI chunks -> Anthropic events, for /v1/messages clients on non-Anthropic deployments.
- * OpenAI reports usage at the end, so message_start carries an estimate of the input tokens and
- * message_delta the real counts (the Anthropic SDK takes the later ones).
- */
-export function anthropicClientFormat(requestedModel: string, estimatedInputTokens: number): ClientStreamFormat {
-  let started = false;
-  let blockIndex = -1;
-  let open: "text" | "thinking" | "tool_use" | undefined;
-  const toolBlocks = new Map<number, number>();
-  let finish: string | null | undefined;
-
-  const start = (c: OpenAIChunkLike): string => {
-    if (started) return "";
-    started = true;
-    const message = {
-      id: messageId(c.id || `msg_${crypto.randomUUID()}`),
-      type: "message",
-      role: "assistant",
-      model: c.model || requestedModel,
-      content: [],
-      stop_reason: null,
-      stop_sequence: null,
-      usage: { input_tokens: estimatedInputTokens, output_tokens: 0 },
-    };
-    return anthropicEvent({ type: "message_start", message } as { type: string });
-  };
-  const close = (): string => {
-    if (!open) return "";
-    open = undefined;
-    return anthropicEvent({ type: "content_block_stop", index: blockIndex } as { type: string });
-  };
-  const openBlock = (kind: "text" | "thinking" | "tool_use", contentBlock: object): string => {
-    const out = close();
-    blockIndex += 1;
-    open = kind;
-    return out + anthropicEvent({ type: "content_block_start", index: blockIndex, content_block: contentBlock } as { type: string });
-  };
-  const delta = (index: number, d: object) => anthropicEvent({ type: "content_block_delta", index, delta: d } as { type: string });
-
-  return {
-    write(chunk) {
-      const c = (typeof chunk === "string" ? JSON.parse(chunk) : chunk) as OpenAIChunkLike;
-      let out = start(c);
-      const choice = c.choices?.find((ch) => (ch.index ?? 0) === 0);
-      const d = choice?.delta;
-      if (d?.reasoning_content) {
-        if (open !== "thinking") out += openBlock("thinking", { type: "thinking", thinking: "", signature: "" });
-        out += delta(blockIndex, { type: "thinking_delta", thinking: d.reasoning_content });
-      }
-      const signature = d?.thinking_blocks?.find((b) => b.signature)?.signature;
-      if (signature && open === "thinking") out += delta(blockIndex, { type: "signature_delta", signature });
-      if (d?.content) {
-        if (open !== "text") out += openBlock("text", { type: "text", text: "" });
-        out += delta(blockIndex, { type: "text_delta", text: d.content });
-      }
-      for (const tc of d?.tool_calls ?? []) {
-        if (!toolBlocks.has(tc.index)) {
-          out += openBlock("tool_use", { type: "tool_use", id: tc.id ?? `toolu_${crypto.randomUUID().replaceAll("-", "")}`, name: tc.function?.name ?? "", input: {} });
-          toolBlocks.set(tc.index, blockIndex);
-        }
-        if (tc.function?.arguments) out += delta(toolBlocks.get(tc.index)!, { type: "input_json_delta", partial_json: tc.function.arguments });
-      }
-      if (choice?.finish_reason) finish = choice.finish_reason;
-      return out;
-    },
-    end(translator: StreamTranslator) {
-      const usage = usageToAnthropic(translator.usage);
-      return (
-        start({ id: translator.id, model: translator.model }) +
-        close() +
-        anthropicEvent({ type: "message_delta", delta: { stop_reason: stopReasonFor(finish), stop_sequence: null }, usage } as { type: string }) +
-        anthropicEvent({ type: "message_stop" })
-      );
-    },
-    error: errorFrame,
-  };
 }

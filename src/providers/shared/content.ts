@@ -3,7 +3,7 @@
 // bytes only), tool-call arguments, and the reasoning fields LiteLLM adds to assistant messages.
 import { GatewayError } from "../../errors";
 import { readCapped } from "../../lib/body";
-import type { ChatMessage } from "../../schema/openai";
+import type { ChatMessage, CompletionRequest } from "../../schema/openai";
 
 export type ContentPart = Exclude<ChatMessage["content"], string | null | undefined>[number];
 
@@ -136,4 +136,11 @@ export function thinkingBudget(effort: unknown): number | undefined {
 /** A stable tool-call id for providers that send none (Gemini, Workers AI, Ollama). */
 export function toolCallId(callId: string, index: number): string {
   return `call_${callId.replaceAll("-", "").slice(-16)}_${index}`;
+}
+
+/** A completion's prompt for providers that take one text prompt: a string, or a list of one string. */
+export function onePrompt(body: CompletionRequest, provider: string): string {
+  if (typeof body.prompt === "string") return body.prompt;
+  if (Array.isArray(body.prompt) && body.prompt.length === 1 && typeof body.prompt[0] === "string") return body.prompt[0];
+  throw new GatewayError(400, "bad_request", `${provider} completions take one text prompt`, { param: "prompt" });
 }

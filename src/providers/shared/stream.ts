@@ -187,3 +187,24 @@ export function parseEventJson<T = Record<string, unknown>>(data: string, provid
     throw new GatewayError(502, "server", `${provider} sent a stream event that is not JSON`, { upstream: true });
   }
 }
+
+/**
+ * Holds a chat stream's role chunk back until its first content, so an error right after the upstream
+ * opened still fails the attempt before anything reached the client (and the router can retry).
+ */
+export class HeldRoleChunk {
+  private sent = false;
+
+  constructor(private readonly roleChunk: () => object) {}
+
+  /** `sink`, with the role chunk written once before the first chunk. */
+  wrap(sink: ChunkSink): ChunkSink {
+    return (chunk) => {
+      if (!this.sent) {
+        this.sent = true;
+        sink(this.roleChunk());
+      }
+      sink(chunk);
+    };
+  }
+}

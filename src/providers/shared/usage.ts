@@ -1,7 +1,13 @@
-// OpenAI usage from providers that count cache reads and writes apart from the other input tokens
-// (Anthropic, Bedrock Converse). OpenAI's prompt_tokens includes them (cached ones also in
-// prompt_tokens_details); both cache counts are kept as LiteLLM does, so spend can price them.
+// OpenAI usage objects built from a provider's counts. Providers that count cache reads and writes
+// apart from the other input tokens (Anthropic, Bedrock Converse): OpenAI's prompt_tokens includes
+// them (cached ones also in prompt_tokens_details); both cache counts are kept as LiteLLM does, so
+// spend can price them.
 import type { Usage } from "../../schema/openai";
+
+/** Plain counts: total is their sum. */
+export function tokenUsage(prompt: number, completion: number): Usage {
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+}
 
 export interface SplitInputCounts {
   /** Input tokens excluding cache reads and writes. */

@@ -1,20 +1,12 @@
-// LiteLLM's `mock_response`: a deployment that answers locally with fixed text, in OpenAI's exact
-// wire format (JSON or SSE), with estimated usage. For demos, load tests and a first `curl`.
-// It reuses the OpenAI adapter's parsing, so the whole gateway path runs as for a real provider.
-import { estimatePromptTokens, type LlmRequest } from "../core/call";
-import { estimateTokens } from "../lib/tokens";
-import { nowSeconds } from "../lib/ids";
-import type { ChatRequest, CompletionRequest, EmbeddingRequest } from "../schema/openai";
-import { mapOpenAIError, openAICompatible } from "./openai";
-import type { AdapterContext, ProviderAdapter, UpstreamRequest } from "../core/provider";
-
-const openai = openAICompatible({ name: "mock", defaultBase: "mock://local", keyEnv: "MOCK_API_KEY", keyOptional: true });
-
-type MockPayload = { endpoint: "chat" | "completion" | "embedding"; body: { stream?: boolean | null } };
-
-function request(endpoint: MockPayload["endpoint"], body: object): UpstreamRequest {
-  return { url: "mock://local", headers: {}, body: JSON.stringify({ endpoint, body } satisfies MockPayload) };
-}
+// The mock deployment's local upstream: answers with the fixed `mock_response` text in OpenAI's exact
+// wire format (JSON or SSE), with estimated usage, as a real OpenAI-compatible server would.
+import { estimatePromptTokens, type LlmRequest } from "../../core/call";
+import { estimateTokens } from "../../lib/tokens";
+import { nowSeconds } from "../../lib/ids";
+import type { EmbeddingRequest } from "../../schema/openai";
+import type { AdapterContext } from "../../core/provider";
+import { tokenUsage } from "../shared/usage";
+import type { MockPayload } from "./request";
 
 const sse = (chunks: object[]) => chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`).join("") + "data: [DONE]\n\n";
 
@@ -23,7 +15,7 @@ function pieces(text: string): string[] {
   return text.match(/\S+\s*|\s+/g) ?? [""];
 }
 
-function respond(payload: MockPayload, ctx: AdapterContext): Response {
+export function respond(payload: MockPayload, ctx: AdapterContext): Response {
   const text = ctx.deployment.params.mock_response ?? "";
   const model = ctx.deployment.model;
   const created = nowSeconds();
@@ -41,7 +33,7 @@ function respond(payload: MockPayload, ctx: AdapterContext): Response {
 
   const completionTokens = estimateTokens(text);
   const promptTokens = estimatePromptTokens(payload as LlmRequest);
-  const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+  const usage = tokenUsage(promptTokens, completionTokens);
 
   if (payload.endpoint === "completion") {
     const id = `cmpl-${ctx.callId}`;
@@ -64,14 +56,3 @@ function respond(payload: MockPayload, ctx: AdapterContext): Response {
     ]),
   );
 }
-
-export const mock: ProviderAdapter = {
-  name: "mock",
-  chat: { ...openai.chat!, buildRequest: (body, _ctx) => request("chat", body) },
-  completion: { ...openai.completion!, buildRequest: (body, _ctx) => request("completion", body) },
-  embedding: { ...openai.embedding!, buildRequest: (body, _ctx) => request("embedding", body) },
-  async send(req, ctx) {
-    return respond(JSON.parse(req.body ?? "{}") as MockPayload, ctx);
-  },
-  mapError: mapOpenAIError,
-};

@@ -1,0 +1,32 @@
+// OpenAI-format streams pass through event by event, as the upstream wrote them; only the first
+// chunk (id, model), usage chunks and in-band errors are parsed.
+import { GatewayError } from "../../errors";
+import type { Usage } from "../../schema/openai";
+import { parseEventJson } from "../shared/stream";
+import type { StreamTranslator } from "../../core/provider";
+
+/** OpenAI-format passthrough stream: events go out as the upstream wrote them; the usage chunk is read, not forwarded. */
+export class OpenAIStreamTranslator implements StreamTranslator {
+  usage: Usage | undefined;
+  id = "";
+  model = "";
+
+  constructor(private readonly provider: string) {}
+
+  onEvent(event: { data: string }, emit: (chunk: string | object) => void): void {
+    const data = event.data;
+    if (data === "[DONE]") return;
+    // Only parse what must be read: the first chunk (id/model), usage chunks and in-band errors.
+    if (!this.id || data.includes('"usage":{') || data.startsWith('{"error"')) {
+      const chunk = parseEventJson<{ id?: string; model?: string; choices?: unknown[]; usage?: Usage; error?: { message?: string } }>(data, this.provider);
+      if (chunk.error) throw new GatewayError(500, "server", chunk.error.message ?? `${this.provider} stream error`, { upstream: true });
+      this.id ||= chunk.id ?? "";
+      this.model ||= chunk.model ?? "";
+      if (chunk.usage) {
+        this.usage = chunk.usage;
+        if (!chunk.choices?.length) return; // the pipe writes the usage chunk if the client asked for it
+      }
+    }
+    emit(data);
+  }
+}
