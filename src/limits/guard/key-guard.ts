@@ -23,7 +23,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../../env";
 import type { AdmitAnswer, AdmitRequest, GuardIdentity, GuardRpc, GuardSnapshot, KeyConfig, LeaseGrant, LeaseRequest, LeaseReturn, LookupAnswer, RateHeaders, Refusal, ScopeAdmitRequest, ScopeConfig, ScopeIdentity, ScopeSettlement, Settlement } from "../../core/guard-rpc";
-import { Budgets } from "./budgets";
+import { Budgets, type SpendState } from "./budgets";
 import { checkKey, checkScope, keyDenied, rateHeaders } from "./checks";
 import { Ledger, releaseOuter, reserveOuter } from "./ledger";
 import { grantLease } from "./leases";
@@ -74,11 +74,9 @@ export class KeyGuard extends DurableObject<Env> implements GuardRpc {
   async admit(req: AdmitRequest): Promise<AdmitAnswer> {
     await this.subject.ready({ kind: "key", token: req.token });
     const now = this.now();
-    const denied = keyDenied(this.subject.key, now);
-    if (denied) return denied;
-    const config = this.subject.key as KeyConfig;
-    const spend = this.budgets.ensure();
-    this.budgets.roll(config, now);
+    const key = this.usableKey(now);
+    if (!key.ok) return key;
+    const { config, spend } = key;
     const refused = checkKey(config, req, spend, this.ledger, now);
     if (refused) return refused;
 
@@ -100,15 +98,23 @@ export class KeyGuard extends DurableObject<Env> implements GuardRpc {
   async renewLease(req: LeaseRequest): Promise<AdmitAnswer> {
     await this.subject.ready({ kind: "key", token: req.token });
     const now = this.now();
+    const key = this.usableKey(now);
+    if (!key.ok) return key;
+    const { config, spend } = key;
+    const rate = rateHeaders(config.limits, this.ledger, now);
+    const lease = grantLease(this.ledger, config, spend, req.callCost, now);
+    this.scheduleAlarm();
+    return this.admitted(config, req.knownVersion, rate, lease);
+  }
+
+  /** After `subject.ready`: the key's config and spend (budget periods rolled), or why the key cannot be used. */
+  private usableKey(now: number): { ok: true; config: KeyConfig; spend: SpendState } | Refusal {
     const denied = keyDenied(this.subject.key, now);
     if (denied) return denied;
     const config = this.subject.key as KeyConfig;
     const spend = this.budgets.ensure();
     this.budgets.roll(config, now);
-    const rate = rateHeaders(config.limits, this.ledger, now);
-    const lease = grantLease(this.ledger, config, spend, req.callCost, now);
-    this.scheduleAlarm();
-    return this.admitted(config, req.knownVersion, rate, lease);
+    return { ok: true, config, spend };
   }
 
   private admitted(config: KeyConfig, knownVersion: string | undefined, rate: RateHeaders, lease: LeaseGrant | undefined): AdmitAnswer {

@@ -10,8 +10,8 @@
 // (`ensure`). The version is the meta row `schema_version` (a JSON number; older guards ignore it).
 // Storage written before versions were recorded has none: every migration below is idempotent (tables
 // and indexes IF NOT EXISTS, columns added only when missing), so such storage runs them all, whatever
-// shape the version that wrote it left it in. A migration never removes or renames what an older guard
-// reads: during a deploy, or after a rollback, an older guard opens storage a newer one migrated.
+// shape the version that wrote it left it in. A migration never removes or renames a table or column:
+// during a deploy, or after a rollback, an older guard opens storage a newer one migrated.
 
 /** One step of the schema, idempotent: `sql` (IF NOT EXISTS only), then the missing `columns`, then `after`. */
 interface Migration {
@@ -26,7 +26,7 @@ interface Migration {
 
 const column = (table: string, column: string, declaration: string) => ({ table, column, declaration });
 
-export const MIGRATIONS: readonly Migration[] = [
+const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     what: "the tables",
