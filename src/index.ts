@@ -8,5 +8,5 @@ const app = createGateway(compiled as unknown as CompiledConfig);
 
 export default app satisfies ExportedHandler<import("./env").Env>;
 
-export { KeyGuard } from "./limits/guard";
+export { KeyGuard } from "./limits/guard/key-guard";
 export { RouterState } from "./router/router-state";

@@ -4,7 +4,7 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import type { SpendLogRow } from "../../src/schema/db";
 import { dailyRow, outboxRow } from "../../src/spend/flush";
-import { LEASE_TTL_MS } from "../../src/limits/guard";
+import { LEASE_TTL_MS } from "../../src/limits/guard/leases";
 import { dropLease } from "../../src/limits/lease";
 import type { SlidingWindow, WindowMap } from "../../src/limits/window";
 import { testGateway } from "./helpers";
@@ -164,7 +164,7 @@ describe("key leases", () => {
     ]);
     await evictDurableObject(stub);
     const windows = await runInDurableObject(stub, (instance) => {
-      const g = instance as unknown as { requests: SlidingWindow; tokens: SlidingWindow; modelRequests: WindowMap };
+      const g = (instance as unknown as { ledger: { requests: SlidingWindow; tokens: SlidingWindow; modelRequests: WindowMap } }).ledger;
       const at = Date.now();
       return { requests: g.requests.total(at), tokens: g.tokens.total(at), alpha: g.modelRequests.get("alpha").total(at) };
     });

@@ -296,7 +296,7 @@ describe("spend logs", () => {
     await runInDurableObject(guard as unknown as DurableObjectStub, (instance, state) => {
       state.storage.sql.exec("INSERT INTO outbox (row) VALUES (?)", row(2));
       state.storage.sql.exec("INSERT INTO outbox (row) VALUES (?)", `[${row(3)},${row(4, true)}]`);
-      (instance as unknown as { outboxRows: number }).outboxRows += 3;
+      (instance as unknown as { outbox: { rows: number } }).outbox.rows += 3;
     });
     await guard.settleMany([{ token, requestId: `${token}-old-5`, model: "alpha", cost: 0.5, tokens: 2, row: row(5) }]);
     expect(await guard.flushNow()).toBe(0);
