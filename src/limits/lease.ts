@@ -1,5 +1,5 @@
 // Key leases, the isolate's side. A busy virtual key far from its limits is not asked about on every
-// call: its guard (src/limits/guard.ts) sets a share of what the key has left aside for this isolate -
+// call: its guard (src/limits/guard/) sets a share of what the key has left aside for this isolate -
 // `slots` requests already counted against rpm_limit and `budget` USD already reserved from max_budget -
 // and the isolate admits calls from that share by itself, reserving each call's maximum cost from it
 // exactly as the guard would. So the limits still hold exactly, and the request path makes no round

@@ -49,7 +49,7 @@ const ALREADY_QUEUED = Promise.resolve();
 // different request context" by the thousand under load (reproduced with a minimal Worker: 1,516 and
 // 7,650 warnings in 32 s with every request waiting, none with only the opener) and drop continuations.
 // Batches may arrive in any order; the guard copes (a lease return says how many calls it waits for,
-// src/limits/guard.ts).
+// src/limits/guard/).
 function add(env: Env, token: string, put: (batch: Batch) => void): Promise<void> {
   const existing = open.get(token);
   if (existing) {
