@@ -4,7 +4,7 @@
 // ownership record, the usage and the response id, read from the JSON answer or from the stream's
 // lifecycle events without parsing every delta.
 import { GATEWAY_PARAMS, type Usage } from "../openai/schema";
-import { type ResponseUsage, responseUsageSchema } from "./schema";
+import { reportedUsageSchema } from "./schema";
 import { fromResponseUsage } from "./usage";
 
 const NATIVE_PROVIDERS = new Set(["openai", "azure"]);
@@ -26,8 +26,8 @@ export function nativeRequestBody(body: Record<string, unknown>, upstreamModel: 
 }
 
 function usageOf(value: unknown): Usage | undefined {
-  const parsed = responseUsageSchema.partial().safeParse(value);
-  return parsed.success && value ? fromResponseUsage(parsed.data as Partial<ResponseUsage>) : undefined;
+  const parsed = reportedUsageSchema.safeParse(value);
+  return parsed.success ? fromResponseUsage(parsed.data) : undefined;
 }
 
 /** Usage of a native JSON answer (a Response object), in chat terms for spend. */

@@ -200,10 +200,21 @@ export type ResponsesRequest = z.infer<typeof responsesRequestSchema>;
 
 export const responseUsageSchema = z.looseObject({
   input_tokens: nonNegInt,
-  input_tokens_details: z.looseObject({ cached_tokens: nonNegInt, cache_write_tokens: nonNegInt.optional() }),
+  input_tokens_details: z.looseObject({ cached_tokens: nonNegInt, cache_write_tokens: nonNegInt }),
   output_tokens: nonNegInt,
   output_tokens_details: z.looseObject({ reasoning_tokens: nonNegInt }),
   total_tokens: nonNegInt,
+});
+
+const count = nonNegInt.optional();
+
+/** Usage as a native deployment reports it: lenient, older answers lack cache_write_tokens, some servers the details. */
+export const reportedUsageSchema = z.looseObject({
+  input_tokens: count,
+  output_tokens: count,
+  total_tokens: count,
+  input_tokens_details: z.looseObject({ cached_tokens: count, cache_write_tokens: count }).nullable().optional(),
+  output_tokens_details: z.looseObject({ reasoning_tokens: count }).nullable().optional(),
 });
 
 const outputTextPartSchema = z.object({ type: z.literal("output_text"), text: z.string(), annotations: z.array(z.never()), logprobs: z.array(z.never()) });
@@ -266,6 +277,7 @@ export const responseObjectSchema = z.looseObject({
 });
 
 export type ResponseUsage = z.infer<typeof responseUsageSchema>;
+export type ReportedUsage = z.infer<typeof reportedUsageSchema>;
 export type OutputItem = z.infer<typeof outputItemSchema>;
 export type OutputMessage = z.infer<typeof outputMessageSchema>;
 export type OutputFunctionCall = z.infer<typeof outputFunctionCallSchema>;

@@ -1,7 +1,7 @@
 // Token usage between the chat-completions shape (what spend, limits and every adapter use) and the
 // Responses API's: input/output tokens with cached, cache-write and reasoning details.
 import type { Usage } from "../openai/schema";
-import type { ResponseUsage } from "./schema";
+import type { ReportedUsage, ResponseUsage } from "./schema";
 
 /** LiteLLM's cache-write count on a chat usage (Anthropic, Bedrock). */
 const cacheWriteOf = (u: Usage) => Number((u as { cache_creation_input_tokens?: number }).cache_creation_input_tokens ?? 0);
@@ -17,7 +17,7 @@ export function toResponseUsage(u: Usage): ResponseUsage {
 }
 
 /** A Responses usage (a native deployment's) as chat usage, for spend: cached and cache-write counts kept as LiteLLM does. */
-export function fromResponseUsage(u: Partial<ResponseUsage>): Usage {
+export function fromResponseUsage(u: ReportedUsage): Usage {
   const input = u.input_tokens ?? 0;
   const output = u.output_tokens ?? 0;
   const cached = u.input_tokens_details?.cached_tokens ?? 0;
