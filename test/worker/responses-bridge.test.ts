@@ -5,19 +5,18 @@
 // validates with, and the output shapes against the openai SDK's types (at compile time).
 import type { ResponseOutputItem, ResponseUsage as SdkUsage } from "openai/resources/responses/responses";
 import { describe, expect, it } from "vitest";
-import { type ChatCompletion, type ChatRequest, chatRequestSchema } from "../../src/openai/schema";
+import { type ChatRequest, chatRequestSchema } from "../../src/openai/schema";
 import { decodeThinking, responseIdOfItem } from "../../src/responses/items";
 import { toChatRequest } from "../../src/responses/request";
 import { newResponseContext, toResponse } from "../../src/responses/response";
-import { type OutputItem, type ResponseUsage, type ResponsesRequest, responsesRequestSchema } from "../../src/responses/schema";
+import { type OutputItem, type ResponseUsage, responsesRequestSchema } from "../../src/responses/schema";
+import { type FinishReason, chatCompletion, parseResponsesRequest as parse } from "./responses-helpers";
 
 // Compile-time: what the bridge answers has the openai SDK's shapes.
 const _items = (item: OutputItem): ResponseOutputItem => item;
 const _usage = (usage: ResponseUsage): SdkUsage => usage;
 void _items;
 void _usage;
-
-const parse = (body: Record<string, unknown>): ResponsesRequest => responsesRequestSchema.parse({ model: "claude", ...body });
 
 /** The bridge's chat request, which must pass the chat schema the gateway validates every chat call with. */
 function chat(body: Record<string, unknown>): ChatRequest {
@@ -219,14 +218,8 @@ describe("a Responses request as a chat request", () => {
   });
 });
 
-const completion = (message: Record<string, unknown>, finish: ChatCompletion["choices"][number]["finish_reason"] = "stop"): ChatCompletion => ({
-  id: "chatcmpl-1",
-  object: "chat.completion",
-  created: 1_700_000_000,
-  model: "claude-sonnet-4-5",
-  choices: [{ index: 0, message: { role: "assistant", content: null, ...message }, finish_reason: finish }],
-  usage: { prompt_tokens: 50, completion_tokens: 20, total_tokens: 70, prompt_tokens_details: { cached_tokens: 30 }, completion_tokens_details: { reasoning_tokens: 5 }, cache_creation_input_tokens: 10 },
-});
+const usage = { prompt_tokens: 50, completion_tokens: 20, total_tokens: 70, prompt_tokens_details: { cached_tokens: 30 }, completion_tokens_details: { reasoning_tokens: 5 }, cache_creation_input_tokens: 10 };
+const completion = (message: Record<string, unknown>, finish: FinishReason = "stop") => chatCompletion(message, finish, usage);
 
 describe("a chat completion as a Response object", () => {
   it("reasoning, text and tool calls become output items with ids tied to the response; usage in Responses terms; the request echoed", () => {

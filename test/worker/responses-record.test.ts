@@ -3,7 +3,6 @@
 // item_reference, ownership, the size bound, input_items pages; and the helpers for deployments
 // that speak the Responses API natively (src/responses/native.ts).
 import { describe, expect, it } from "vitest";
-import type { ChatCompletion } from "../../src/openai/schema";
 import { speaksResponses, nativeRequestBody, nativeResponseUsage, readNativeEvent } from "../../src/responses/native";
 import {
   type StoredResponse,
@@ -18,23 +17,15 @@ import {
 } from "../../src/responses/record";
 import { toChatRequest } from "../../src/responses/request";
 import { newResponseContext, toResponse } from "../../src/responses/response";
-import { type ResponsesRequest, responsesRequestSchema } from "../../src/responses/schema";
+import { type FinishReason, chatCompletion, parseResponsesRequest as parse } from "./responses-helpers";
 
 const OWNER = ownerOf({ kind: "virtual_key", token: "a".repeat(64) });
-const parse = (body: Record<string, unknown>): ResponsesRequest => responsesRequestSchema.parse({ model: "claude", ...body });
 const weatherTool = { type: "function", name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } };
 
-const completion = (message: Record<string, unknown>, finish: ChatCompletion["choices"][number]["finish_reason"] = "stop"): ChatCompletion => ({
-  id: "chatcmpl-1",
-  object: "chat.completion",
-  created: 1,
-  model: "claude-sonnet-4-5",
-  choices: [{ index: 0, message: { role: "assistant", content: null, ...message }, finish_reason: finish }],
-  usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
-});
+const completion = (message: Record<string, unknown>, finish: FinishReason) => chatCompletion(message, finish, { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 });
 
 /** One turn as the wiring will run it: load records, build the conversation, answer, store. */
-function turn(store: Map<string, string>, body: Record<string, unknown>, answer: Record<string, unknown>, finish: ChatCompletion["choices"][number]["finish_reason"] = "stop", owner = OWNER) {
+function turn(store: Map<string, string>, body: Record<string, unknown>, answer: Record<string, unknown>, finish: FinishReason = "stop", owner = OWNER) {
   const request = parse(body);
   const records = new Map<string, StoredResponse>();
   for (const id of recordIdsFor(request)) {

@@ -9,10 +9,10 @@ import type { ChatCompletionChunk } from "../../src/openai/schema";
 import type { ClientStreamFormat } from "../../src/providers/stream";
 import { decodeThinking } from "../../src/responses/items";
 import { newResponseContext } from "../../src/responses/response";
-import { type ResponsesRequest, responsesRequestSchema } from "../../src/responses/schema";
 import { ResponsesStreamWriter } from "../../src/responses/stream";
+import { parseResponsesRequest } from "./responses-helpers";
 
-const request = (body: Record<string, unknown>): ResponsesRequest => responsesRequestSchema.parse({ model: "claude", input: "hi", ...body });
+const request = (body: Record<string, unknown>) => parseResponsesRequest({ input: "hi", ...body });
 
 const base = { id: "chatcmpl-1", object: "chat.completion.chunk" as const, created: 1_700_000_000, model: "claude-sonnet-4-5" };
 /** A delta as upstreams send them (after the first, a tool call's deltas carry only arguments). */
