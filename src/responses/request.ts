@@ -70,7 +70,6 @@ const textOf = (req: ResponsesRequest, content: string | ContentPart[], param: s
 /** One assistant message gathered from consecutive assistant-side items (reasoning, message, function_call). */
 interface AssistantTurn {
   text: string;
-  reasoning: string;
   thinking: ThinkingBlock[];
   toolCalls: ToolCall[];
 }
@@ -78,7 +77,6 @@ interface AssistantTurn {
 function assistantMessage(turn: AssistantTurn): ChatMessage {
   const message: ChatMessage = { role: "assistant", content: turn.text || (turn.toolCalls.length ? null : "") };
   if (turn.toolCalls.length) message.tool_calls = turn.toolCalls;
-  if (turn.reasoning) message.reasoning_content = turn.reasoning;
   if (turn.thinking.length) message.thinking_blocks = turn.thinking;
   return message;
 }
@@ -93,14 +91,15 @@ function chatMessages(req: ResponsesRequest, items: InputItem[], inputOffset: nu
   let turn: AssistantTurn | undefined;
   let toolImages: ChatPart[] = [];
   const flushTurn = () => {
-    if (turn) messages.push(assistantMessage(turn));
+    // A turn of reasoning alone (OpenAI's own, which only OpenAI reads) sends nothing.
+    if (turn && (turn.text || turn.toolCalls.length || turn.thinking.length)) messages.push(assistantMessage(turn));
     turn = undefined;
   };
   const flushToolImages = () => {
     if (toolImages.length) messages.push({ role: "user", content: toolImages as ChatMessage["content"] });
     toolImages = [];
   };
-  const assistantTurn = () => (turn ??= { text: "", reasoning: "", thinking: [], toolCalls: [] });
+  const assistantTurn = () => (turn ??= { text: "", thinking: [], toolCalls: [] });
 
   items.forEach((item, i) => {
     // Items of the stored history have no place in this request's body: name them by type only.
@@ -122,14 +121,11 @@ function chatMessages(req: ResponsesRequest, items: InputItem[], inputOffset: nu
         assistantTurn().toolCalls.push({ id: c.call_id, type: "function", function: { name: c.name, arguments: c.arguments } });
         return;
       }
-      case "reasoning": {
-        const r = item as ReasoningItem;
-        const t = assistantTurn();
-        const text = [...r.summary, ...(r.content ?? [])].map((s) => s.text).join("\n\n");
-        if (text) t.reasoning += (t.reasoning ? "\n\n" : "") + text;
-        t.thinking.push(...decodeThinking(r.encrypted_content));
+      case "reasoning":
+        // Only Anthropic-style thinking (with its signature) goes back up; reasoning text is not
+        // re-sent, as on OpenAI, and some servers (DeepSeek) refuse reasoning_content in input.
+        assistantTurn().thinking.push(...decodeThinking((item as ReasoningItem).encrypted_content));
         return;
-      }
       case "function_call_output": {
         flushTurn();
         const o = item as FunctionCallOutputItem;

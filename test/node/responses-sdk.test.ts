@@ -185,7 +185,6 @@ describe("the openai SDK against the Responses bridge", () => {
       {
         role: "assistant",
         content: "Let me check.",
-        reasoning_content: "The user wants the weather.",
         tool_calls: [{ id: "call_weather_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } }],
       },
       { role: "tool", tool_call_id: "call_weather_1", content: '{"temp":21}' },

@@ -178,7 +178,6 @@ describe("a Responses request as a chat request", () => {
       {
         role: "assistant",
         content: "Checking both.",
-        reasoning_content: "hmm",
         thinking_blocks: [{ type: "thinking", thinking: "hmm", signature: "sig-1" }],
         tool_calls: [
           { id: "call_a", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } },
@@ -189,6 +188,20 @@ describe("a Responses request as a chat request", () => {
       { role: "tool", tool_call_id: "call_b", content: "18 degrees, radar:" },
       { role: "user", content: [{ type: "image_url", image_url: { url: "https://example.com/radar.png" } }] },
       { role: "user", content: "Thanks. Which is warmer?" },
+    ]);
+  });
+
+  it("reasoning text is not sent back, and OpenAI's own encrypted reasoning alone makes no assistant message", () => {
+    const request = chat({
+      input: [
+        { role: "user", content: "Hi" },
+        { type: "reasoning", id: "rs_openai", summary: [{ type: "summary_text", text: "Greeting." }], encrypted_content: "gAAAAABopenai-only" },
+        { role: "user", content: "Still there?" },
+      ],
+    });
+    expect(request.messages).toEqual([
+      { role: "user", content: "Hi" },
+      { role: "user", content: "Still there?" },
     ]);
   });
 
