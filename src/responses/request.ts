@@ -170,13 +170,14 @@ function applyToolChoice(req: ResponsesRequest, body: ChatRequest): void {
     body.tool_choice = choice;
     return;
   }
-  if (choice.type === "function" && choice.name) {
-    body.tool_choice = { type: "function", function: { name: choice.name } };
-  } else if (choice.type === "allowed_tools" && choice.mode) {
+  if (choice.type === "function") {
+    body.tool_choice = { type: "function", function: { name: choice.name as string } };
+  } else if (choice.type === "allowed_tools") {
     // Built-in tools among them were refused with the tool list already.
-    const allowed = new Set((choice.tools ?? []).flatMap((t) => (t.type === "function" && t.name ? [t.name] : [])));
+    const { mode, tools } = choice as { mode: "auto" | "required"; tools: { type: string; name?: string }[] };
+    const allowed = new Set(tools.flatMap((t) => (t.type === "function" && t.name ? [t.name] : [])));
     body.tools = body.tools?.filter((t) => allowed.has(t.function.name));
-    if (body.tools?.length) body.tool_choice = choice.mode;
+    if (body.tools?.length) body.tool_choice = mode;
     else delete body.tools;
   } else {
     throw bridgeRefusal(req, `tool_choice of type '${choice.type}'`, "tool_choice");

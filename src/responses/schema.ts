@@ -137,14 +137,16 @@ export const toolSchema = byType({ function: functionToolSchema });
 export type FunctionTool = z.infer<typeof functionToolSchema>;
 export type ResponsesTool = z.infer<typeof toolSchema>;
 
+/** A mode, a function by name, a subset of the tools (allowed_tools), or a built-in tool's type (native only). */
 export const toolChoiceSchema = z.union([
   z.enum(["none", "auto", "required"]),
-  z.looseObject({
-    type: z.string(),
-    name: z.string().nullable().optional(),
-    /** allowed_tools: */
-    mode: z.enum(["auto", "required"]).optional(),
-    tools: z.array(z.looseObject({ type: z.string(), name: z.string().optional() })).optional(),
+  byType({
+    function: z.looseObject({ type: z.literal("function"), name: z.string().min(1) }),
+    allowed_tools: z.looseObject({
+      type: z.literal("allowed_tools"),
+      mode: z.enum(["auto", "required"]),
+      tools: z.array(z.looseObject({ type: z.string(), name: z.string().optional() })),
+    }),
   }),
 ]);
 
@@ -188,7 +190,7 @@ export const responsesRequestSchema = z.looseObject({
   store: z.boolean().nullable().optional(),
   previous_response_id: z.string().min(1).nullable().optional(),
   metadata: z.record(z.string().max(64), z.string().max(512)).nullable().optional(),
-  user: z.string().optional(),
+  user: z.string().nullable().optional(),
   truncation: z.enum(["auto", "disabled"]).nullable().optional(),
   include: z.array(z.string()).nullable().optional(),
   background: z.boolean().nullable().optional(),

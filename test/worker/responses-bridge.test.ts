@@ -66,6 +66,8 @@ describe("the Responses request schema", () => {
     expect(issue({ input: [{ role: "tool", content: "x" }] })).toMatchObject({ path: ["input", 0, "role"] });
     expect(issue({ tools: [{ type: "function" }] })).toMatchObject({ path: ["tools", 0, "name"] });
     expect(issue({ text: { format: { type: "json_schema", schema: {} } } })).toMatchObject({ path: ["text", "format", "name"] });
+    expect(issue({ tool_choice: { type: "function" } })).toMatchObject({ path: ["tool_choice", "name"] });
+    expect(issue({ tool_choice: { type: "allowed_tools", tools: [] } })).toMatchObject({ path: ["tool_choice", "mode"] });
     expect(issue({ input: 5 })).toMatchObject({ path: ["input"], message: "input must be a string or an array of input items" });
     expect(issue({ model: "" })).toMatchObject({ path: ["model"], message: "model is required" });
   });
