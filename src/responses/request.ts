@@ -45,10 +45,9 @@ function chatPart(req: ResponsesRequest, part: ContentPart, param: string): Chat
       return { type: "image_url", image_url: { url, ...detail } };
     }
     case "input_file": {
-      const { file_data: data, file_id: id, filename } = part as { file_data?: string | null; file_id?: string | null; filename?: string | null };
+      const { file_data: data, filename } = part as { file_data?: string | null; filename?: string | null };
       if (data) return { type: "file", file: { file_data: data, ...(filename ? { filename } : {}) } };
-      if (id) return { type: "file", file: { file_id: id } };
-      throw bridgeRefusal(req, "an input_file given by file_url (send file_data, a base64 data URL)", param);
+      throw bridgeRefusal(req, "an input_file given by file_id or file_url (the gateway holds no files: send file_data, a base64 data URL)", param);
     }
     default:
       throw bridgeRefusal(req, `content parts of type '${part.type}'`, param);
@@ -228,7 +227,8 @@ export function toChatRequest(req: ResponsesRequest, conversation: Conversation 
   if (req.max_output_tokens != null) body.max_completion_tokens = req.max_output_tokens;
   if (req.temperature != null) body.temperature = req.temperature;
   if (req.top_p != null) body.top_p = req.top_p;
-  if (req.reasoning?.effort) body.reasoning_effort = req.reasoning.effort;
+  // Chat-completions providers know efforts up to "high"; OpenAI's newer "xhigh" and "max" ask for the most.
+  if (req.reasoning?.effort) body.reasoning_effort = req.reasoning.effort === "xhigh" || req.reasoning.effort === "max" ? "high" : req.reasoning.effort;
   if (req.user) body.user = req.user;
   if (req.metadata) body.metadata = req.metadata;
   for (const key of ROUTING_PARAMS) if (req[key] !== undefined) (body as Record<string, unknown>)[key] = req[key];

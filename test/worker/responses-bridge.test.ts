@@ -140,6 +140,7 @@ describe("a Responses request as a chat request", () => {
       response_format: { type: "json_object" },
     });
     expect(chat({ input: "hello", text: { format: { type: "text" } } })).toEqual({ model: "claude", messages: [{ role: "user", content: "hello" }] });
+    expect(chat({ input: "hello", reasoning: { effort: "xhigh" } }).reasoning_effort).toBe("high");
   });
 
   it("turns a conversation into chat turns: reasoning, text and calls merge into one assistant message, outputs follow as tool messages", () => {
@@ -227,6 +228,7 @@ describe("a Responses request as a chat request", () => {
     expect(refusal({ input: "x", conversation: "conv_1" })).toMatchObject({ param: "conversation" });
     expect(refusal({ input: [{ role: "user", content: [{ type: "input_image", file_id: "file-1" }] }] })).toMatchObject({ param: "input[0].content[0]", message: expect.stringMatching(/file_id/) });
     expect(refusal({ input: [{ role: "user", content: [{ type: "input_file", file_url: "https://x/a.pdf" }] }] })).toMatchObject({ param: "input[0].content[0]" });
+    expect(refusal({ input: [{ role: "user", content: [{ type: "input_file", file_id: "file-1" }] }] })).toMatchObject({ param: "input[0].content[0]" });
     expect(refusal({ input: [{ role: "user", content: [{ type: "input_audio", data: "..." }] }] })).toMatchObject({ message: expect.stringMatching(/^content parts of type 'input_audio'/) });
     expect(refusal({ input: [{ type: "item_reference", id: "msg_nope" }] })).toMatchObject({ param: "input[0]", message: "Item with id 'msg_nope' not found." });
     expect(refusal({ input: [] })).toMatchObject({ param: "input" });
