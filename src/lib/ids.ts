@@ -1,3 +1,8 @@
+/** A random id like OpenAI's: prefix + 24 url-safe characters (Responses API ids). */
+export function randomId(prefix = ""): string {
+  return prefix + crypto.randomUUID().replaceAll("-", "").slice(0, 24);
+}
+
 export const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 /**

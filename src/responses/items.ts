@@ -4,8 +4,8 @@
 // or `..._i<n>` (the request's own input items). An `item_reference` therefore names the stored
 // response that holds the item, and resolving it costs one read, with no item index to keep.
 import { randomId } from "../lib/ids";
-import type { ThinkingBlock } from "../providers/shared/content";
-import type { OutputFunctionCall, OutputMessage, OutputReasoning } from "./schema";
+import type { ThinkingBlock } from "../schema/openai";
+import type { OutputFunctionCall, OutputMessage, OutputReasoning } from "../schema/responses";
 
 export const newResponseId = () => randomId("resp_");
 

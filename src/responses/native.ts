@@ -3,8 +3,8 @@
 // unchanged and the answer comes back as written. The gateway only needs, for spend and for the
 // ownership record, the usage and the response id, read from the JSON answer or from the stream's
 // lifecycle events without parsing every delta.
-import { GATEWAY_PARAMS, type Usage } from "../openai/schema";
-import { reportedUsageSchema } from "./schema";
+import { GATEWAY_PARAMS, type Usage } from "../schema/openai";
+import { reportedUsageSchema } from "../schema/responses";
 import { fromResponseUsage } from "./usage";
 
 const NATIVE_PROVIDERS = new Set(["openai", "azure"]);

@@ -11,7 +11,7 @@ import { z } from "zod";
 import { GatewayError, badRequest } from "../errors";
 import { inputItemId, responseIdOfItem } from "./items";
 import { type Conversation, inputItemsOf } from "./request";
-import { type InputItem, type InputItemsQuery, type ResponseObject, type ResponsesRequest, inputItemsQuerySchema } from "./schema";
+import { type InputItem, type InputItemsQuery, type ResponseObject, type ResponsesRequest, inputItemsQuerySchema } from "../schema/responses";
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 

@@ -6,10 +6,10 @@
 // naming it (built-in tools, background, prompt templates, stored files); hints with no chat
 // counterpart are dropped (see README.md, "lossy").
 import { GatewayError, badRequest } from "../errors";
-import type { ChatMessage, ChatRequest, Tool, ToolCall } from "../openai/schema";
-import type { ThinkingBlock } from "../providers/shared/content";
+import type { ChatMessage, ChatRequest, Tool, ToolCall } from "../schema/openai";
+import type { ThinkingBlock } from "../schema/openai";
 import { decodeThinking } from "./items";
-import type { ContentPart, FunctionCallItem, FunctionCallOutputItem, FunctionTool, InputItem, MessageItem, ReasoningItem, ResponsesRequest } from "./schema";
+import type { ContentPart, FunctionCallItem, FunctionCallOutputItem, FunctionTool, InputItem, MessageItem, ReasoningItem, ResponsesRequest } from "../schema/responses";
 
 /** The part of every refusal that says where the feature does work. */
 const NATIVE_ONLY = `needs a deployment that speaks the Responses API natively (openai/, azure/, or model_info.supported_endpoints: ["/v1/responses"])`;

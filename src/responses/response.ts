@@ -2,10 +2,10 @@
 // message becomes output items (reasoning, message, function calls), usage the Responses usage, and
 // the request's settings are echoed as OpenAI echoes them.
 import { nowSeconds } from "../lib/ids";
-import type { ChatCompletion, FinishReason, Usage } from "../openai/schema";
-import type { ThinkingBlock } from "../providers/shared/content";
+import type { ChatCompletion, FinishReason, Usage } from "../schema/openai";
+import type { ThinkingBlock } from "../schema/openai";
 import { functionCallItem, messageItem, newCallId, newResponseId, outputItemId, reasoningItem } from "./items";
-import type { OutputItem, ResponseObject, ResponsesRequest } from "./schema";
+import type { OutputItem, ResponseObject, ResponsesRequest } from "../schema/responses";
 import { toResponseUsage } from "./usage";
 
 /** What one Responses call knows before the upstream answers: its id and the request. */

@@ -11,11 +11,11 @@
 // The writer's write/end/error match the pipe's ClientStreamFormat (src/providers/stream.ts): it
 // plugs in where the /v1/messages route plugs anthropicClientFormat.
 import { GatewayError } from "../errors";
-import type { FinishReason, Usage } from "../openai/schema";
-import type { ThinkingBlock } from "../providers/shared/content";
+import type { FinishReason, Usage } from "../schema/openai";
+import type { ThinkingBlock } from "../schema/openai";
 import { functionCallItem, messageItem, newCallId, outputItemId, reasoningItem } from "./items";
 import { type ResponseContext, responseObject, responseUsage, statusFor } from "./response";
-import type { OutputItem, ResponseObject } from "./schema";
+import type { OutputItem, ResponseObject } from "../schema/responses";
 
 type ChunkToolCall = { index?: number; id?: string; function?: { name?: string; arguments?: string } };
 

@@ -1,7 +1,7 @@
 // Token usage between the chat-completions shape (what spend, limits and every adapter use) and the
 // Responses API's: input/output tokens with cached, cache-write and reasoning details.
-import type { Usage } from "../openai/schema";
-import type { ReportedUsage, ResponseUsage } from "./schema";
+import type { Usage } from "../schema/openai";
+import type { ReportedUsage, ResponseUsage } from "../schema/responses";
 
 /** LiteLLM's cache-write count on a chat usage (Anthropic, Bedrock). */
 const cacheWriteOf = (u: Usage) => Number((u as { cache_creation_input_tokens?: number }).cache_creation_input_tokens ?? 0);

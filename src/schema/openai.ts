@@ -199,3 +199,11 @@ export type ChatCompletion = z.infer<typeof chatCompletionSchema>;
 export type ChatCompletionChunk = z.infer<typeof chatChunkSchema>;
 export type TextCompletion = z.infer<typeof textCompletionSchema>;
 export type EmbeddingResponse = z.infer<typeof embeddingResponseSchema>;
+
+/** LiteLLM's `thinking_blocks` on assistant messages: Anthropic thinking with its signature, kept for round trips. */
+export interface ThinkingBlock {
+  type: "thinking" | "redacted_thinking";
+  thinking?: string;
+  signature?: string;
+  data?: string;
+}

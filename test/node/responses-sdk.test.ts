@@ -9,11 +9,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GatewayError, toGatewayError } from "../../src/errors";
-import { type ChatCompletion, type ChatCompletionChunk, type ChatRequest, chatRequestSchema } from "../../src/openai/schema";
+import { type ChatCompletion, type ChatCompletionChunk, type ChatRequest, chatRequestSchema } from "../../src/schema/openai";
 import { bridgedRecord, conversationFor, decodeRecord, deletedResponse, encodeRecord, inputItemsPage, readable, recordIdsFor, type StoredResponse } from "../../src/responses/record";
 import { toChatRequest } from "../../src/responses/request";
 import { newResponseContext, toResponse } from "../../src/responses/response";
-import { responsesRequestSchema } from "../../src/responses/schema";
+import { responsesRequestSchema } from "../../src/schema/responses";
 import { ResponsesStreamWriter } from "../../src/responses/stream";
 import { freePort } from "./start";
 

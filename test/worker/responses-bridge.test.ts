@@ -5,11 +5,11 @@
 // validates with, and the output shapes against the openai SDK's types (at compile time).
 import type { ResponseOutputItem, ResponseUsage as SdkUsage } from "openai/resources/responses/responses";
 import { describe, expect, it } from "vitest";
-import { type ChatRequest, chatRequestSchema } from "../../src/openai/schema";
+import { type ChatRequest, chatRequestSchema } from "../../src/schema/openai";
 import { decodeThinking, responseIdOfItem } from "../../src/responses/items";
 import { toChatRequest } from "../../src/responses/request";
 import { newResponseContext, toResponse } from "../../src/responses/response";
-import { type OutputItem, type ResponseUsage, responsesRequestSchema } from "../../src/responses/schema";
+import { type OutputItem, type ResponseUsage, responsesRequestSchema } from "../../src/schema/responses";
 import { type FinishReason, chatCompletion, parseResponsesRequest as parse } from "./responses-helpers";
 
 // Compile-time: what the bridge answers has the openai SDK's shapes.

@@ -1,6 +1,6 @@
 // Shared by the Responses bridge tests: a parsed request and a chat completion to convert.
-import type { ChatCompletion, Usage } from "../../src/openai/schema";
-import { type ResponsesRequest, responsesRequestSchema } from "../../src/responses/schema";
+import type { ChatCompletion, Usage } from "../../src/schema/openai";
+import { type ResponsesRequest, responsesRequestSchema } from "../../src/schema/responses";
 
 export const parseResponsesRequest = (body: Record<string, unknown>): ResponsesRequest => responsesRequestSchema.parse({ model: "claude", ...body });
 

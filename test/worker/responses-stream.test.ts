@@ -5,8 +5,8 @@
 import type { ResponseStreamEvent } from "openai/resources/responses/responses";
 import { describe, expect, it } from "vitest";
 import { GatewayError } from "../../src/errors";
-import type { ChatCompletionChunk } from "../../src/openai/schema";
-import type { ClientStreamFormat } from "../../src/providers/stream";
+import type { ChatCompletionChunk } from "../../src/schema/openai";
+import type { ClientStreamFormat } from "../../src/core/provider";
 import { decodeThinking } from "../../src/responses/items";
 import { newResponseContext } from "../../src/responses/response";
 import { ResponsesStreamWriter } from "../../src/responses/stream";

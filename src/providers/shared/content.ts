@@ -3,7 +3,7 @@
 // bytes only), tool-call arguments, and the reasoning fields LiteLLM adds to assistant messages.
 import { GatewayError } from "../../errors";
 import { readCapped } from "../../lib/body";
-import type { ChatMessage, CompletionRequest } from "../../schema/openai";
+import type { ChatMessage, CompletionRequest, ThinkingBlock } from "../../schema/openai";
 
 export type ContentPart = Exclude<ChatMessage["content"], string | null | undefined>[number];
 
@@ -99,13 +99,6 @@ export function parseToolArguments(args: string | undefined): Record<string, unk
   }
 }
 
-/** LiteLLM's `thinking_blocks` on assistant messages: Anthropic thinking with its signature, kept for round trips. */
-export interface ThinkingBlock {
-  type: "thinking" | "redacted_thinking";
-  thinking?: string;
-  signature?: string;
-  data?: string;
-}
 
 export function thinkingBlocksOf(message: ChatMessage): ThinkingBlock[] {
   const blocks = (message as { thinking_blocks?: unknown }).thinking_blocks;

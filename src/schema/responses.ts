@@ -5,7 +5,7 @@
 // validation for native deployments and is refused by name on bridged ones (request.ts).
 // (Moves to src/schema/responses.ts with the restructuring.)
 import { z } from "zod";
-import { gatewayParamsShape } from "../openai/schema";
+import { gatewayParamsShape } from "./openai";
 
 const nonNegInt = z.number().int().min(0);
 
