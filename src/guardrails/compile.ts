@@ -74,6 +74,7 @@ export function compileGuardrails(rawConfig: unknown, options: CompileOptions = 
     const outgoing = policy.outgoing?.block_words ?? [];
     const modes: Hook[] = [...(incoming.length ? (["pre_call"] as const) : []), ...(outgoing.length ? (["post_call"] as const) : [])];
     if (modes.length) {
+      ctx.claim("content_policy", "litellm_settings.content_policy");
       ctx.add("litellm_settings.content_policy", {
         kind: "block_words", name: "content_policy", type: "content_policy", modes, defaultOn: true, incoming, outgoing,
         listParams: { guardrail: "content_policy", mode: modes, default_on: true },
@@ -98,10 +99,13 @@ class Context {
 
   constructor(private readonly options: CompileOptions) {}
 
-  add(path: string, spec: GuardrailSpec) {
-    if (this.names.has(spec.name)) this.issues.push(`${path}: duplicate guardrail_name '${spec.name}'`);
-    this.names.add(spec.name);
+  add(_path: string, spec: GuardrailSpec) {
     this.specs.push(spec);
+  }
+
+  claim(name: string, path: string) {
+    if (this.names.has(name)) this.issues.push(`${path}: duplicate guardrail_name '${name}'`);
+    this.names.add(name);
   }
 
   /** `- {name: {callbacks: [...], default_on}}`: one guardrail per callback, pre_call, as LiteLLM ran them. */
@@ -122,6 +126,7 @@ class Context {
   entry(entry: GuardrailEntry, path: string) {
     const p = entry.litellm_params;
     const name = entry.guardrail_name;
+    this.claim(name, path);
     const modes = this.modes(p.mode, name, `${path}.litellm_params.mode`);
     const base = { name, type: p.guardrail, modes, defaultOn: p.default_on ?? false, listParams: listParams(p), info: entry.guardrail_info, timeout: p.timeout };
     const type = p.guardrail.toLowerCase();

@@ -21,9 +21,23 @@ export interface Detector {
   readonly window: number;
 }
 
-/** A compiled regex with its checksum, turned into findings by `onMatch`. */
+/** A compiled regex (or hand-made finder) with its checksum, turned into findings by `onMatch`. */
 export function regexDetector(def: PatternDef, onMatch: (match: string, state: CallState) => Omit<Finding, "start" | "end"> | undefined): Detector {
-  const re = new RegExp(def.source, `g${def.flags ?? ""}`);
+  const find = def.find;
+  if (find) {
+    return {
+      window: def.window,
+      scan(text, state, out) {
+        find(text, (start, end) => {
+          const match = text.slice(start, end);
+          if (def.validate && !def.validate(match)) return;
+          const f = onMatch(match, state);
+          if (f) out.push({ start, end, ...f });
+        });
+      },
+    };
+  }
+  const re = new RegExp(def.source!, `g${def.flags ?? ""}`);
   return {
     window: def.window,
     scan(text, state, out) {

@@ -1,12 +1,14 @@
 // A guardrail made of detectors, and the streamed-answer scanner they share.
 //
 // Streaming: text arrives in deltas; a word or card number may be split across two of them. The
-// scanner keeps the not-yet-sent text and rescans it (plus 64 characters already sent, for word
-// boundaries) on each delta. It sends all but the last W characters, where W is the longest window
-// of its detectors (the longest blocked word or phrase + 8, 11 for an SSN, 23 for a card number, 42
-// for an IBAN, 80 for an email, 64 for a custom regex). A finding that touches the end of the kept
-// text is not settled (the next delta may extend or cancel it: "secret" + "ary"), so the scanner
-// also holds from its start. At the end of the answer everything left is checked and sent.
+// scanner keeps the not-yet-sent text and, once it holds 2W characters, scans it (plus 64 characters
+// already sent, for word boundaries) and sends all but the last W. W is the longest window of its
+// detectors: the longest blocked word or phrase + 8, 11 for an SSN, 23 for a card number, 42 for an
+// IBAN, 80 for an email, 64 for a custom regex, 120 for prompt injection. So the client sees text at
+// most 2W characters behind the upstream (scanning every W characters rather than every delta keeps
+// the cost per delta near zero). A finding that touches the end of the kept text is not settled (the
+// next delta may extend or cancel it: "secret" + "ary"), so the scanner also holds from its start.
+// At the end of the answer everything left is checked and sent.
 import { GuardrailViolation } from "../errors";
 import type { SpecOf, SpecKind } from "../spec";
 import type { CallState, Guardrail, TextScanner } from "../types";
@@ -43,7 +45,7 @@ export function windowedScanner(guardrail: string, detectors: readonly Detector[
   return {
     push(delta) {
       held += delta;
-      return release(false);
+      return held.length < 2 * window ? "" : release(false);
     },
     end: () => release(true),
   };

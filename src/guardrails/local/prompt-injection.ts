@@ -30,8 +30,9 @@ const RULES: Rule[] = [
   {
     label: "system prompt extraction",
     weight: 1,
+    // "print the system prompt length" is a developer's request, "print your system prompt" is not.
     source:
-      "\\b(?:reveal|print|repeat|output|leak|dump|disclose|recite)\\s+(?:back\\s+)?(?:me\\s+)?(?:all\\s+)?(?:of\\s+)?(?:your|the)\\s+(?:full\\s+|entire\\s+|exact\\s+|original\\s+|hidden\\s+|secret\\s+|initial\\s+)*(?:system\\s+(?:prompt|message|instructions)|initial\\s+instructions|hidden\\s+instructions|original\\s+instructions|instructions\\s+(?:above|you\\s+were\\s+given))",
+      "\\b(?:(?:reveal|repeat|leak|dump|disclose|recite)\\s+(?:back\\s+)?(?:to\\s+me\\s+)?(?:all\\s+)?(?:of\\s+)?(?:your|the)|(?:print|output|show|tell)\\s+(?:me\\s+)?(?:all\\s+)?(?:of\\s+)?your)\\s+(?:full\\s+|entire\\s+|exact\\s+|original\\s+|hidden\\s+|secret\\s+|initial\\s+)*(?:system\\s+(?:prompt|message|instructions)|initial\\s+instructions|hidden\\s+instructions|original\\s+instructions|instructions\\s+(?:above|you\\s+were\\s+given))(?!\\s*(?:length|size|tokens?|file|variable|template|format|builder|config)\\b)",
   },
   {
     label: "jailbreak persona",
@@ -50,29 +51,28 @@ const RULES: Rule[] = [
   { label: "jailbreak", weight: 0.5, source: "\\bjailbr(?:eak|oken)\\b" },
 ];
 
-const COMBINED = new RegExp(RULES.map((r) => `(${r.source})`).join("|"), "gi");
+// One regex per rule: V8 runs seven small ones faster than their union (whose first-character
+// check then admits almost every word).
+const COMPILED = RULES.map((r) => ({ ...r, re: new RegExp(r.source, "i") }));
 const ZERO_WIDTH = /[\u200B-\u200D\u2060\uFEFF]/g;
 const HAS_ZERO_WIDTH = /[\u200B-\u200D\u2060\uFEFF]/;
 
 const detector = (monitorOnly: boolean): Detector => ({
   window: 120,
   scan(raw: string, _state: CallState, out: Finding[]) {
+    if (monitorOnly) return;
     const text = HAS_ZERO_WIDTH.test(raw) ? raw.replace(ZERO_WIDTH, "") : raw;
-    const seen = new Set<number>();
     let score = 0;
-    let first: { start: number; end: number; rule: Rule } | undefined;
-    COMBINED.lastIndex = 0;
-    for (let m = COMBINED.exec(text); m; m = COMBINED.exec(text)) {
-      const i = m.findIndex((g, j) => j > 0 && g !== undefined) - 1;
-      if (seen.has(i)) continue;
-      seen.add(i);
-      score += RULES[i].weight;
-      if (!first || RULES[i].weight > first.rule.weight) first = { start: m.index, end: m.index + m[0].length, rule: RULES[i] };
+    let strongest: { start: number; end: number; label: string; weight: number } | undefined;
+    for (const rule of COMPILED) {
+      const m = rule.re.exec(text);
+      if (!m) continue;
+      score += rule.weight;
+      if (!strongest || rule.weight > strongest.weight) strongest = { start: m.index, end: m.index + m[0].length, label: rule.label, weight: rule.weight };
       if (score >= 1) break;
     }
-    // Offsets point into the text scanned; with zero-width characters removed they are approximate,
-    // which only matters to a stream deciding how much to hold back.
-    if (score >= 1 && first && !monitorOnly) out.push({ start: first.start, end: first.end, block: true, replacement: "", label: `prompt injection detected (${first.rule.label})` });
+    // With zero-width characters removed the offsets are approximate; only a stream's hold-back uses them.
+    if (score >= 1 && strongest) out.push({ start: strongest.start, end: strongest.end, block: true, replacement: "", label: `prompt injection detected (${strongest.label})` });
   },
 });
 
