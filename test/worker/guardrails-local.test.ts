@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { GuardrailViolation } from "../../src/guardrails/errors";
 import { agentRequest } from "./fixtures/agent-prompt";
-import { answer, chat, engineFor, guard, rejection, streamThrough } from "./guardrails-helpers";
+import { answer, chat, chunk, engineFor, guard, rejection, streamThrough } from "./guardrails-helpers";
 
 const policy = engineFor({
   litellm_settings: {
@@ -223,5 +223,52 @@ describe("every built-in on a 27 KB coding-agent request", () => {
     });
     const body = agentRequest();
     expect(await pre(engine, body)).toBe(body);
+  });
+});
+
+describe("the stream guard", () => {
+  const engine = filter([["email", "MASK"]]);
+  const contentOf = (chunks: Record<string, unknown>[]) =>
+    chunks.flatMap((c) => (c.choices as { index: number; delta?: { content?: string }; text?: string }[]).map((ch) => [ch.index, ch.delta?.content ?? ch.text ?? ""] as const));
+
+  it("keeps each choice's text apart and flushes a choice on its finish chunk", async () => {
+    const guard = engine.forCall(chat("x"))!.streamGuard()!;
+    const out = [
+      ...(await guard.chunk(chunk("mail a@exa", null, 0))),
+      ...(await guard.chunk(chunk("mail b@exa", null, 1))),
+      ...(await guard.chunk(chunk("mple.com", "stop", 0))),
+      ...(await guard.chunk(chunk("mple.org", "stop", 1))),
+      ...(await guard.end()),
+    ];
+    const text = (i: number) => contentOf(out).filter(([index]) => index === i).map(([, t]) => t).join("");
+    expect(text(0)).toBe("mail [EMAIL_REDACTED]");
+    expect(text(1)).toBe("mail [EMAIL_REDACTED]");
+  });
+
+  it("sends what it holds when the upstream ends without a finish chunk, and guards text completions", async () => {
+    const guard = engine.forCall(chat("x"))!.streamGuard()!;
+    const first = await guard.chunk({ id: "cmpl-1", object: "text_completion", created: 1, model: "m", choices: [{ index: 0, text: "to c@example.com", finish_reason: null }] });
+    expect(contentOf(first)).toEqual([[0, ""]]);
+    const rest = await guard.end();
+    expect(rest).toEqual([{ id: "cmpl-1", object: "text_completion", created: 1, model: "m", choices: [{ index: 0, text: "to [EMAIL_REDACTED]", finish_reason: null }] }]);
+  });
+
+  it("passes chunks without text (role, tool calls, usage) untouched", async () => {
+    const guard = engine.forCall(chat("x"))!.streamGuard()!;
+    const usage = { id: "c", object: "chat.completion.chunk", created: 1, model: "m", choices: [], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } };
+    expect(await guard.chunk(usage)).toEqual([usage]);
+    const role = chunk("");
+    expect(await guard.chunk(role)).toEqual([role]);
+  });
+});
+
+describe("compiled specs", () => {
+  it("survive the JSON round trip of build/config.json", async () => {
+    const { compileGuardrails } = await import("../../src/guardrails/compile");
+    const { GuardrailEngine } = await import("../../src/guardrails/engine");
+    const compiled = compileGuardrails({ guardrails: [guard("cf", { guardrail: "litellm_content_filter", mode: "pre_call", patterns: [{ pattern_type: "regex", pattern: "tick-\\d+", name: "ticket", action: "MASK" }] })] });
+    const engine = new GuardrailEngine(JSON.parse(JSON.stringify(compiled)));
+    const body = chat("see TICK-42");
+    expect(((await engine.forCall(body)!.preCall(body)) as { messages: { content: string }[] }).messages[0].content).toBe("see [TICKET_REDACTED]");
   });
 });
