@@ -9,9 +9,9 @@ import { crc32 } from "node:zlib";
 import { AwsV4Signer } from "aws4fetch";
 import { json, requestedError, WORDS, TEXT } from "./wire";
 
-export const BEDROCK_ACCESS_KEY = "AKIDMOCKGATEWAY";
-export const BEDROCK_SECRET_KEY = "mock/secret+key/for-sigv4";
-export const BEDROCK_API_KEY = "bedrock-api-key-mock";
+import { BEDROCK_ACCESS_KEY, BEDROCK_API_KEY, BEDROCK_SECRET_KEY } from "./credentials";
+
+export { BEDROCK_ACCESS_KEY, BEDROCK_API_KEY, BEDROCK_SECRET_KEY };
 
 const TOP_LEVEL = new Set(["messages", "system", "inferenceConfig", "toolConfig", "guardrailConfig", "additionalModelRequestFields", "additionalModelResponseFieldPaths", "requestMetadata", "promptVariables", "performanceConfig"]);
 

@@ -15,12 +15,9 @@
 //   /guardrails/down/...                       any of them failing with a 500
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { checkSignature } from "./bedrock";
+import { APORIA_KEY, GENERIC_API_KEY, LAKERA_KEY, MODERATION_KEY } from "./credentials";
 import { json } from "./wire";
 
-export const APORIA_KEY = "aporia-test-key";
-export const LAKERA_KEY = "lakera-test-key";
-export const MODERATION_KEY = "sk-moderation-test-key";
-export const GENERIC_API_KEY = "generic-test-key";
 
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
 const PHONE = /\(?\b\d{3}\)?[ -]\d{3}-\d{4}\b/g;

@@ -1,8 +1,7 @@
 // Each third-party guardrail against a mock speaking its service's real API (test/mocks/guardrails.ts).
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { BEDROCK_ACCESS_KEY, BEDROCK_API_KEY, BEDROCK_SECRET_KEY } from "../mocks/bedrock";
-import { APORIA_KEY, GENERIC_API_KEY, LAKERA_KEY, MODERATION_KEY } from "../mocks/guardrails";
+import { APORIA_KEY, BEDROCK_ACCESS_KEY, BEDROCK_API_KEY, BEDROCK_SECRET_KEY, GENERIC_API_KEY, LAKERA_KEY, MODERATION_KEY } from "../mocks/credentials";
 import { answer, chat, engineFor, guard, rejection, streamThrough } from "./guardrails-helpers";
 
 const MOCK = `${(env as unknown as { MOCK_URL: string }).MOCK_URL}/guardrails`;
