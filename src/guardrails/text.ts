@@ -1,5 +1,6 @@
-// Where the text is in an OpenAI-form call: the request's message text parts (chat), prompt(s)
-// (completions) or input(s) (embeddings); the answer's message content or text per choice. Each
+// Where the text is in a call: the request's message text parts (chat), prompt(s) (completions) or
+// input(s) (embeddings); the answer's message content or text per choice. Anthropic's /v1/messages
+// shapes (top-level `system`, text blocks, an answer's `content` blocks) are read too. Each
 // reader returns the texts in order with a `write` that puts changed texts back into a copy (the
 // original body is not touched; only the objects on a changed path are copied).
 import type { RoleTexts } from "./types";
@@ -41,18 +42,27 @@ function slots(list: Slot[], body: Json): TextSlots {
   };
 }
 
-/** The texts a request sends to the model. Token-id prompts and image parts carry no text. */
+/** Text blocks of an Anthropic-style content list ([{type: "text", text}]) under `path`. */
+function textParts(list: Slot[], parts: unknown[], role: string, path: (string | number)[]) {
+  parts.forEach((part, j) => {
+    const p = part as Json | undefined;
+    if (p?.type === "text" && typeof p.text === "string") list.push({ text: p.text, role, path: [...path, j, "text"] });
+  });
+}
+
+/**
+ * The texts a request sends to the model: chat messages (string content or text parts; also
+ * Anthropic's top-level `system`), prompt(s), embedding input(s). Token ids and images carry no text.
+ */
 export function requestTexts(body: Json): TextSlots {
   const list: Slot[] = [];
+  if (typeof body.system === "string") list.push({ text: body.system, role: "system", path: ["system"] });
+  else if (Array.isArray(body.system)) textParts(list, body.system, "system", ["system"]);
   if (Array.isArray(body.messages)) {
     body.messages.forEach((m: Json, i) => {
       const role = typeof m?.role === "string" ? m.role : "user";
       if (typeof m?.content === "string") list.push({ text: m.content, role, path: ["messages", i, "content"] });
-      else if (Array.isArray(m?.content)) {
-        m.content.forEach((part: Json, j) => {
-          if (part?.type === "text" && typeof part.text === "string") list.push({ text: part.text, role, path: ["messages", i, "content", j, "text"] });
-        });
-      }
+      else if (Array.isArray(m?.content)) textParts(list, m.content, role, ["messages", i, "content"]);
     });
   } else {
     for (const key of ["prompt", "input"] as const) {
@@ -64,9 +74,10 @@ export function requestTexts(body: Json): TextSlots {
   return slots(list, body);
 }
 
-/** The answer's texts: each chat choice's message content, or each completion choice's text. */
+/** The answer's texts: each chat choice's message content, each completion choice's text, or an Anthropic message's text blocks. */
 export function answerTexts(answer: Json): TextSlots {
   const list: Slot[] = [];
+  if (Array.isArray(answer.content)) textParts(list, answer.content, "assistant", ["content"]);
   if (Array.isArray(answer.choices)) {
     answer.choices.forEach((c: Json, i) => {
       const message = c?.message as Json | undefined;

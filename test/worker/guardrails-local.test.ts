@@ -174,6 +174,14 @@ describe("PII masking (presidio without an analyzer)", () => {
     expect(embedding.input).toBe("<EMAIL_ADDRESS_1>");
   });
 
+  it("reads Anthropic's /v1/messages shapes: system, text blocks, the answer's content blocks", async () => {
+    const body = { model: "m", system: [{ type: "text", text: "owner: ann@example.com" }], messages: [{ role: "user", content: [{ type: "text", text: "cc bob@example.com" }, { type: "image", source: {} }] }] };
+    const call = pii.forCall(body)!;
+    expect(await call.preCall(body)).toEqual({ ...body, system: [{ type: "text", text: "owner: <EMAIL_ADDRESS_1>" }], messages: [{ role: "user", content: [{ type: "text", text: "cc <EMAIL_ADDRESS_2>" }, { type: "image", source: {} }] }] });
+    const message = { id: "msg_1", type: "message", role: "assistant", content: [{ type: "text", text: "hi <EMAIL_ADDRESS_2>" }, { type: "tool_use", id: "t", name: "f", input: {} }] };
+    expect(await call.postCall(message)).toEqual({ ...message, content: [{ type: "text", text: "hi bob@example.com" }, message.content[1]] });
+  });
+
   it("blocks entities configured BLOCK", async () => {
     const engine = engineFor({ guardrails: [guard("pii", { guardrail: "presidio", mode: "pre_call", pii_entities_config: { US_SSN: "BLOCK", EMAIL_ADDRESS: "MASK" } })] });
     await expect(pre(engine, chat("ssn 123-45-6789"))).rejects.toThrow("Blocked by guardrail 'pii': US_SSN detected");

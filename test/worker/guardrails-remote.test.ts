@@ -107,6 +107,13 @@ describe("lakera_v2", () => {
     expect(await lakera({ on_flagged: "monitor" }).forCall(body)!.preCall(body)).toBe(body);
   });
 
+  it("does not call the service when there is no text (token-id input)", async () => {
+    const body = { model: "m", input: [[1, 2, 3]] };
+    // Pointed at a failing service: any call to it would be a 503.
+    expect(await lakera({ api_base: `${MOCK}/down` }).forCall(body)!.preCall(body)).toBe(body);
+    await expect(pre(lakera({ api_base: `${MOCK}/down` }), chat("text"))).rejects.toThrow("Lakera Guard answered HTTP 500");
+  });
+
   it("a key that is not set is a 503 saying which variable", async () => {
     const engine = engineFor({ guardrails: [guard("lk", { guardrail: "lakera_v2", mode: "pre_call", api_base: `${MOCK}/lakera`, api_key: "os.environ/UNSET_LAKERA_KEY" })] });
     const err = await rejection(pre(engine, chat("x")));

@@ -71,6 +71,10 @@ export interface RemoteChecks {
   unmasksAnswer?: boolean;
 }
 
+/** No text to judge (token-id prompts, an answer that is only tool calls): no call to the service. */
+const skipEmpty = (check: RemoteChecks["checkRequest"]) => (input: CheckInput): Promise<CheckResult> =>
+  input.texts.some((t) => t.trim()) ? check(input) : Promise.resolve({ action: "pass" });
+
 export function remoteGuardrail(spec: GuardrailSpec, checks: RemoteChecks): Guardrail {
   const guard: Guardrail = {
     name: spec.name,
@@ -78,8 +82,8 @@ export function remoteGuardrail(spec: GuardrailSpec, checks: RemoteChecks): Guar
     modes: new Set(spec.modes),
     defaultOn: spec.defaultOn,
     local: false,
-    checkRequest: checks.checkRequest,
-    checkResponse: checks.checkResponse,
+    checkRequest: skipEmpty(checks.checkRequest),
+    checkResponse: skipEmpty(checks.checkResponse),
     scanStream: checks.scanStream ?? ((context) => bufferedScanner(guard, context)),
     unmasksAnswer: checks.unmasksAnswer,
   };
