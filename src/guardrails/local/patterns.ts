@@ -64,9 +64,9 @@ function findEmails(text: string, emit: (start: number, end: number) => void) {
   }
 }
 
-// IPv6: find ":x:" or "::" (V8 skips to each ":"), take the whole run of hex digits and colons, and
-// check it. A run without a digit is code (std::string, Foo::bar), not an address.
-const V6_ANCHOR = /:[0-9a-fA-F]{0,4}:/g;
+// IPv6: find "::" or ":h:h:h:" (V8 skips to each ":"; times like 14:02:31 fail at once), take the
+// whole run of hex digits and colons, and check it. A run without a digit is code (std::string, Foo::bar), not an address.
+const V6_ANCHOR = /:(?::|[0-9a-fA-F]{1,4}:[0-9a-fA-F]{1,4}:[0-9a-fA-F]{1,4}:)/g;
 const V6_FULL =
   /^(?:(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}|(?:[0-9a-fA-F]{1,4}:){1,7}:|(?:[0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}|(?:[0-9a-fA-F]{1,4}:){1,5}(?::[0-9a-fA-F]{1,4}){1,2}|(?:[0-9a-fA-F]{1,4}:){1,4}(?::[0-9a-fA-F]{1,4}){1,3}|(?:[0-9a-fA-F]{1,4}:){1,3}(?::[0-9a-fA-F]{1,4}){1,4}|(?:[0-9a-fA-F]{1,4}:){1,2}(?::[0-9a-fA-F]{1,4}){1,5}|[0-9a-fA-F]{1,4}:(?::[0-9a-fA-F]{1,4}){1,6}|:(?::[0-9a-fA-F]{1,4}){1,7})$/;
 function findIpv6(text: string, emit: (start: number, end: number) => void) {
@@ -80,6 +80,8 @@ function findIpv6(text: string, emit: (start: number, end: number) => void) {
     // A colon that ends a sentence ("fe80::1: up") is not part of the address.
     if (text[end - 1] === ":" && text[end - 2] !== ":") end--;
     const candidate = text.slice(start, end);
+    // Not "::"-compressed needs all 8 groups (7 colons): rules out times like 14:02:31 before the full check.
+    if (!candidate.includes("::") && candidate.split(":").length < 8) continue;
     if (/\d/.test(candidate) && V6_FULL.test(candidate)) emit(start, end);
   }
 }
@@ -115,7 +117,9 @@ export const PREBUILT_PATTERNS: Readonly<Record<string, PatternDef>> = {
   us_ssn_no_dash: { source: "\\b(?!000|666|9\\d\\d)\\d{3}(?!00)\\d{2}(?!0000)\\d{4}\\b", window: 9, entity: "US_SSN" },
   email: { find: findEmails, window: 80, entity: "EMAIL_ADDRESS" },
   phone: {
-    source: "(?<![\\w+])(?:\\+\\d{1,3}[\\s.-]?(?:\\(\\d{1,4}\\)[\\s.-]?)?\\d{1,4}(?:[\\s.-]\\d{2,4}){1,4}|(?:\\(\\d{3}\\)\\s?|\\d{3}[ .-])\\d{3}[\\s.-]\\d{4})\\b",
+    // Each branch starts with its own first character ("+", "(" or a digit) so V8 can skip ahead;
+    // the lookbehinds sit after it.
+    source: "(?:\\+(?<![\\w+]\\+)\\d{1,3}[\\s.-]?(?:\\(\\d{1,4}\\)[\\s.-]?)?\\d{1,4}(?:[\\s.-]\\d{2,4}){1,4}|\\((?<![\\w+]\\()\\d{3}\\)\\s?\\d{3}[\\s.-]\\d{4}|\\d(?<![\\w+]\\d)\\d{2}[ .-]\\d{3}[\\s.-]\\d{4})\\b",
     window: 20,
     entity: "PHONE_NUMBER",
   },
