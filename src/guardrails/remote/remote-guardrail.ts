@@ -2,10 +2,9 @@
 // request text or a secret, and the Guardrail shape around a service (a streamed answer is held
 // whole and checked at its end: a service judges complete text, and text already sent cannot be
 // taken back).
-import { guardrailUnavailable } from "../errors";
+import { GuardrailViolation, guardrailUnavailable } from "../errors";
 import type { GuardrailSpec } from "../spec";
 import type { CheckInput, CheckResult, Guardrail, StreamContext, TextScanner } from "../types";
-import { GuardrailViolation } from "../errors";
 
 const DEFAULT_TIMEOUT_S = 10;
 
