@@ -9,9 +9,9 @@ import { crc32 } from "node:zlib";
 import { AwsV4Signer } from "aws4fetch";
 import { json, requestedError, WORDS, TEXT } from "./wire";
 
-export const BEDROCK_ACCESS_KEY = "AKIDMOCKGATEWAY";
-export const BEDROCK_SECRET_KEY = "mock/secret+key/for-sigv4";
-export const BEDROCK_API_KEY = "bedrock-api-key-mock";
+import { BEDROCK_ACCESS_KEY, BEDROCK_API_KEY, BEDROCK_SECRET_KEY } from "./credentials";
+
+export { BEDROCK_ACCESS_KEY, BEDROCK_API_KEY, BEDROCK_SECRET_KEY };
 
 const TOP_LEVEL = new Set(["messages", "system", "inferenceConfig", "toolConfig", "guardrailConfig", "additionalModelRequestFields", "additionalModelResponseFieldPaths", "requestMetadata", "promptVariables", "performanceConfig"]);
 
@@ -19,7 +19,7 @@ const exception = (res: ServerResponse, status: number, type: string, message: s
   json(res, status, { message }, { "x-amzn-errortype": `${type}:http://internal.amazon.com/coral/com.amazon.bedrock/`, "x-amzn-requestid": "req-mock" });
 
 /** Recomputes the SigV4 signature as AWS would; returns a problem or undefined. */
-async function checkSignature(req: IncomingMessage, body: string): Promise<string | undefined> {
+export async function checkSignature(req: IncomingMessage, body: string): Promise<string | undefined> {
   const auth = String(req.headers.authorization ?? "");
   if (auth === `Bearer ${BEDROCK_API_KEY}`) return undefined;
   const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/bedrock\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(auth);

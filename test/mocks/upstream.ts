@@ -18,6 +18,7 @@ import { bedrockMock } from "./bedrock";
 import { workersAiMock } from "./workers-ai";
 import { geminiMock } from "./gemini";
 import { inflight } from "./inflight";
+import { guardrailsMock } from "./guardrails";
 
 export interface RecordedRequest {
   path: string;
@@ -230,6 +231,7 @@ export async function startMockUpstream(port = 0): Promise<MockUpstream> {
       else if (url.pathname.startsWith("/cloudflare/")) await workersAiMock(req, res, url.pathname, body);
       else if (url.pathname.startsWith("/tunnel/")) cloudflareAccess(req, res) && (await ollama(req, res, url.pathname.slice("/tunnel".length), body));
       else if (url.pathname.startsWith("/inflight/")) await inflight(req, res, url.pathname, body);
+      else if (url.pathname.startsWith("/guardrails/")) await guardrailsMock(req, res, url.pathname, body, text);
       else json(res, 404, { error: { message: `mock: no route ${url.pathname}`, type: "invalid_request_error", param: null, code: null } });
     } catch (err) {
       if (!res.headersSent) json(res, 500, { error: { message: String(err), type: "server_error", param: null, code: null } });

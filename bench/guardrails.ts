@@ -1,0 +1,81 @@
+// What each built-in guardrail costs per call, on a realistic 27 KB coding-agent request (system
+// prompt, source files, test logs, a diff, several turns; test/worker/fixtures/agent-prompt.ts).
+// Runs the engine's real entry points (forCall + preCall, postCall, the stream guard) in Node's V8,
+// the engine Workers run. Not part of `npm test`:   npx tsx bench/guardrails.ts
+import { compileGuardrails } from "../src/guardrails/compile";
+import { GuardrailEngine } from "../src/guardrails/engine";
+import { agentRequest } from "../test/worker/fixtures/agent-prompt";
+
+const ALL_PREBUILT = ["us_ssn", "email", "phone", "visa", "mastercard", "amex", "aws_access_key", "aws_secret_key", "github_token", "iban", "ipv4", "ipv6", "openai_api_key", "anthropic_api_key", "private_key"];
+
+const builtins: Record<string, Record<string, unknown>> = {
+  "content_policy (block words)": {
+    litellm_settings: { content_policy: { incoming: { block_words: ["ignore previous instructions", "jailbreak", "password", "api_key", "secret"] }, outgoing: { block_words: ["password", "api_key", "secret"] } } },
+  },
+  "content filter (15 prebuilt patterns + 3 words)": {
+    guardrails: [{
+      guardrail_name: "cf",
+      litellm_params: {
+        guardrail: "litellm_content_filter", mode: ["pre_call", "post_call"], default_on: true,
+        patterns: ALL_PREBUILT.map((p) => ({ pattern_type: "prebuilt", pattern_name: p, action: "MASK" })),
+        blocked_words: ["confidential", "project_apollo", "internal only"].map((keyword) => ({ keyword, action: "BLOCK" })),
+      },
+    }],
+  },
+  "hide-secrets (8 secret shapes)": { guardrails: [{ guardrail_name: "secrets", litellm_params: { guardrail: "hide-secrets", mode: ["pre_call", "post_call"], default_on: true } }] },
+  "PII masker (presidio, local)": { guardrails: [{ guardrail_name: "pii", litellm_params: { guardrail: "presidio", mode: ["pre_call", "post_call"], default_on: true } }] },
+  "prompt injection (lakera, local)": { guardrails: [{ guardrail_name: "pi", litellm_params: { guardrail: "lakera_v2", mode: ["pre_call", "post_call"], default_on: true } }] },
+};
+builtins["all of the above"] = {
+  litellm_settings: builtins["content_policy (block words)"].litellm_settings,
+  guardrails: Object.values(builtins).flatMap((c) => (c.guardrails as unknown[]) ?? []),
+};
+
+const body = agentRequest();
+const textOf = (b: Record<string, unknown>) => JSON.stringify(b).length;
+// The same text as an answer, to measure post_call on a JSON answer and on a stream.
+const answerText = (body.messages as { content: unknown }[]).map((m) => (typeof m.content === "string" ? m.content : "")).join("\n");
+const answer = { id: "chatcmpl-1", object: "chat.completion", created: 1, model: "gpt-4o", choices: [{ index: 0, message: { role: "assistant", content: answerText }, finish_reason: "stop" }] };
+const DELTA = 16;
+const chunks = Array.from({ length: Math.ceil(answerText.length / DELTA) }, (_, i) => ({
+  id: "chatcmpl-1", object: "chat.completion.chunk", created: 1, model: "gpt-4o",
+  choices: [{ index: 0, delta: { content: answerText.slice(i * DELTA, (i + 1) * DELTA) }, finish_reason: i === Math.ceil(answerText.length / DELTA) - 1 ? "stop" : null }],
+}));
+
+/**
+ * CPU microseconds per call: the best of several ~100 ms batches (this machine is shared; the best
+ * batch is the one least disturbed by other processes).
+ */
+async function time(fn: () => Promise<unknown>, batches = 7): Promise<number> {
+  for (let i = 0; i < 50; i++) await fn();
+  let best = Infinity;
+  for (let b = 0; b < batches; b++) {
+    const wallStart = performance.now();
+    const cpuStart = process.cpuUsage();
+    let n = 0;
+    while (performance.now() - wallStart < 100) {
+      await fn();
+      n++;
+    }
+    const cpu = process.cpuUsage(cpuStart);
+    best = Math.min(best, (cpu.user + cpu.system) / n);
+  }
+  return best;
+}
+
+console.log(`request: ${(textOf(body) / 1024).toFixed(1)} KB JSON, ${answerText.length} characters of answer text, streamed in ${chunks.length} deltas of ${DELTA}\n`);
+console.log(`${"built-in".padEnd(48)} ${"pre_call".padStart(10)} ${"JSON answer".padStart(12)} ${"stream".padStart(10)}   (CPU µs per call, best of 7 batches)`);
+for (const [name, config] of Object.entries(builtins)) {
+  const engine = new GuardrailEngine(compileGuardrails(config));
+  const pre = await time(async () => {
+    const out = await engine.forCall(body)!.preCall(body);
+    if (out !== body) throw new Error(`${name} changed the clean agent prompt`);
+  });
+  const post = await time(() => engine.forCall(body)!.postCall(answer));
+  const stream = await time(async () => {
+    const guard = engine.forCall(body)!.streamGuard()!;
+    for (const c of chunks) await guard.chunk(c);
+    await guard.end();
+  });
+  console.log(`${name.padEnd(48)} ${pre.toFixed(0).padStart(10)} ${post.toFixed(0).padStart(12)} ${stream.toFixed(0).padStart(10)}`);
+}

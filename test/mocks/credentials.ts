@@ -1,0 +1,9 @@
+// Credentials the mocks accept (no Node imports: worker tests import this file too).
+export const APORIA_KEY = "aporia-test-key";
+export const LAKERA_KEY = "lakera-test-key";
+export const MODERATION_KEY = "sk-moderation-test-key";
+export const GENERIC_API_KEY = "generic-test-key";
+/** test/mocks/bedrock.ts's credentials (it checks SigV4 with them). */
+export const BEDROCK_ACCESS_KEY = "AKIDMOCKGATEWAY";
+export const BEDROCK_SECRET_KEY = "mock/secret+key/for-sigv4";
+export const BEDROCK_API_KEY = "bedrock-api-key-mock";
