@@ -76,6 +76,7 @@ export async function startCloudflareMock(accountId = "0123456789abcdef012345678
   const kv = new Map<string, { title: string }>();
   const d1 = new Map<string, { name: string; db: DatabaseSync }>();
   const vpc = new Map<string, string>();
+  const assetTokens = new Set<string>(); // completion JWTs of finished asset uploads
   const id = (n = 32) => [...crypto.getRandomValues(new Uint8Array(n / 2))].map((b) => b.toString(16).padStart(2, "0")).join("");
   const uuid = () => crypto.randomUUID();
   const now = () => new Date().toISOString();
@@ -118,6 +119,8 @@ export async function startCloudflareMock(accountId = "0123456789abcdef012345678
         resolved.push(b);
       }
     }
+    const assets = metadata.assets as { jwt?: string } | undefined;
+    if (assets && !assetTokens.has(String(assets.jwt))) throw new ApiError(400, 10201, "assets.jwt is not the completion token of an asset upload");
     const migrations = metadata.migrations;
     if (migrations && (migrations.old_tag ?? undefined) !== previous?.migrationTag) {
       throw new ApiError(400, 10079, `migration old_tag ${migrations.old_tag} does not match the script's tag ${previous?.migrationTag}`);
@@ -206,11 +209,16 @@ export async function startCloudflareMock(accountId = "0123456789abcdef012345678
     ["POST", new RegExp(`^${S}/assets-upload-session$`), (r) => {
       const { manifest } = JSON.parse(r.text) as { manifest: Record<string, { hash: string }> };
       const hashes = Object.values(manifest).map((f) => f.hash);
-      return hashes.length ? { jwt: `upload-${id()}`, buckets: [hashes] } : { jwt: `complete-${id()}`, buckets: [] };
+      if (hashes.length) return { jwt: `upload-${id()}`, buckets: [hashes] };
+      const jwt = `complete-${id()}`;
+      assetTokens.add(jwt);
+      return { jwt, buckets: [] };
     }],
     ["POST", new RegExp(`^${A}/workers/assets/upload$`), (_r, _m, raw) => {
       if (!String(raw.headers.authorization).startsWith("Bearer upload-")) throw new ApiError(401, 10001, "bad upload token");
-      return { jwt: `complete-${id()}` };
+      const jwt = `complete-${id()}`;
+      assetTokens.add(jwt);
+      return { jwt };
     }],
 
     // --- KV ---

@@ -89,6 +89,7 @@ describe("npm run deploy against a mock Cloudflare API", () => {
     expect(notAgreed.output).toContain("npm run deploy -- --secrets");
 
     expect(writes()).toEqual([]); // only reads: no resource made, nothing uploaded
+    expect(mock.unknown).toEqual([]);
     for (const run of [noMaster, noUpstream, notAgreed]) expect(run.output).not.toMatch(new RegExp(`${MASTER}|${UPSTREAM}`));
   });
 
