@@ -66,7 +66,7 @@ export function planDeploy(user: WranglerConfig, gateway: CompiledConfig["config
     section = config.env[env] ??= {};
     for (const key of PER_ENVIRONMENT) {
       if (section[key] !== undefined || config[key] === undefined) continue;
-      section[key] = structuredClone(config[key]);
+      (section as Record<string, unknown>)[key] = structuredClone(config[key]);
       copiedToEnv.push(key);
     }
     if (copiedToEnv.includes("d1_databases")) section.d1_databases = section.d1_databases!.map(({ database_id: _id, preview_database_id: _preview, database_name: _name, ...rest }) => rest);

@@ -99,7 +99,7 @@ export async function startCloudflareMock(accountId = "0123456789abcdef012345678
 
   // The script upload (PUT /scripts/:name) and the versions API (POST /versions) carry the same form.
   async function upload(name: string, raw: { headers: IncomingMessage["headers"]; body: Buffer }, via: ScriptUpload["via"]) {
-    const form = await new Response(raw.body, { headers: { "content-type": String(raw.headers["content-type"]) } }).formData();
+    const form = await new Response(new Uint8Array(raw.body), { headers: { "content-type": String(raw.headers["content-type"]) } }).formData();
     const metadata = JSON.parse(String(form.get("metadata"))) as ScriptUpload["metadata"];
     const modules = [...form.keys()].filter((k) => k !== "metadata");
     uploads.push({ metadata, modules, via });
