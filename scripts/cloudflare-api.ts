@@ -10,6 +10,8 @@ export interface CloudflareApi {
   accountId: string;
   /** Names of the Worker's secrets, or undefined when the Worker does not exist yet. */
   secretNames(worker: string): Promise<Set<string> | undefined>;
+  /** The Worker's current bindings (type, name and the resource's id), or undefined when it does not exist yet. */
+  workerBindings(worker: string): Promise<WorkerBinding[] | undefined>;
   /** D1 databases: name -> uuid. */
   d1Databases(): Promise<Map<string, string>>;
   createD1(name: string): Promise<string>;
@@ -17,6 +19,13 @@ export interface CloudflareApi {
   kvNamespaces(): Promise<Map<string, string>>;
   /** Workers VPC services: name -> service id. */
   vpcServices(): Promise<Map<string, string>>;
+}
+
+export interface WorkerBinding {
+  type: string;
+  name: string;
+  id?: string; // d1
+  namespace_id?: string; // kv_namespace
 }
 
 interface Envelope<T> {
@@ -74,17 +83,20 @@ export async function connect(configuredAccountId?: string): Promise<CloudflareA
     throw new CloudflareError(`${accounts.length ? "several accounts" : "no account"} for these credentials: set CLOUDFLARE_ACCOUNT_ID (or account_id in wrangler.toml)${list ? ` to one of:\n${list}` : ""}`);
   }
   const account = `/accounts/${accountId}`;
+  /** Undefined when the Worker does not exist yet. */
+  async function orNew<T>(read: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await read();
+    } catch (err) {
+      if ((err as { code?: number }).code === WORKER_NOT_FOUND) return undefined;
+      throw err;
+    }
+  }
 
   return {
     accountId,
-    async secretNames(worker) {
-      try {
-        return new Set((await call<{ name: string }[]>(`${account}/workers/scripts/${worker}/secrets`)).result.map((s) => s.name));
-      } catch (err) {
-        if ((err as { code?: number }).code === WORKER_NOT_FOUND) return undefined;
-        throw err;
-      }
-    },
+    secretNames: async (worker) => orNew(async () => new Set((await call<{ name: string }[]>(`${account}/workers/scripts/${worker}/secrets`)).result.map((s) => s.name))),
+    workerBindings: async (worker) => orNew(async () => (await call<{ bindings: WorkerBinding[] }>(`${account}/workers/scripts/${worker}/settings`)).result.bindings),
     d1Databases: async () => new Map((await all<{ name: string; uuid: string }>(`${account}/d1/database`, 100)).map((d) => [d.name, d.uuid])),
     createD1: async (name) => (await call<{ uuid: string }>(`${account}/d1/database`, { method: "POST", body: JSON.stringify({ name }) })).result.uuid,
     kvNamespaces: async () => new Map((await all<{ title: string; id: string }>(`${account}/storage/kv/namespaces`, 100)).map((n) => [n.title, n.id])),

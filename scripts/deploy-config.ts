@@ -46,8 +46,8 @@ export interface DeployPlan {
   config: WranglerConfig; // the generated config
   section: Section; // the part of it that `--env` selects (the top level without one)
   workerName: string;
-  /** Each D1 database by binding, with the name it has (or will get) on the account. */
-  d1: (D1Binding & { database_name: string })[];
+  /** Each D1 database by binding, with the name it has (or will get) on the account; `named`: wrangler.toml names it. */
+  d1: (D1Binding & { database_name: string; named: boolean })[];
   /** Each KV namespace by binding, with its title on the account. */
   kv: (KvBinding & { title: string })[];
   /** Names set as [vars]: plain values the Worker has without any secret. */
@@ -87,7 +87,7 @@ export function planDeploy(user: WranglerConfig, gateway: CompiledConfig["config
     config,
     section,
     workerName,
-    d1: (section.d1_databases ?? []).map((b) => ({ ...b, database_name: b.database_name ?? provisionedName(workerName, b.binding) })),
+    d1: (section.d1_databases ?? []).map((b) => ({ ...b, database_name: b.database_name ?? provisionedName(workerName, b.binding), named: b.database_name !== undefined })),
     kv: (section.kv_namespaces ?? []).map((b) => ({ ...b, title: provisionedName(workerName, b.binding) })),
     vars: new Set(Object.keys(section.vars ?? {})),
     unboundVpc,
@@ -96,19 +96,15 @@ export function planDeploy(user: WranglerConfig, gateway: CompiledConfig["config
   };
 }
 
-/** Records what the account lookups found: D1 ids, KV ids, VPC service ids, and the secrets each version must carry. */
+/** Records what the account lookups found: D1 and KV ids by binding, VPC service ids, the secrets each version must carry. */
 export function settle(plan: DeployPlan, found: { d1: Map<string, string>; kv: Map<string, string>; vpc: Map<string, string>; requiredSecrets: string[] }): void {
   const { section } = plan;
   section.d1_databases = section.d1_databases?.map((b) => {
-    const db = plan.d1.find((d) => d.binding === b.binding)!;
-    const id = b.database_id ?? found.d1.get(db.database_name);
-    return id ? { ...b, database_name: db.database_name, database_id: id } : b;
+    const id = found.d1.get(b.binding);
+    return id ? { ...b, database_name: plan.d1.find((d) => d.binding === b.binding)!.database_name, database_id: id } : b;
   });
-  // A KV namespace not found yet is left to wrangler, which makes it (named as plan.kv says) on this deploy.
-  section.kv_namespaces = section.kv_namespaces?.map((b) => {
-    const id = b.id ?? found.kv.get(plan.kv.find((k) => k.binding === b.binding)!.title);
-    return id ? { ...b, id } : b;
-  });
+  // A KV namespace not found is left to wrangler, which makes it (titled as plan.kv says) on this deploy.
+  section.kv_namespaces = section.kv_namespaces?.map((b) => (found.kv.has(b.binding) ? { ...b, id: found.kv.get(b.binding) } : b));
   for (const [binding, serviceId] of found.vpc) (section.vpc_services ??= []).push({ binding, service_id: serviceId });
   // wrangler sends each required secret as an "inherit" binding: the API refuses a version that lacks one.
   if (found.requiredSecrets.length) section.secrets = { required: [...new Set([...(section.secrets?.required ?? []), ...found.requiredSecrets])] };

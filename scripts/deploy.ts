@@ -63,17 +63,17 @@ if (dryRun) {
 }
 
 // --- 2. What the account already has (read only). ---
-const empty = Promise.resolve(new Map<string, string>());
 const api = await orStop(connect((plan.section.account_id ?? plan.config.account_id) as string | undefined));
-const found = await orStop(
+const [onWorker, bound, d1ByName, kvByTitle, vpcServices] = await orStop(
   Promise.all([
     api.secretNames(plan.workerName),
-    plan.d1.some((d) => !d.database_id) ? api.d1Databases() : empty,
-    plan.kv.some((k) => !k.id) ? api.kvNamespaces() : empty,
-    plan.unboundVpc.length ? api.vpcServices() : empty,
+    api.workerBindings(plan.workerName),
+    api.d1Databases(),
+    api.kvNamespaces(),
+    plan.unboundVpc.length ? api.vpcServices() : Promise.resolve(new Map<string, string>()),
   ]),
 );
-const [onWorker, d1Found, kvFound, vpcServices] = found;
+const boundId = (type: string, binding: string) => bound?.find((b) => b.type === type && b.name === binding);
 // wrangler uses the same account as these calls.
 const wranglerEnv = { CLOUDFLARE_ACCOUNT_ID: api.accountId };
 
@@ -114,13 +114,21 @@ if (missingVpc.length) {
   );
 }
 
-// --- 3. D1: find or create, then migrate before the new code serves. ---
+// --- 3. D1 and KV: the ids the Worker is bound to (as wrangler inherits them), else the ones named so on the
+// account (wrangler's names for what it provisions); a D1 database not there yet is made now, so that it can
+// be migrated before the new code serves. ---
+const d1Ids = new Map<string, string>();
 for (const db of plan.d1) {
-  if (db.database_id || d1Found.has(db.database_name)) continue;
-  log(`creating D1 database ${db.database_name}`);
-  d1Found.set(db.database_name, await orStop(api.createD1(db.database_name)));
+  const id = db.database_id ?? (db.named ? undefined : boundId("d1", db.binding)?.id) ?? d1ByName.get(db.database_name);
+  if (!id) log(`creating D1 database ${db.database_name}`);
+  d1Ids.set(db.binding, id ?? (await orStop(api.createD1(db.database_name))));
 }
-settle(plan, { d1: d1Found, kv: kvFound, vpc: new Map(plan.unboundVpc.map((b) => [b, findVpc(b)!])), requiredSecrets: required });
+const kvIds = new Map<string, string>();
+for (const kv of plan.kv) {
+  const id = kv.id ?? boundId("kv_namespace", kv.binding)?.namespace_id ?? kvByTitle.get(kv.title);
+  if (id) kvIds.set(kv.binding, id);
+}
+settle(plan, { d1: d1Ids, kv: kvIds, vpc: new Map(plan.unboundVpc.map((b) => [b, findVpc(b)!])), requiredSecrets: required });
 writeGeneratedConfig(plan.config);
 for (const db of plan.d1) {
   const dir = resolve(ROOT, db.migrations_dir ?? "migrations");

@@ -27,7 +27,7 @@ export interface ScriptUpload {
   via: "script" | "version";
 }
 
-interface Worker {
+export interface Worker {
   tag: string;
   migrationTag?: string;
   bindings: Binding[]; // resolved: no "inherit" left; secret_text values kept only in `secrets`

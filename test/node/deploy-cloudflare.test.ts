@@ -5,6 +5,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { parse as parseToml } from "smol-toml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startCloudflareMock, type CloudflareMock, type RecordedRequest } from "../mocks/cloudflare-api";
@@ -172,5 +173,27 @@ describe("npm run deploy against a mock Cloudflare API", () => {
     expect([...worker.secrets.keys()].sort()).toEqual(["DEPLOY_TEST_MASTER_KEY", "DEPLOY_TEST_OPENAI_KEY"]);
     expect(run.output).toContain(`deployed: https://${staging}.example-team.workers.dev`);
     expect(run.output).not.toMatch(new RegExp(`${MASTER}|${UPSTREAM}`));
+  });
+
+  it("an existing Worker keeps the D1 and KV it is bound to, whatever their names", async () => {
+    // A Worker deployed before (say, by hand with the old wrangler.toml), bound to a D1 and a KV of other names.
+    const name = `${wranglerToml.name}-canary`;
+    const [dbId, kvId] = ["7d3c2e55-8a51-4a39-b1c3-0f6a5e2b9c10", "feedfacefeedfacefeedfacefeedface"];
+    mock.d1.set(dbId, { name: "llm-gateway", db: new DatabaseSync(":memory:") });
+    mock.kv.set(kvId, { title: "old-kv" });
+    mock.workers.set(name, {
+      tag: "t", migrationTag: wranglerToml.migrations.at(-1)!.tag, versions: [{ id: "v0", created_on: new Date().toISOString() }], deployments: [], workersDev: true,
+      bindings: [{ name: "DB", type: "d1", id: dbId }, { name: "KV", type: "kv_namespace", namespace_id: kvId }],
+      secrets: new Map([["DEPLOY_TEST_MASTER_KEY", MASTER], ["DEPLOY_TEST_OPENAI_KEY", UPSTREAM]]),
+    });
+    const [d1Before, kvBefore] = [mock.d1.size, mock.kv.size];
+    const run = await deploy(["--config", join(dir, "config.yaml"), "--env", "canary"]);
+    expect(run.code, run.output).toBe(0);
+    expect(mock.unknown).toEqual([]);
+    expect([mock.d1.size, mock.kv.size]).toEqual([d1Before, kvBefore]); // nothing made
+    expect(mock.d1.get(dbId)!.db.prepare("SELECT count(*) AS n FROM d1_migrations").get()).toEqual({ n: readdirSync(resolve(ROOT, "migrations")).filter((f) => f.endsWith(".sql")).length });
+    const byName = Object.fromEntries(mock.uploads.at(-1)!.metadata.bindings.map((b) => [b.name, b]));
+    expect(byName.DB).toMatchObject({ type: "d1", id: dbId });
+    expect(byName.KV).toMatchObject({ type: "kv_namespace", namespace_id: kvId });
   });
 });
