@@ -1,9 +1,10 @@
-// A mock of the Cloudflare API on 127.0.0.1, speaking the endpoints and shapes wrangler 4.156 calls for
-// `wrangler deploy`, `d1 list|create|migrations apply --remote` and `secret list` (read from
-// node_modules/wrangler/wrangler-dist/cli.js). Point wrangler at it with CLOUDFLARE_API_BASE_URL=<url>.
+// A mock of the Cloudflare API on 127.0.0.1, speaking the endpoints and shapes that wrangler 4.156 calls for
+// `wrangler deploy` (script upload or versions + deployments, KV/D1 provisioning, workers.dev, static assets)
+// and `wrangler d1 migrations apply --remote` (read from node_modules/wrangler/wrangler-dist/cli.js), plus the
+// reads scripts/cloudflare-api.ts makes. Point wrangler at it with CLOUDFLARE_API_BASE_URL=<url>.
 // D1 databases are real SQLite databases (node:sqlite), so migrations really run and a second apply finds
 // them applied. Every request is recorded; one it does not know is answered 404 and kept in `unknown`,
-// so a test can fail loudly when wrangler starts calling something new.
+// so a test fails loudly when wrangler starts calling something new.
 import { createServer, type IncomingMessage } from "node:http";
 import { DatabaseSync } from "node:sqlite";
 import type { AddressInfo } from "node:net";
