@@ -6,19 +6,9 @@ import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parse } from "yaml";
+import { takeFlag } from "./args";
 import { ROOT, buildConfig } from "./build-config";
-
-function takeFlag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  if (i < 0) return undefined;
-  const value = args[i + 1];
-  if (value === undefined || value.startsWith("--")) {
-    console.error(`[gateway] ${name} needs a value`);
-    process.exit(2);
-  }
-  args.splice(i, 2);
-  return value;
-}
+import { PROVIDER_ENV, envReference, readDevVars, referencedNames } from "./local-env";
 
 const args = process.argv.slice(2);
 const configPath = resolve(takeFlag(args, "--config") ?? process.env.GATEWAY_CONFIG ?? resolve(ROOT, "config.yaml"));
@@ -30,28 +20,7 @@ const wrangler = resolve(ROOT, "node_modules/.bin/wrangler");
 const compiled = await buildConfig(configPath);
 
 // --- Secrets for the Worker: .dev.vars, plus what the config references, from this process's env. ---
-function parseDotEnv(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split("\n")) {
-    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)\s*$/.exec(line);
-    if (m) out[m[1]] = m[2].replace(/^(['"])(.*)\1$/, "$2");
-  }
-  return out;
-}
-
-function referencedNames(value: unknown, out = new Set<string>()): Set<string> {
-  if (typeof value === "string" && value.startsWith("os.environ/")) out.add(value.slice("os.environ/".length));
-  else if (Array.isArray(value)) value.forEach((v) => referencedNames(v, out));
-  else if (value && typeof value === "object") Object.values(value).forEach((v) => referencedNames(v, out));
-  return out;
-}
-
-// Provider defaults read by adapters when litellm_params leaves them out (OPENAI_API_KEY, AZURE_API_VERSION, ...).
-const PROVIDER_ENV =
-  /^(LITELLM_[A-Z_]+|[A-Z0-9_]+_API_(KEY|BASE|VERSION|TOKEN)|ANTHROPIC_BASE_URL|AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|REGION_NAME|REGION|DEFAULT_REGION|BEARER_TOKEN_BEDROCK)|AZURE_[A-Z_]+|CF_ACCESS_[A-Z_]+|CLOUDFLARE_ACCOUNT_ID)$/;
-
-const devVarsPath = resolve(ROOT, ".dev.vars");
-const vars: Record<string, string> = existsSync(devVarsPath) ? parseDotEnv(readFileSync(devVarsPath, "utf8")) : {};
+const vars: Record<string, string> = readDevVars().vars;
 const wanted = referencedNames(parse(readFileSync(configPath, "utf8")));
 for (const [name, value] of Object.entries(process.env)) {
   if (value !== undefined && (wanted.has(name) || PROVIDER_ENV.test(name))) vars[name] = value;
@@ -62,7 +31,9 @@ chmodSync(envFile, 0o600);
 
 // --- Say loudly when the gateway is open. ---
 const masterRef = compiled.config.general_settings.master_key;
-const masterKey = masterRef?.startsWith("os.environ/") ? vars[masterRef.slice("os.environ/".length)] : (masterRef ?? vars.LITELLM_MASTER_KEY);
+const masterRefName = envReference(masterRef);
+// As the Worker reads it (src/config/runtime.ts): the configured key, else LITELLM_MASTER_KEY.
+const masterKey = (masterRefName ? vars[masterRefName] : masterRef) || vars.LITELLM_MASTER_KEY;
 if (!masterKey) {
   console.warn(
     "\n[gateway] ************************************************************************\n" +

@@ -1,5 +1,5 @@
-// The deploy path, offline: `wrangler deploy --dry-run` bundles the Worker with the config baked in,
-// and refuses a bad config with a message naming the bad field.
+// The deploy path, offline: `npm run deploy -- --dry-run` says what it would do and bundles the Worker with
+// the config baked in; plain `wrangler deploy` refuses a bad config with a message naming the bad field.
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,10 +10,16 @@ import { ROOT } from "./start";
 
 const wrangler = resolve(ROOT, "node_modules/.bin/wrangler");
 
-describe("wrangler deploy --dry-run", () => {
-  it("bundles the Worker with the compiled config", () => {
+describe("deploy --dry-run", () => {
+  it("npm run deploy -- --dry-run: prints the plan and bundles the Worker with the compiled config, offline", () => {
     const out = mkdtempSync(join(tmpdir(), "gw-bundle-"));
-    execFileSync(wrangler, ["deploy", "--dry-run", "--outdir", out], { cwd: ROOT, stdio: "pipe", env: { ...process.env, GATEWAY_CONFIG: resolve(ROOT, "config.yaml") } });
+    // No credentials and an API address nothing listens on: a dry run must not need either.
+    const env = { ...process.env, GATEWAY_CONFIG: resolve(ROOT, "config.yaml"), CLOUDFLARE_API_BASE_URL: "http://127.0.0.1:9/client/v4", CLOUDFLARE_API_TOKEN: "" };
+    const plan = execFileSync("npm", ["run", "deploy", "--", "--dry-run", "--outdir", out], { cwd: ROOT, encoding: "utf8", env });
+    expect(plan).toContain("as Worker llm-gateway");
+    expect(plan).toMatch(/D1 DB: llm-gateway-db \(created on the first deploy, reused after\); migrations applied remotely first/);
+    expect(plan).toContain("secrets the Worker must have: LITELLM_MASTER_KEY");
+    expect(plan).toContain("--dry-run: exiting now.");
     const bundle = readdirSync(out).find((f) => f.endsWith(".js"))!;
     const code = readFileSync(join(out, bundle));
     expect(code.toString()).toContain("Hello from the gateway!"); // the default config's mock_response, baked in

@@ -24,14 +24,14 @@ export interface RunningGateway {
   stop(): Promise<void>;
 }
 
-/** Starts `npm start -- --config <yaml> --port <free> --persist-to <tmp>` and waits for /health/liveliness. */
-export async function startGateway(configYaml: string, env: Record<string, string> = {}): Promise<RunningGateway> {
+/** Starts `npm start -- --config <yaml> --port <free> --persist-to <tmp> [...extraArgs]` and waits for /health/liveliness. */
+export async function startGateway(configYaml: string, env: Record<string, string> = {}, extraArgs: string[] = []): Promise<RunningGateway> {
   const dir = mkdtempSync(join(tmpdir(), "gw-e2e-"));
   const configPath = join(dir, "config.yaml");
   writeFileSync(configPath, configYaml);
   const port = await freePort();
   let output = "";
-  const child: ChildProcess = spawn("npm", ["start", "--", "--config", configPath, "--port", String(port), "--persist-to", join(dir, "state")], {
+  const child: ChildProcess = spawn("npm", ["start", "--", "--config", configPath, "--port", String(port), "--persist-to", join(dir, "state"), ...extraArgs], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     detached: true, // its own process group, so stop() ends wrangler and workerd too
