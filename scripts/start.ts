@@ -46,9 +46,10 @@ function referencedNames(value: unknown, out = new Set<string>()): Set<string> {
   return out;
 }
 
-// Provider defaults read by adapters when litellm_params leaves them out (OPENAI_API_KEY, AZURE_API_VERSION, ...).
+// Provider defaults read by adapters when litellm_params leaves them out (OPENAI_API_KEY, AZURE_API_VERSION, ...),
+// and the admin UI's sign-in (UI_USERNAME, UI_PASSWORD; LITELLM_SALT_KEY signs its sessions).
 const PROVIDER_ENV =
-  /^(LITELLM_[A-Z_]+|[A-Z0-9_]+_API_(KEY|BASE|VERSION|TOKEN)|ANTHROPIC_BASE_URL|AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|REGION_NAME|REGION|DEFAULT_REGION|BEARER_TOKEN_BEDROCK)|AZURE_[A-Z_]+|CF_ACCESS_[A-Z_]+|CLOUDFLARE_ACCOUNT_ID)$/;
+  /^(LITELLM_[A-Z_]+|UI_USERNAME|UI_PASSWORD|[A-Z0-9_]+_API_(KEY|BASE|VERSION|TOKEN)|ANTHROPIC_BASE_URL|AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|REGION_NAME|REGION|DEFAULT_REGION|BEARER_TOKEN_BEDROCK)|AZURE_[A-Z_]+|CF_ACCESS_[A-Z_]+|CLOUDFLARE_ACCOUNT_ID)$/;
 
 const devVarsPath = resolve(ROOT, ".dev.vars");
 const vars: Record<string, string> = existsSync(devVarsPath) ? parseDotEnv(readFileSync(devVarsPath, "utf8")) : {};

@@ -16,6 +16,7 @@ import { modelRoutes } from "./routes/models";
 import { keyRoutes } from "./keys/keys";
 import { teamAndUserRoutes } from "./keys/teams-and-users";
 import { spendRoutes } from "./spend/routes";
+import { uiRoutes } from "./ui/routes";
 
 export interface GatewayVariables {
   runtime: Runtime;
@@ -54,6 +55,7 @@ export function createGateway(compiled: CompiledConfig) {
   app.route("/", keyRoutes);
   app.route("/", teamAndUserRoutes);
   app.route("/", spendRoutes);
+  app.route("/", uiRoutes);
 
   app.notFound((c) => new GatewayError(404, "not_found", `Route not found: ${c.req.method} ${c.req.path}`).toResponse({ "x-litellm-call-id": c.get("callId") ?? "" }));
 

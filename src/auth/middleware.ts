@@ -8,6 +8,7 @@ import type { Runtime } from "../config/runtime";
 import { answerUncheckedKey, callPrincipal, virtualKeyPrincipal } from "../keys/lookup";
 import { hashKey } from "../keys/token";
 import { MASTER, OPEN, type Principal } from "./principal";
+import { sessionCaller } from "../ui/auth";
 
 export const authError = (message = "Authentication Error, Invalid proxy server token passed.") =>
   new GatewayError(401, "auth", message, { type: "auth_error", code: "401" });
@@ -44,10 +45,17 @@ function callerOf(c: Context<GatewayEnv>, deferKeyCheck: boolean): Principal | P
   const runtime = c.get("runtime");
   if (!runtime.masterKey) return OPEN;
   const key = extractApiKey(c.req.raw.headers);
-  if (!key) throw authError("Authentication Error, No api key passed in.");
+  if (!key) return uiSessionCaller(c, deferKeyCheck);
   const identifying = identify(runtime, key);
   if (identifying instanceof Promise) return identifying.then((id) => principalFor(c, id, deferKeyCheck));
   return principalFor(c, identifying, deferKeyCheck);
+}
+
+/** No API key: the admin UI's session cookie, if any (src/ui/auth.ts; other methods than GET need its CSRF token). */
+async function uiSessionCaller(c: Context<GatewayEnv>, deferKeyCheck: boolean): Promise<Principal> {
+  const caller = await sessionCaller(c.req.raw, c.env, c.get("runtime").masterKey);
+  if (!caller) throw authError("Authentication Error, No api key passed in.");
+  return principalFor(c, caller === "admin" ? IS_MASTER : caller.token, deferKeyCheck);
 }
 
 function principalFor(c: Context<GatewayEnv>, id: Identity, deferKeyCheck: boolean): Principal | Promise<Principal> {

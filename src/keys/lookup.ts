@@ -53,9 +53,9 @@ function cached(token: string): KeyConfig | undefined {
   return hit && now - hit.confirmedAt < CACHE_TTL_MS && (hit.config.expires === null || hit.config.expires > now) ? hit.config : undefined;
 }
 
-/** The principal for a virtual key (by its token), or a 401 in LiteLLM's words. */
-export async function virtualKeyPrincipal(env: Env, token: string): Promise<Principal> {
-  const hit = cached(token);
+/** The principal for a virtual key (by its token), or a 401 in LiteLLM's words. `fresh`: ask its guard, not the cache. */
+export async function virtualKeyPrincipal(env: Env, token: string, fresh = false): Promise<Principal> {
+  const hit = fresh ? undefined : cached(token);
   if (hit) return principalOf(hit);
   const answer = await guardFor(env, { kind: "key", token }).lookup(token).catch(guardUnavailable);
   if (!answer.ok) {
