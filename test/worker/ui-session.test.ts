@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { hashKey } from "../../src/keys/token";
 import { MASTER_KEY, testGateway, type TestGateway } from "./helpers";
-import { chat, flushKey, json, newKey, pricedMock, unique } from "./keys-helpers";
+import { chat, flushKey, json, newKey, pricedMock, testEnv, unique } from "./keys-helpers";
 
 const config = () => ({
   model_list: [pricedMock("alpha"), pricedMock("beta"), { model_name: "upstream", litellm_params: { model: "openai/gpt-4o", api_key: "sk-literal-upstream-secret-123456", api_base: "http://127.0.0.1:9" } }],
@@ -64,7 +64,7 @@ describe("admin UI sign-in", () => {
 
   it("refuses a sign-in posted from another site", async () => {
     const gw = await testGateway(config());
-    for (const headers of [{ origin: "https://evil.example" }, { "sec-fetch-site": "cross-site" }]) {
+    for (const headers of [{ origin: "https://evil.example" }, { "sec-fetch-site": "cross-site" }] as Record<string, string>[]) {
       const res = await gw.fetch("/ui/api/login", { method: "POST", key: null, headers, json: { key: MASTER_KEY } });
       expect(res.status).toBe(403);
     }
@@ -189,13 +189,19 @@ describe("admin UI headers and data routes", () => {
   });
 
   it("lists deployments with provider, price, limits and cooldown, and activity by model, provider, key and team", async () => {
-    const gw = await testGateway(config());
+    const upstreamId = unique("upstream");
+    const gw = await testGateway({ model_list: config().model_list.map((m) => (m.model_name === "upstream" ? { ...m, model_info: { id: upstreamId } } : m)) });
+    // A cooldown another isolate started (in KV) shows with its reason and end: this isolate reads
+    // KV for a group at most every 2 s, as the router does.
+    const until = Date.now() + 60_000;
+    await testEnv.KV.put(`router:cooldown:${upstreamId}`, JSON.stringify({ until, status: 429, reason: "429 rate_limit" }), { expirationTtl: 120 });
     const models = await json(gw.fetch("/ui/api/models"));
     const alpha = models.data.find((d: any) => d.model_name === "alpha");
     expect(alpha).toMatchObject({ provider: "mock", price: { source: "config" }, cooldown: null });
     const upstream = models.data.find((d: any) => d.model_name === "upstream");
     expect(upstream).toMatchObject({ provider: "openai", price: { source: "price table" } });
     expect(JSON.stringify(models)).not.toContain("sk-literal-upstream-secret");
+    expect(upstream.cooldown).toEqual({ until: new Date(until).toISOString(), status: 429, reason: "429 rate_limit" });
 
     const team = await json(gw.post("/team/new", { team_alias: unique("team") }));
     const k = await newKey(gw, { key_alias: unique("activity"), team_id: team.team_id });
