@@ -13,10 +13,13 @@ const wrangler = resolve(ROOT, "node_modules/.bin/wrangler");
 describe("wrangler deploy --dry-run", () => {
   it("bundles the Worker with the compiled config", () => {
     const out = mkdtempSync(join(tmpdir(), "gw-bundle-"));
-    execFileSync(wrangler, ["deploy", "--dry-run", "--outdir", out], { cwd: ROOT, stdio: "pipe", env: { ...process.env, GATEWAY_CONFIG: resolve(ROOT, "config.yaml") } });
+    const log = execFileSync(wrangler, ["deploy", "--dry-run", "--outdir", out], { cwd: ROOT, stdio: "pipe", encoding: "utf8", env: { ...process.env, GATEWAY_CONFIG: resolve(ROOT, "config.yaml") } });
+    // The admin UI goes up as static assets next to the Worker, not inside its bundle.
+    expect(log).toMatch(/Read \d+ files from the assets directory .*build\/public/);
     const bundle = readdirSync(out).find((f) => f.endsWith(".js"))!;
     const code = readFileSync(join(out, bundle));
     expect(code.toString()).toContain("Hello from the gateway!"); // the default config's mock_response, baked in
+    expect(code.toString()).not.toContain("uPlot"); // the UI's code is not in the Worker
     const gzipKiB = gzipSync(code).byteLength / 1024;
     console.log(`[bundle] ${bundle}: ${(code.byteLength / 1024).toFixed(1)} KiB, ${gzipKiB.toFixed(1)} KiB gzipped`);
     expect(gzipKiB).toBeLessThan(1024); // Workers free plan limit: 3 MiB gzipped; stay far below

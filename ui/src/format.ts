@@ -34,3 +34,6 @@ export function daysBetween(start: string, end: string): string[] {
 /** "100 rpm" / "no rpm limit"; without a unit "100" / "no limit". */
 export const limit = (value: number | null | undefined, unit = "") =>
   value === null || value === undefined ? (unit ? `no ${unit} limit` : "no limit") : unit ? `${num(value)} ${unit}` : num(value);
+
+/** "1 key", "3 keys". */
+export const count = (n: number, noun: string) => `${num(n)} ${noun}${n === 1 ? "" : "s"}`;

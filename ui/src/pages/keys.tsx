@@ -5,7 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api, post, useApi, withQuery, type Session } from "../api";
 import { Badge, BudgetBar, Confirm, Loading, Modal, Notice, PageHeader, Pager, ShownOnce } from "../components";
 import { EntityForm, type FieldSpec } from "../form";
-import { limit, when } from "../format";
+import { count, limit, when } from "../format";
 import { KeyDetails } from "./key-details";
 
 export interface Key {
@@ -203,7 +203,7 @@ export function Keys(_props: { session: Session }) {
             </tbody>
           </table>
           <div class="table-foot">
-            <span class="muted">{data.total_count} keys</span>
+            <span class="muted">{count(data.total_count, "key")}</span>
             <Pager page={data.current_page} totalPages={data.total_pages} onPage={setPage} />
           </div>
         </section>

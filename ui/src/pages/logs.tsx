@@ -3,7 +3,7 @@
 import { useState } from "preact/hooks";
 import { useApi, withQuery, type Session } from "../api";
 import { Badge, Json, Loading, Modal, Notice, PageHeader, Pager } from "../components";
-import { num, usd, when } from "../format";
+import { count, num, usd, when } from "../format";
 import { useModelNames } from "./keys";
 
 export interface LogRow {
@@ -126,7 +126,7 @@ export function Logs(props: { session: Session }) {
             </tbody>
           </table>
           <div class="table-foot">
-            <span class="muted">{num(data.total)} calls</span>
+            <span class="muted">{count(data.total, "call")}</span>
             <Pager page={data.page} totalPages={data.total_pages} onPage={setPage} />
           </div>
         </section>

@@ -4,7 +4,7 @@ import { useState } from "preact/hooks";
 import { post, useApi, withQuery, type Session } from "../api";
 import { BudgetBar, Confirm, Loading, Modal, Notice, PageHeader, Pager, ShownOnce } from "../components";
 import { EntityForm, type FieldSpec } from "../form";
-import { limit } from "../format";
+import { count, limit } from "../format";
 import { useModelNames, useTeamOptions } from "./keys";
 
 interface User {
@@ -117,7 +117,7 @@ export function Users(_props: { session: Session }) {
             </tbody>
           </table>
           <div class="table-foot">
-            <span class="muted">{data.total} users</span>
+            <span class="muted">{count(data.total, "user")}</span>
             <Pager page={data.page} totalPages={data.total_pages} onPage={setPage} />
           </div>
         </section>
