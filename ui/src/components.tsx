@@ -1,8 +1,8 @@
 // Small pieces every page uses. Everything a user typed is rendered as text (Preact escapes it);
 // nothing here sets HTML.
 import type { ComponentChildren } from "preact";
-import { useEffect, useState } from "preact/hooks";
-import { usd } from "./format";
+import { useCallback, useEffect, useState } from "preact/hooks";
+import { count, limit, usd } from "./format";
 
 export function Modal(props: { title: string; onClose: () => void; children: ComponentChildren; wide?: boolean }) {
   useEffect(() => {
@@ -107,6 +107,82 @@ export function ShownOnce(props: { label: string; value: string }) {
   );
 }
 
+/** A new key shown once in its own dialog. */
+export function ShownOnceDialog(props: { title: string; value: string; onClose: () => void }) {
+  return (
+    <Modal title={props.title} onClose={props.onClose}>
+      <ShownOnce label="Key" value={props.value} />
+      <div class="actions">
+        <button class="primary" onClick={props.onClose}>
+          Done
+        </button>
+      </div>
+    </Modal>
+  );
+}
+
+/** A list page's table: headers (a leading "#" right-aligns a number column), its rows, a line when empty, a footer. */
+export function DataTable(props: { head: string[]; empty: string; children: ComponentChildren[]; foot?: ComponentChildren }) {
+  return (
+    <section class="card flush">
+      <table>
+        <thead>
+          <tr>
+            {props.head.map((h) => (h.startsWith("#") ? <th class="num">{h.slice(1)}</th> : <th>{h}</th>))}
+          </tr>
+        </thead>
+        <tbody>
+          {props.children.length === 0 && (
+            <tr>
+              <td colSpan={props.head.length} class="muted">
+                {props.empty}
+              </td>
+            </tr>
+          )}
+          {props.children}
+        </tbody>
+      </table>
+      {props.foot && <div class="table-foot">{props.foot}</div>}
+    </section>
+  );
+}
+
+/** "12 keys" and the pager, under a paged table. */
+export const PagedFoot = (props: { total: number; noun: string; page: number; totalPages: number; onPage: (page: number) => void }) => (
+  <>
+    <span class="muted">{count(props.total, props.noun)}</span>
+    <Pager page={props.page} totalPages={props.totalPages} onPage={props.onPage} />
+  </>
+);
+
+/** Edit and Delete at the end of a row, after any other buttons. */
+export function RowActions(props: { onEdit: () => void; onDelete: () => void; children?: ComponentChildren }) {
+  return (
+    <td class="row-actions">
+      <div>
+        {props.children}
+        <button onClick={props.onEdit}>Edit</button>
+        <button class="danger" onClick={props.onDelete}>
+          Delete
+        </button>
+      </div>
+    </td>
+  );
+}
+
+/** A list page's open dialog and last message: `done(text)` says it, closes the dialog and reloads the list. */
+export function usePageDialog<D>(reload: () => void) {
+  const [dialog, setDialog] = useState<D | null>(null);
+  const [message, setMessage] = useState<string>();
+  const close = useCallback(() => setDialog(null), []);
+  const done = (text: string) => {
+    setMessage(text);
+    setDialog(null);
+    reload();
+  };
+  return { dialog, setDialog, message, setMessage, close, done };
+}
+
 export function Pager(props: { page: number; totalPages: number; onPage: (page: number) => void }) {
   if (props.totalPages <= 1) return null;
   return (
@@ -165,5 +241,29 @@ export function DateRange(props: { start: string; end: string; onChange: (start:
       <span class="muted">to</span>
       <input type="date" aria-label="To" value={props.end} min={props.start} onInput={(e) => props.onChange(props.start, e.currentTarget.value)} />
     </div>
+  );
+}
+
+/** rpm and tpm limits, one per line. */
+export const LimitsCell = (props: { rpm: number | null; tpm: number | null }) => (
+  <td class="small nowrap">
+    <div>{limit(props.rpm, "rpm")}</div>
+    <div>{limit(props.tpm, "tpm")}</div>
+  </td>
+);
+
+/** A list page's title, its create button and tools, and the last message or error. */
+export function ListTop(props: { title: string; create: string; onCreate: () => void; message?: string; error?: string; children?: ComponentChildren }) {
+  return (
+    <>
+      <PageHeader title={props.title}>
+        {props.children}
+        <button class="primary" onClick={props.onCreate}>
+          + {props.create}
+        </button>
+      </PageHeader>
+      {props.message && <Notice kind="info">{props.message}</Notice>}
+      {props.error && <Notice kind="error">{props.error}</Notice>}
+    </>
   );
 }

@@ -2,8 +2,8 @@
 // opens the call in full, with the request and the answer when store_prompts_in_spend_logs is on.
 import { useState } from "preact/hooks";
 import { useApi, withQuery, type Session } from "../api";
-import { Badge, Json, Loading, Modal, Notice, PageHeader, Pager } from "../components";
-import { count, num, usd, when } from "../format";
+import { Badge, DataTable, Json, Loading, Modal, Notice, PageHeader, PagedFoot } from "../components";
+import { num, usd, when } from "../format";
 import { useModelNames } from "./keys";
 
 export interface LogRow {
@@ -89,47 +89,24 @@ export function Logs(props: { session: Session }) {
       {error && <Notice kind="error">{error}</Notice>}
       {loading && !data && <Loading />}
       {data && (
-        <section class="card flush">
-          <table>
-            <thead>
-              <tr>
-                <th>Time</th>
-                <th>Status</th>
-                <th>Key</th>
-                <th>Model</th>
-                <th>Provider</th>
-                <th class="num">Tokens</th>
-                <th class="num">Spend</th>
-                <th class="num">Duration</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.data.length === 0 && (
-                <tr>
-                  <td colSpan={8} class="muted">
-                    No calls match.
-                  </td>
-                </tr>
-              )}
-              {data.data.map((r) => (
-                <tr class="clickable" data-testid="log-row" onClick={() => setOpen(r)}>
-                  <td>{when(r.startTime)}</td>
-                  <td>{r.status === "success" ? <Badge kind="ok">success</Badge> : <Badge kind="bad">{r.status}</Badge>}</td>
-                  <td>{keyOf(r)}</td>
-                  <td>{r.model_group}</td>
-                  <td>{r.custom_llm_provider ?? "–"}</td>
-                  <td class="num">{num(r.total_tokens)}</td>
-                  <td class="num">{usd(r.spend)}</td>
-                  <td class="num">{num(r.duration_ms)} ms</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          <div class="table-foot">
-            <span class="muted">{count(data.total, "call")}</span>
-            <Pager page={data.page} totalPages={data.total_pages} onPage={setPage} />
-          </div>
-        </section>
+        <DataTable
+          head={["Time", "Status", "Key", "Model", "Provider", "#Tokens", "#Spend", "#Duration"]}
+          empty="No calls match."
+          foot={<PagedFoot total={data.total} noun="call" page={data.page} totalPages={data.total_pages} onPage={setPage} />}
+        >
+          {data.data.map((r) => (
+            <tr class="clickable" data-testid="log-row" onClick={() => setOpen(r)}>
+              <td>{when(r.startTime)}</td>
+              <td>{r.status === "success" ? <Badge kind="ok">success</Badge> : <Badge kind="bad">{r.status}</Badge>}</td>
+              <td>{keyOf(r)}</td>
+              <td>{r.model_group}</td>
+              <td>{r.custom_llm_provider ?? "–"}</td>
+              <td class="num">{num(r.total_tokens)}</td>
+              <td class="num">{usd(r.spend)}</td>
+              <td class="num">{num(r.duration_ms)} ms</td>
+            </tr>
+          ))}
+        </DataTable>
       )}
       {open && (
         <Modal title={`Call ${open.request_id}`} onClose={() => setOpen(null)} wide>

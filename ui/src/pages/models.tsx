@@ -3,7 +3,7 @@
 // /model/delete (models stored at runtime); a gateway without those routes says so plainly.
 import { useState } from "preact/hooks";
 import { ApiError, api, post, useApi, withQuery, type Session } from "../api";
-import { Badge, Confirm, Loading, Modal, Notice, PageHeader } from "../components";
+import { Badge, Confirm, DataTable, Loading, Modal, Notice, PageHeader, RowActions } from "../components";
 import { EntityForm, type FieldSpec } from "../form";
 import { limit, num, when } from "../format";
 
@@ -126,88 +126,65 @@ export function Models(props: { session: Session }) {
             {data.wildcard_patterns.length > 0 && ` · wildcard names: ${data.wildcard_patterns.join(", ")}`}
             {checkedAt && ` · health checked ${when(checkedAt)}`}
           </p>
-          <section class="card flush">
-            <table>
-              <thead>
-                <tr>
-                  <th>Model group</th>
-                  <th>Deployment</th>
-                  <th>Price in / out per 1M</th>
-                  <th>Limits</th>
-                  <th>Context</th>
-                  <th>Health</th>
-                  <th>Cooldown</th>
-                  {admin && <th />}
+          <DataTable head={["Model group", "Deployment", "Price in / out per 1M", "Limits", "Context", "Health", "Cooldown", ...(admin ? [""] : [])]} empty="No models in the config.">
+            {data.data.map((d) => {
+              const h = health.get(d.model_id);
+              return (
+                <tr data-testid="deployment-row">
+                  <td>
+                    <strong>{d.model_name}</strong>
+                    <div class="muted small">{d.mode}</div>
+                  </td>
+                  <td>
+                    <div>
+                      <Badge>{d.provider}</Badge> {d.model}
+                    </div>
+                    <div class="muted small">{d.api_base ?? ""}</div>
+                    <div class="muted small" title={d.model_id}>
+                      id {d.model_id.slice(0, 12)} · {d.source}
+                    </div>
+                  </td>
+                  <td>
+                    {perMillion(d.price.input_cost_per_token)} / {perMillion(d.price.output_cost_per_token)}
+                    <div class="muted small">{d.price.source}</div>
+                  </td>
+                  <td class="small nowrap">
+                    <div>{limit(d.limits.rpm, "rpm")}</div>
+                    <div>{limit(d.limits.tpm, "tpm")}</div>
+                    {d.limits.max_parallel_requests !== null && <div>{num(d.limits.max_parallel_requests)} parallel</div>}
+                  </td>
+                  <td class="small">
+                    {d.max_input_tokens ? `${num(d.max_input_tokens)} in` : "–"}
+                    {d.max_output_tokens ? ` / ${num(d.max_output_tokens)} out` : ""}
+                  </td>
+                  <td>
+                    {h ? h.healthy ? <Badge kind="ok">healthy</Badge> : <Badge kind="bad">unhealthy</Badge> : <span class="muted">not checked</span>}
+                    {h?.error && <div class="small error-text">{h.error}</div>}
+                    {admin && (
+                      <div>
+                        <button class="link small" disabled={checking !== null} onClick={() => check(d.model_name)}>
+                          {checking === d.model_name ? "checking…" : "check"}
+                        </button>
+                      </div>
+                    )}
+                  </td>
+                  <td>
+                    {d.cooldown ? (
+                      <>
+                        <Badge kind="warn">cooling down</Badge>
+                        <div class="small muted">
+                          until {when(d.cooldown.until)} ({d.cooldown.reason})
+                        </div>
+                      </>
+                    ) : (
+                      <span class="muted">–</span>
+                    )}
+                  </td>
+                  {admin && <RowActions onEdit={() => setDialog({ kind: "edit", d })} onDelete={() => setDialog({ kind: "delete", d })} />}
                 </tr>
-              </thead>
-              <tbody>
-                {data.data.map((d) => {
-                  const h = health.get(d.model_id);
-                  return (
-                    <tr data-testid="deployment-row">
-                      <td>
-                        <strong>{d.model_name}</strong>
-                        <div class="muted small">{d.mode}</div>
-                      </td>
-                      <td>
-                        <div>
-                          <Badge>{d.provider}</Badge> {d.model}
-                        </div>
-                        <div class="muted small">{d.api_base ?? ""}</div>
-                        <div class="muted small" title={d.model_id}>
-                          id {d.model_id.slice(0, 12)} · {d.source}
-                        </div>
-                      </td>
-                      <td>
-                        {perMillion(d.price.input_cost_per_token)} / {perMillion(d.price.output_cost_per_token)}
-                        <div class="muted small">{d.price.source}</div>
-                      </td>
-                      <td class="small nowrap">
-                        <div>{limit(d.limits.rpm, "rpm")}</div>
-                        <div>{limit(d.limits.tpm, "tpm")}</div>
-                        {d.limits.max_parallel_requests !== null && <div>{num(d.limits.max_parallel_requests)} parallel</div>}
-                      </td>
-                      <td class="small">
-                        {d.max_input_tokens ? `${num(d.max_input_tokens)} in` : "–"}
-                        {d.max_output_tokens ? ` / ${num(d.max_output_tokens)} out` : ""}
-                      </td>
-                      <td>
-                        {h ? h.healthy ? <Badge kind="ok">healthy</Badge> : <Badge kind="bad">unhealthy</Badge> : <span class="muted">not checked</span>}
-                        {h?.error && <div class="small error-text">{h.error}</div>}
-                        {admin && (
-                          <div>
-                            <button class="link small" disabled={checking !== null} onClick={() => check(d.model_name)}>
-                              {checking === d.model_name ? "checking…" : "check"}
-                            </button>
-                          </div>
-                        )}
-                      </td>
-                      <td>
-                        {d.cooldown ? (
-                          <>
-                            <Badge kind="warn">cooling down</Badge>
-                            <div class="small muted">
-                              until {when(d.cooldown.until)} ({d.cooldown.reason})
-                            </div>
-                          </>
-                        ) : (
-                          <span class="muted">–</span>
-                        )}
-                      </td>
-                      {admin && (
-                        <td class="row-actions">
-                          <button onClick={() => setDialog({ kind: "edit", d })}>Edit</button>
-                          <button class="danger" onClick={() => setDialog({ kind: "delete", d })}>
-                            Delete
-                          </button>
-                        </td>
-                      )}
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </section>
+              );
+            })}
+          </DataTable>
         </>
       )}
       {dialog?.kind === "add" && (

@@ -1,22 +1,14 @@
 // Teams (/team/*): budgets and limits shared by all their keys, and their members.
 import { useState } from "preact/hooks";
 import { post, useApi, type Session } from "../api";
-import { Badge, BudgetBar, Confirm, Field, Loading, Modal, Notice, PageHeader } from "../components";
+import { Badge, BudgetBar, Confirm, DataTable, Field, LimitsCell, ListTop, Loading, Modal, Notice, RowActions, usePageDialog } from "../components";
 import { EntityForm, type FieldSpec } from "../form";
-import { limit } from "../format";
+import { LIMIT_SPECS, METADATA_SPEC, modelsSpec, type Limited } from "../limits";
 import { useModelNames } from "./keys";
 
-interface Team {
+interface Team extends Limited {
   team_id: string;
   team_alias: string | null;
-  models: string[];
-  max_budget: number | null;
-  spend: number;
-  budget_duration: string | null;
-  rpm_limit: number | null;
-  tpm_limit: number | null;
-  max_parallel_requests: number | null;
-  metadata: Record<string, unknown>;
   blocked: boolean;
   members_with_roles: { user_id: string; role: string }[];
 }
@@ -24,13 +16,9 @@ interface Team {
 const teamSpecs = (models: string[]): FieldSpec[] => [
   { name: "team_alias", label: "Name", kind: "text" },
   { name: "team_id", label: "Team id", kind: "text", createOnly: true, hint: "Optional: generated when empty" },
-  { name: "models", label: "Models", kind: "models", options: models, hint: "None checked: every model" },
-  { name: "max_budget", label: "Max budget (USD)", kind: "number" },
-  { name: "budget_duration", label: "Budget resets every", kind: "text", placeholder: "30d" },
-  { name: "rpm_limit", label: "Requests / minute", kind: "number" },
-  { name: "tpm_limit", label: "Tokens / minute", kind: "number" },
-  { name: "max_parallel_requests", label: "Parallel requests", kind: "number" },
-  { name: "metadata", label: "Metadata", kind: "json", emptyValue: {} },
+  modelsSpec(models),
+  ...LIMIT_SPECS,
+  METADATA_SPEC,
   { name: "blocked", label: "Blocked", kind: "bool" },
 ];
 
@@ -68,7 +56,7 @@ function Members(props: { team: Team; changed: () => void }) {
             <tr>
               <td>{m.user_id}</td>
               <td>{m.role}</td>
-              <td class="row-actions">
+              <td class="num row-actions">
                 <button class="danger" onClick={() => run(post("/team/member_delete", { team_id: props.team.team_id, user_id: m.user_id }))}>
                   Remove
                 </button>
@@ -99,77 +87,36 @@ function Members(props: { team: Team; changed: () => void }) {
 export function Teams(_props: { session: Session }) {
   const { data, error, reload } = useApi<Team[]>("/team/list");
   const models = useModelNames();
-  const [dialog, setDialog] = useState<{ kind: "create" } | { kind: "edit" | "members" | "delete"; team: Team } | null>(null);
-  const [message, setMessage] = useState<string>();
-  const close = () => setDialog(null);
-  const done = (text: string) => {
-    setMessage(text);
-    close();
-    reload();
-  };
+  const { dialog, setDialog, message, close, done } = usePageDialog<{ kind: "create" } | { kind: "edit" | "members" | "delete"; team: Team }>(reload);
+  // The open team as last loaded (members change while its dialog is open).
   const current = dialog && dialog.kind !== "create" ? (data?.find((t) => t.team_id === dialog.team.team_id) ?? dialog.team) : undefined;
 
   return (
     <>
-      <PageHeader title="Teams">
-        <button class="primary" onClick={() => setDialog({ kind: "create" })}>
-          + Create team
-        </button>
-      </PageHeader>
-      {message && <Notice kind="info">{message}</Notice>}
-      {error && <Notice kind="error">{error}</Notice>}
+      <ListTop title="Teams" create="Create team" onCreate={() => setDialog({ kind: "create" })} message={message} error={error} />
       {!data ? (
         <Loading />
       ) : (
-        <section class="card flush">
-          <table>
-            <thead>
-              <tr>
-                <th>Team</th>
-                <th>Spend / budget</th>
-                <th>Limits</th>
-                <th>Models</th>
-                <th class="num">Members</th>
-                <th>Status</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {data.length === 0 && (
-                <tr>
-                  <td colSpan={7} class="muted">
-                    No teams yet.
-                  </td>
-                </tr>
-              )}
-              {data.map((t) => (
-                <tr>
-                  <td>
-                    <div>{teamName(t)}</div>
-                    <div class="muted small">{t.team_id}</div>
-                  </td>
-                  <td>
-                    <BudgetBar spend={t.spend} max={t.max_budget} />
-                  </td>
-                  <td class="small nowrap">
-                    <div>{limit(t.rpm_limit, "rpm")}</div>
-                    <div>{limit(t.tpm_limit, "tpm")}</div>
-                  </td>
-                  <td class="small">{t.models.length ? t.models.join(", ") : <span class="muted">all</span>}</td>
-                  <td class="num">{t.members_with_roles.length}</td>
-                  <td>{t.blocked ? <Badge kind="bad">blocked</Badge> : <Badge kind="ok">active</Badge>}</td>
-                  <td class="row-actions">
-                    <button onClick={() => setDialog({ kind: "members", team: t })}>Members</button>
-                    <button onClick={() => setDialog({ kind: "edit", team: t })}>Edit</button>
-                    <button class="danger" onClick={() => setDialog({ kind: "delete", team: t })}>
-                      Delete
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </section>
+        <DataTable head={["Team", "Spend / budget", "Limits", "Models", "#Members", "Status", ""]} empty="No teams yet.">
+          {data.map((t) => (
+            <tr>
+              <td>
+                <div>{teamName(t)}</div>
+                <div class="muted small">{t.team_id}</div>
+              </td>
+              <td>
+                <BudgetBar spend={t.spend} max={t.max_budget} />
+              </td>
+              <LimitsCell rpm={t.rpm_limit} tpm={t.tpm_limit} />
+              <td class="small">{t.models.length ? t.models.join(", ") : <span class="muted">all</span>}</td>
+              <td class="num">{t.members_with_roles.length}</td>
+              <td>{t.blocked ? <Badge kind="bad">blocked</Badge> : <Badge kind="ok">active</Badge>}</td>
+              <RowActions onEdit={() => setDialog({ kind: "edit", team: t })} onDelete={() => setDialog({ kind: "delete", team: t })}>
+                <button onClick={() => setDialog({ kind: "members", team: t })}>Members</button>
+              </RowActions>
+            </tr>
+          ))}
+        </DataTable>
       )}
       {dialog?.kind === "create" && (
         <Modal title="Create team" onClose={close} wide>

@@ -2,24 +2,16 @@
 // (shown once) unless told not to.
 import { useState } from "preact/hooks";
 import { post, useApi, withQuery, type Session } from "../api";
-import { BudgetBar, Confirm, Loading, Modal, Notice, PageHeader, Pager, ShownOnce } from "../components";
+import { BudgetBar, Confirm, DataTable, LimitsCell, ListTop, Loading, Modal, PagedFoot, RowActions, ShownOnceDialog, usePageDialog } from "../components";
 import { EntityForm, type FieldSpec } from "../form";
-import { count, limit } from "../format";
+import { LIMIT_SPECS, METADATA_SPEC, modelsSpec, type Limited } from "../limits";
 import { useModelNames, useTeamOptions } from "./keys";
 
-interface User {
+interface User extends Limited {
   user_id: string;
   user_email: string | null;
   user_alias: string | null;
   user_role: string;
-  models: string[];
-  max_budget: number | null;
-  spend: number;
-  budget_duration: string | null;
-  rpm_limit: number | null;
-  tpm_limit: number | null;
-  max_parallel_requests: number | null;
-  metadata: Record<string, unknown>;
   teams: string[];
 }
 
@@ -32,13 +24,9 @@ function userSpecs(models: string[], teams: { value: string; label: string }[]):
     { name: "user_alias", label: "Name", kind: "text" },
     { name: "user_role", label: "Role", kind: "select", options: ROLES, omitEmpty: true },
     { name: "teams", label: "Teams", kind: "models", options: teams.map((t) => t.value), createOnly: true, hint: "Team ids" },
-    { name: "models", label: "Models", kind: "models", options: models, hint: "None checked: every model" },
-    { name: "max_budget", label: "Max budget (USD)", kind: "number" },
-    { name: "budget_duration", label: "Budget resets every", kind: "text", placeholder: "30d" },
-    { name: "rpm_limit", label: "Requests / minute", kind: "number" },
-    { name: "tpm_limit", label: "Tokens / minute", kind: "number" },
-    { name: "max_parallel_requests", label: "Parallel requests", kind: "number" },
-    { name: "metadata", label: "Metadata", kind: "json", emptyValue: {} },
+    modelsSpec(models),
+    ...LIMIT_SPECS,
+    METADATA_SPEC,
     { name: "auto_create_key", label: "Create a key for this user", kind: "bool", createOnly: true },
   ];
 }
@@ -50,77 +38,35 @@ export function Users(_props: { session: Session }) {
   const { data, error, reload } = useApi<{ users: User[]; total: number; page: number; total_pages: number }>(withQuery("/user/list", { page, page_size: 25 }));
   const models = useModelNames();
   const teams = useTeamOptions();
-  const [dialog, setDialog] = useState<{ kind: "create" } | { kind: "edit" | "delete"; user: User } | { kind: "shown"; title: string; key: string } | null>(null);
-  const [message, setMessage] = useState<string>();
-  const close = () => setDialog(null);
-  const done = (text: string) => {
-    setMessage(text);
-    close();
-    reload();
-  };
+  const { dialog, setDialog, message, close, done } = usePageDialog<{ kind: "create" } | { kind: "edit" | "delete"; user: User } | { kind: "shown"; title: string; key: string }>(reload);
 
   return (
     <>
-      <PageHeader title="Users">
-        <button class="primary" onClick={() => setDialog({ kind: "create" })}>
-          + Create user
-        </button>
-      </PageHeader>
-      {message && <Notice kind="info">{message}</Notice>}
-      {error && <Notice kind="error">{error}</Notice>}
+      <ListTop title="Users" create="Create user" onCreate={() => setDialog({ kind: "create" })} message={message} error={error} />
       {!data ? (
         <Loading />
       ) : (
-        <section class="card flush">
-          <table>
-            <thead>
-              <tr>
-                <th>User</th>
-                <th>Role</th>
-                <th>Teams</th>
-                <th>Spend / budget</th>
-                <th>Limits</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {data.users.length === 0 && (
-                <tr>
-                  <td colSpan={6} class="muted">
-                    No users yet.
-                  </td>
-                </tr>
-              )}
-              {data.users.map((u) => (
-                <tr>
-                  <td>
-                    <div>{userName(u)}</div>
-                    <div class="muted small">{u.user_id}</div>
-                  </td>
-                  <td>{u.user_role}</td>
-                  <td class="small">{u.teams.length ? u.teams.join(", ") : "–"}</td>
-                  <td>
-                    <BudgetBar spend={u.spend} max={u.max_budget} />
-                  </td>
-                  <td class="small nowrap">
-                    <div>{limit(u.rpm_limit, "rpm")}</div>
-                    <div>{limit(u.tpm_limit, "tpm")}</div>
-                  </td>
-                  <td class="row-actions">
-                    <button onClick={() => setDialog({ kind: "edit", user: u })}>Edit</button>
-                    <button class="danger" onClick={() => setDialog({ kind: "delete", user: u })}>
-                      Delete
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          <div class="table-foot">
-            <span class="muted">{count(data.total, "user")}</span>
-            <Pager page={data.page} totalPages={data.total_pages} onPage={setPage} />
-          </div>
-        </section>
+        <DataTable
+          head={["User", "Role", "Teams", "Spend / budget", "Limits", ""]}
+          empty="No users yet."
+          foot={<PagedFoot total={data.total} noun="user" page={data.page} totalPages={data.total_pages} onPage={setPage} />}
+        >
+          {data.users.map((u) => (
+            <tr>
+              <td>
+                <div>{userName(u)}</div>
+                <div class="muted small">{u.user_id}</div>
+              </td>
+              <td>{u.user_role}</td>
+              <td class="small">{u.teams.length ? u.teams.join(", ") : "–"}</td>
+              <td>
+                <BudgetBar spend={u.spend} max={u.max_budget} />
+              </td>
+              <LimitsCell rpm={u.rpm_limit} tpm={u.tpm_limit} />
+              <RowActions onEdit={() => setDialog({ kind: "edit", user: u })} onDelete={() => setDialog({ kind: "delete", user: u })} />
+            </tr>
+          ))}
+        </DataTable>
       )}
       {dialog?.kind === "create" && (
         <Modal title="Create user" onClose={close} wide>
@@ -130,9 +76,9 @@ export function Users(_props: { session: Session }) {
             onCancel={close}
             onSubmit={async (body) => {
               const created = await post<User & { key?: string }>("/user/new", { auto_create_key: false, ...body });
+              if (!created.key) return done(`User ${userName(created)} created.`);
               reload();
-              if (created.key) setDialog({ kind: "shown", title: `Key for ${userName(created)}`, key: created.key });
-              else done(`User ${userName(created)} created.`);
+              setDialog({ kind: "shown", title: `Key for ${userName(created)}`, key: created.key });
             }}
           />
         </Modal>
@@ -148,16 +94,7 @@ export function Users(_props: { session: Session }) {
           />
         </Modal>
       )}
-      {dialog?.kind === "shown" && (
-        <Modal title={dialog.title} onClose={close}>
-          <ShownOnce label="Key" value={dialog.key} />
-          <div class="actions">
-            <button class="primary" onClick={close}>
-              Done
-            </button>
-          </div>
-        </Modal>
-      )}
+      {dialog?.kind === "shown" && <ShownOnceDialog title={dialog.title} value={dialog.key} onClose={close} />}
       {dialog?.kind === "delete" && (
         <Confirm
           title="Delete user"
