@@ -7,7 +7,9 @@ const ALLOWED_DOMAIN_EDGES = [
   ["router", "providers"],
   ["config", "providers"],
   ["limits", "keys|spend"],
-  ["cache|guardrails|observability", "spend"],
+  ["cache|guardrails|observability|ui", "spend"],
+  // The admin UI's views read the running gateway: deployments' public params and cooldowns.
+  ["ui", "config|router"],
 ];
 const allowedFrom = (folder) => ALLOWED_DOMAIN_EDGES.filter(([from]) => from.split("|").includes(folder)).flatMap(([, to]) => to.split("|"));
 
@@ -62,7 +64,7 @@ module.exports = {
       severity: "error",
       comment: "Hono (and its Context) is the HTTP layer's.",
       from: { path: "^src/", pathNot: "^src/(http/|index\\.ts)" },
-      to: { path: "node_modules/hono/" },
+      to: { path: "(^|/)node_modules/hono/|^hono($|/)" },
     },
   ],
   options: {

@@ -16,6 +16,7 @@ import { messagesRoutes } from "./routes/messages";
 import { modelRoutes } from "./routes/models";
 import { spendRoutes } from "./routes/spend";
 import { teamAndUserRoutes } from "./routes/teams-users";
+import { uiRoutes } from "./routes/ui";
 
 /** Anthropic's API paths answer errors in Anthropic's shape (the SDKs read error.type); every other path in OpenAI's. */
 const errorShape = (path: string) => (path.startsWith("/v1/messages") ? "anthropic" : "openai");
@@ -48,6 +49,7 @@ export function createGateway(compiled: CompiledConfig) {
   app.route("/", keyRoutes);
   app.route("/", teamAndUserRoutes);
   app.route("/", spendRoutes);
+  app.route("/", uiRoutes);
 
   app.notFound((c) => new GatewayError(404, "not_found", `Route not found: ${c.req.method} ${c.req.path}`).toResponse({ "x-litellm-call-id": c.get("callId") ?? "" }));
 

@@ -64,6 +64,8 @@ export const listKeysQuery = z.object({
   user_id: z.string().optional(),
   team_id: z.string().optional(),
   key_alias: z.string().optional(),
+  /** Part of a key's alias or name, or a whole token, user_id or team_id (the admin UI's search box). */
+  search: z.string().trim().min(1).max(256).optional(),
   return_full_object: z.enum(["true", "false"]).optional(),
 });
 

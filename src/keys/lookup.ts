@@ -59,9 +59,20 @@ export function principalForKey(env: Env, runtime: Runtime, key: string, deferCh
 function principalFor(env: Env, id: Identity, deferCheck: boolean): Principal | Promise<Principal> {
   if (id === IS_MASTER) return MASTER;
   if (id === undefined) throw authError();
-  const hit = cached(id);
+  return principalForToken(env, id, deferCheck);
+}
+
+/** The principal for a virtual key's token (a key presented, or the admin UI's session of one). */
+export function principalForToken(env: Env, token: string, deferCheck: boolean): Principal | Promise<Principal> {
+  const hit = cached(token);
   if (hit) return principalOf(hit);
-  return deferCheck ? { kind: "virtual_key", token: id } : checkKey(env, id).then(principalOf);
+  return deferCheck ? { kind: "virtual_key", token } : checkKey(env, token).then(principalOf);
+}
+
+/** A virtual key's principal, checked; `fresh`: ask its guard even when cached here (the admin UI's sign-in). */
+export async function virtualKeyPrincipal(env: Env, token: string, fresh = false): Promise<Principal> {
+  if (fresh) return principalOf(await checkKey(env, token));
+  return principalForToken(env, token, false);
 }
 
 // ---- the key cache, and asking a key's guard ----

@@ -20,9 +20,12 @@ describe("deploy --dry-run", () => {
     expect(plan).toMatch(/D1 DB: llm-gateway-db \(created on the first deploy, reused after\); migrations applied remotely first/);
     expect(plan).toContain("secrets the Worker must have: LITELLM_MASTER_KEY");
     expect(plan).toContain("--dry-run: exiting now.");
+    // The admin UI goes up as static assets next to the Worker, not inside its bundle.
+    expect(plan).toMatch(/Read \d+ files from the assets directory .*build\/public/);
     const bundle = readdirSync(out).find((f) => f.endsWith(".js"))!;
     const code = readFileSync(join(out, bundle));
     expect(code.toString()).toContain("Hello from the gateway!"); // the default config's mock_response, baked in
+    expect(code.toString()).not.toContain("uPlot"); // the UI's code is not in the Worker
     const gzipKiB = gzipSync(code).byteLength / 1024;
     console.log(`[bundle] ${bundle}: ${(code.byteLength / 1024).toFixed(1)} KiB, ${gzipKiB.toFixed(1)} KiB gzipped`);
     expect(gzipKiB).toBeLessThan(1024); // Workers free plan limit: 3 MiB gzipped; stay far below

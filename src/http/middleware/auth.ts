@@ -3,18 +3,26 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { GatewayEnv } from "../../core/hono-env";
-import { OPEN, type Principal } from "../../core/principal";
 import { GatewayError } from "../../errors";
 import { extractApiKey } from "../../keys/credentials";
-import { authError, checkKey, principalForKey } from "../../keys/lookup";
+import { authError, checkKey, principalForKey, principalForToken } from "../../keys/lookup";
+import { sessionCaller } from "./ui-session";
+import { MASTER, OPEN, type Principal } from "../../core/principal";
 
 /** Who is calling. `deferCheck`: a virtual key not cached here is left for its call's admission to check. */
 function callerOf(c: Context<GatewayEnv>, deferCheck: boolean): Principal | Promise<Principal> {
   const runtime = c.var.runtime;
   if (!runtime.masterKey) return OPEN;
   const key = extractApiKey(c.req.raw.headers);
-  if (!key) throw authError("Authentication Error, No api key passed in.");
+  if (!key) return uiSessionCaller(c, deferCheck);
   return principalForKey(c.env, runtime, key, deferCheck);
+}
+
+/** No API key: the admin UI's session cookie, if any (src/ui/auth.ts; methods other than GET/HEAD need its CSRF token). */
+async function uiSessionCaller(c: Context<GatewayEnv>, deferCheck: boolean): Promise<Principal> {
+  const caller = await sessionCaller(c.req.raw, c.env, c.var.runtime.masterKey);
+  if (!caller) throw authError("Authentication Error, No api key passed in.");
+  return caller === "admin" ? MASTER : principalForToken(c.env, caller.token, deferCheck);
 }
 
 /** Any valid caller: the master key, or a virtual key. */

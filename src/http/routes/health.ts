@@ -7,7 +7,7 @@ import { toGatewayError } from "../../errors";
 import { LlmCall, type LlmRequest } from "../../core/call";
 import { callDeployment } from "../../router/attempt";
 import { markHealthy } from "../../router";
-import { publicParams } from "./models";
+import { publicParams } from "../../config/public-params";
 
 export const healthRoutes = new Hono<GatewayEnv>();
 

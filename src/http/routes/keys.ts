@@ -239,7 +239,12 @@ keyRoutes.get("/key/info", authenticate, async (c) => {
 keyRoutes.get("/key/list", ...adminOnly, async (c) => {
   const q = query(c, listKeysQuery);
   const db = database(c.env.DB);
-  const filters = [q.user_id ? eq(keys.user_id, q.user_id) : undefined, q.team_id ? eq(keys.team_id, q.team_id) : undefined, q.key_alias ? eq(keys.key_alias, q.key_alias) : undefined];
+  const filters = [
+    q.user_id ? eq(keys.user_id, q.user_id) : undefined,
+    q.team_id ? eq(keys.team_id, q.team_id) : undefined,
+    q.key_alias ? eq(keys.key_alias, q.key_alias) : undefined,
+    q.search ? sql`(instr(lower(coalesce(${keys.key_alias}, '')), lower(${q.search})) > 0 OR instr(${keys.key_name}, ${q.search}) > 0 OR ${q.search} IN (${keys.token}, ${keys.user_id}, ${keys.team_id}))` : undefined,
+  ];
   const where = and(...filters.filter((f) => f !== undefined));
   const [{ total }] = await db.select({ total: count() }).from(keys).where(where).all();
   const rows = await db.select().from(keys).where(where).orderBy(keys.created_at, keys.token).limit(q.size).offset((q.page - 1) * q.size).all();

@@ -32,7 +32,7 @@ function range(start?: string, end?: string): { from?: number; to?: number } {
 
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
-function logView(r: SpendLogRow) {
+export function logView(r: SpendLogRow) {
   return {
     request_id: r.request_id,
     call_type: r.call_type,
