@@ -31,7 +31,7 @@ const openaiError = (res: ServerResponse, status: number, message: string, param
 
 function inputItems(input: unknown): Record<string, any>[] {
   const items = typeof input === "string" ? [{ type: "message", role: "user", content: input }] : ((input as Record<string, any>[] | undefined) ?? []);
-  return items.map((item) => ({ type: "message", ...item, id: item.id ?? `msg_${hex()}` }));
+  return items.map((item) => ({ type: "message", ...item, id: item.id ?? `${item.type === "function_call_output" ? "fco" : "msg"}_${hex()}` }));
 }
 
 function responseObject(body: Record<string, any>, id: string, status: string, output: unknown[], usage: unknown) {
@@ -108,7 +108,11 @@ export async function openaiResponsesMock(req: IncomingMessage, res: ServerRespo
     history = previous.conversation;
   }
   const input = inputItems(body.input);
-  const conversation = [...history, ...input];
+  // An item_reference names an item of a stored response (OpenAI's own ids only).
+  const known = new Map([...stored.values()].flatMap((e) => e.conversation.map((item) => [item.id, item] as const)));
+  const missing = input.find((item) => item.type === "item_reference" && !known.has(item.id));
+  if (missing) return openaiError(res, 400, `Item with id '${missing.id}' not found.`, "input", null);
+  const conversation = [...history, ...input.map((item) => (item.type === "item_reference" ? known.get(item.id)! : item))];
   const item = outputFor(body, conversation);
   const id_ = `resp_${hex()}`;
   const final = responseObject(body, id_, "completed", [item], RESPONSES_USAGE);
