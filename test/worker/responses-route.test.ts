@@ -233,6 +233,22 @@ describe("POST /v1/responses, native passthrough", () => {
   });
 });
 
+describe("mode: responses", () => {
+  it("makes /health probe with a Responses call, natively or through the bridge", async () => {
+    const gw = await testGateway({ model_list: [{ ...gpt, model_info: { mode: "responses" } }, { ...claude, model_info: { mode: "responses" } }, { ...openaiModel("gone", "error-404"), model_info: { mode: "responses" } }] });
+    const report = await json(gw.fetch("/health"));
+    expect(report.healthy_endpoints.map((e: any) => e.model_name).sort()).toEqual(["claude", "gpt"]);
+    expect(report.healthy_endpoints.find((e: any) => e.model_name === "gpt").api_base).toBe(`${MOCK_URL}/openai/v1/responses`);
+    expect(report.unhealthy_endpoints).toMatchObject([{ model_name: "gone", status: 404 }]);
+  });
+
+  it("serves a mock_response deployment through the bridge", async () => {
+    const gw = await testGateway({ model_list: [{ model_name: "demo", litellm_params: { model: "openai/demo", mock_response: "Hi from the demo." } }] });
+    const body = await json(gw.post("/responses", { model: "demo", input: "hi" }));
+    expect(body).toMatchObject({ status: "completed", output: [{ type: "message", content: [{ type: "output_text", text: "Hi from the demo." }] }] });
+  });
+});
+
 describe("spend of virtual keys on /v1/responses", () => {
   it("charges the key for bridged and native calls", async () => {
     const gw = await testGateway({ model_list: [claude, gpt] });
