@@ -214,6 +214,11 @@ describe("POST /v1/responses, native passthrough", () => {
     expect(seen.path).toBe("/azure/openai/responses");
     expect(seen.headers["api-key"]).toBe("azure-upstream-secret-key");
     expect(JSON.parse(seen.body).model).toBe("my-gpt");
+    const made = await json(res);
+    expect((await json(gw.fetch(`/v1/responses/${made.id}/input_items?limit=5`))).data[0]).toMatchObject({ content: marker });
+    const [listed] = (await upstreamRequests("")).filter((r) => r.path === `/azure/openai/responses/${made.id}/input_items`);
+    expect(listed).toBeDefined();
+    expect(await json(gw.fetch(`/v1/responses/${made.id}`, { method: "DELETE" }))).toMatchObject({ id: made.id, deleted: true });
   });
 
   it("continues a bridged conversation on a native deployment by sending it as input", async () => {
