@@ -33,8 +33,15 @@ export function estimatePromptTokens(request: LlmRequest): number {
  * in the client's format.
  */
 export interface ClientApi extends PassthroughClient {
-  /** Set when the request uses features only a passthrough can serve (the reason, for a 400 elsewhere). */
-  readonly needsPassthrough?: string;
+  /**
+   * Set when the request uses features only a passthrough can serve: the reason (a phrase the 400
+   * elsewhere completes), or the whole error to answer with.
+   */
+  readonly needsPassthrough?: string | GatewayError;
+  /** Whether this deployment serves the client's API itself (default: when its adapter has a passthrough for it). */
+  native?(deployment: Deployment): boolean;
+  /** LiteLLM's call_type for the spend log, when not the endpoint's. */
+  readonly callType?: string;
   /** An OpenAI chat.completion in the client's format. */
   fromOpenAI(completion: ChatCompletion): object;
   /** How to write the stream: converting OpenAI chunks, or (passthrough) writing the upstream's own events. */

@@ -80,7 +80,7 @@ export interface ClientStreamFormat {
 
 /** What a passthrough adapter reads of a client speaking its provider's own API (ClientApi in ./call.ts). */
 export interface PassthroughClient {
-  readonly api: "anthropic";
+  readonly api: "anthropic" | "responses";
   /** The client's own request body. */
   readonly body: Record<string, unknown>;
   /** Request headers a passthrough forwards (anthropic-beta, anthropic-version). */
@@ -89,7 +89,7 @@ export interface PassthroughClient {
 
 export interface UpstreamRequest {
   url: string;
-  method?: "POST" | "GET";
+  method?: "POST" | "GET" | "DELETE";
   headers: Record<string, string>;
   body?: string;
 }
@@ -148,6 +148,8 @@ export interface PassthroughHandler {
   usage(json: unknown): Usage | undefined;
   /** The translator emits complete SSE frames in the client's format and tracks usage. */
   stream: { decoder: StreamDecoderKind; translator(ctx: AdapterContext): StreamTranslator };
+  /** URL and headers of another resource of the same API (GET/DELETE /responses/{id}), `path` relative to its base. */
+  resource?(path: string, ctx: AdapterContext): Omit<UpstreamRequest, "body">;
 }
 
 export interface UpstreamFailure {

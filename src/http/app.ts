@@ -14,6 +14,7 @@ import { keyRoutes } from "./routes/keys";
 import { llmRoutes } from "./routes/llm";
 import { messagesRoutes } from "./routes/messages";
 import { modelRoutes } from "./routes/models";
+import { responsesRoutes } from "./routes/responses";
 import { spendRoutes } from "./routes/spend";
 import { teamAndUserRoutes } from "./routes/teams-users";
 import { uiRoutes } from "./routes/ui";
@@ -46,6 +47,7 @@ export function createGateway(compiled: CompiledConfig) {
   app.route("/", modelRoutes);
   app.route("/", llmRoutes);
   app.route("/", messagesRoutes);
+  app.route("/", responsesRoutes);
   app.route("/", keyRoutes);
   app.route("/", teamAndUserRoutes);
   app.route("/", spendRoutes);

@@ -1,11 +1,9 @@
-// Deployments that speak the Responses API themselves (openai/, azure/, or any deployment with
-// model_info.supported_endpoints: ["/v1/responses"], as LiteLLM): the client's request goes up
-// unchanged and the answer comes back as written. The gateway only needs, for spend and for the
-// ownership record, the usage and the response id, read from the JSON answer or from the stream's
-// lifecycle events without parsing every delta.
-import { GATEWAY_PARAMS, type Usage } from "../schema/openai";
-import { reportedUsageSchema } from "../schema/responses";
-import { fromResponseUsage } from "./usage";
+// Which deployments speak the Responses API themselves (openai/, azure/, or any deployment with
+// model_info.supported_endpoints: ["/v1/responses"], as LiteLLM), and what such a deployment is sent
+// when the conversation it continues is one the gateway holds (a bridged previous response). The
+// passthrough itself (body, usage, stream frames) is the adapters': src/providers/shared/responses.ts.
+import type { InputItem, ResponsesRequest } from "../schema/responses";
+import type { Conversation } from "./request";
 
 const NATIVE_PROVIDERS = new Set(["openai", "azure"]);
 const ENDPOINTS = new Set(["/v1/responses", "/responses"]);
@@ -17,56 +15,28 @@ export function speaksResponses(deployment: { provider: string; info: object }):
   return NATIVE_PROVIDERS.has(deployment.provider);
 }
 
-/** The client's body for the upstream: its model id, without LiteLLM's routing controls (OpenAI refuses unknown params). `metadata` is OpenAI's here and stays. */
-export function nativeRequestBody(body: Record<string, unknown>, upstreamModel: string): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(body)) if (key === "metadata" || !GATEWAY_PARAMS.has(key)) out[key] = value;
-  out.model = upstreamModel;
-  return out;
-}
+const textOf = (content: unknown) =>
+  typeof content === "string" ? content : Array.isArray(content) ? content.map((p: { text?: unknown }) => (typeof p.text === "string" ? p.text : "")).join("") : "";
 
-function usageOf(value: unknown): Usage | undefined {
-  const parsed = reportedUsageSchema.safeParse(value);
-  return parsed.success ? fromResponseUsage(parsed.data) : undefined;
-}
-
-/** Usage of a native JSON answer (a Response object), in chat terms for spend. */
-export function nativeResponseUsage(json: unknown): Usage | undefined {
-  return usageOf((json as { usage?: unknown } | null)?.usage);
-}
-
-/** Lifecycle events of a native stream: the ones carrying the response (id, final usage) or an error. */
-const LIFECYCLE = new Set(["response.created", "response.completed", "response.incomplete", "response.failed", "error"]);
-const TYPE_FIELD = /^\s*\{\s*"type"\s*:\s*"([^"]+)"/;
-
-export interface NativeStreamEvent {
-  type: string;
-  /** The response id (response.* events). */
-  responseId?: string;
-  /** Final usage (response.completed / .incomplete / .failed). */
-  usage?: Usage;
-  /** response.failed's error, or an `error` event's. */
-  error?: { code: string | null; message: string };
+/**
+ * An item of the gateway's own history in the form a native deployment accepts as input: without
+ * the gateway's item ids (the upstream would look them up), assistant text as plain content, and no
+ * reasoning (its state is the gateway's encoding, meaningless upstream).
+ */
+function portable(item: InputItem): InputItem[] {
+  const { id: _id, status: _status, ...rest } = item as InputItem & { status?: unknown };
+  if (item.type === "reasoning") return [];
+  if (item.type === "message" && item.role === "assistant") return [{ type: "message", role: "assistant", content: textOf(item.content) }];
+  return [rest as InputItem];
 }
 
 /**
- * What a native stream event means to the gateway, or undefined for events it has no use for
- * (deltas and the rest: recognised by their `event:` line, else the data's leading "type", unparsed).
+ * The client's request for a native deployment. It goes as it came, unless it continues a
+ * conversation the gateway holds (a previous response or item_references of a bridged deployment):
+ * then that conversation is spelled out as input, since the upstream has never seen it.
  */
-export function readNativeEvent(event: { event?: string; data: string }): NativeStreamEvent | undefined {
-  const type = event.event ?? TYPE_FIELD.exec(event.data)?.[1];
-  if (!type || !LIFECYCLE.has(type)) return undefined;
-  let data: { type?: string; response?: { id?: string; usage?: unknown; error?: { code?: string; message?: string } | null }; code?: string | null; message?: string };
-  try {
-    data = JSON.parse(event.data);
-  } catch {
-    return undefined;
-  }
-  if (type === "error") return { type, error: { code: data.code ?? null, message: data.message ?? "Upstream stream error" } };
-  const out: NativeStreamEvent = { type, responseId: data.response?.id };
-  const usage = usageOf(data.response?.usage);
-  if (usage) out.usage = usage;
-  const failure = data.response?.error;
-  if (failure?.message) out.error = { code: failure.code ?? null, message: failure.message };
-  return out;
+export function nativeBody(req: ResponsesRequest, conversation: Conversation | undefined, fromGateway: boolean): ResponsesRequest {
+  if (!conversation || !fromGateway) return req;
+  const { previous_response_id: _previous, ...rest } = req;
+  return { ...rest, input: [...conversation.history, ...conversation.input].flatMap(portable) };
 }

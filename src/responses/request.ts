@@ -200,6 +200,26 @@ function responseFormat(req: ResponsesRequest): ChatRequest["response_format"] {
 /** LiteLLM's per-request routing controls, carried over as they are. */
 const ROUTING_PARAMS = ["fallbacks", "num_retries", "timeout", "disable_fallbacks", "mock_testing_fallbacks", "cache", "tags", "drop_params"] as const;
 
+/** LiteLLM's routing controls, user and metadata of the request, onto a chat body: they act in the gateway whichever deployment serves it. */
+function gatewayFields(req: ResponsesRequest, body: ChatRequest): ChatRequest {
+  if (req.user) body.user = req.user;
+  if (req.metadata) body.metadata = req.metadata;
+  for (const key of ROUTING_PARAMS) if (req[key] !== undefined) (body as Record<string, unknown>)[key] = req[key];
+  return body;
+}
+
+/**
+ * The chat form of a request only a native deployment can serve: never sent anywhere, it carries
+ * what the gateway reads of every call (prompt estimate, output bound, stream, routing controls).
+ */
+export function estimateChatRequest(req: ResponsesRequest): ChatRequest {
+  const input = typeof req.input === "string" ? req.input : JSON.stringify(req.input ?? []);
+  const body: ChatRequest = { model: req.model, messages: [{ role: "user", content: [req.instructions ?? "", input].join("\n") }] };
+  if (req.max_output_tokens != null) body.max_completion_tokens = req.max_output_tokens;
+  if (req.stream) body.stream = true;
+  return gatewayFields(req, body);
+}
+
 /**
  * The chat-completions request for a Responses request on a bridged deployment. `conversation`
  * defaults to the request's own input (no previous_response_id, no item_reference).
@@ -229,12 +249,9 @@ export function toChatRequest(req: ResponsesRequest, conversation: Conversation 
   if (req.top_p != null) body.top_p = req.top_p;
   // Chat-completions providers know efforts up to "high"; OpenAI's newer "xhigh" and "max" ask for the most.
   if (req.reasoning?.effort) body.reasoning_effort = req.reasoning.effort === "xhigh" || req.reasoning.effort === "max" ? "high" : req.reasoning.effort;
-  if (req.user) body.user = req.user;
-  if (req.metadata) body.metadata = req.metadata;
-  for (const key of ROUTING_PARAMS) if (req[key] !== undefined) (body as Record<string, unknown>)[key] = req[key];
   if (req.stream) {
     body.stream = true;
     body.stream_options = { include_usage: true };
   }
-  return body;
+  return gatewayFields(req, body);
 }

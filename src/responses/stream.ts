@@ -42,7 +42,7 @@ type OpenItem =
   | { kind: "function_call"; index: number; id: string; callId: string; name: string; args: string; chatIndex: number };
 
 /** OpenAI's error codes for a failed response, by HTTP status. */
-const failureCode = (status: number) => (status === 429 ? "rate_limit_exceeded" : status === 400 ? "invalid_prompt" : "server_error");
+export const failureCode = (status: number) => (status === 429 ? "rate_limit_exceeded" : status === 400 ? "invalid_prompt" : "server_error");
 
 export class ResponsesStreamWriter {
   private seq = 0;

@@ -58,7 +58,8 @@ function normaliseUsage(u: Partial<Usage> | undefined): Usage | undefined {
   return { ...u, prompt_tokens: prompt, completion_tokens: completion, total_tokens: u.total_tokens ?? prompt + completion } as Usage;
 }
 
-function send(req: UpstreamRequest, ctx: AdapterContext, signal: AbortSignal): Promise<Response> {
+/** Sends one upstream request: the adapter's own transport, a VPC/service binding, or fetch. */
+export function send(req: UpstreamRequest, ctx: AdapterContext, signal: AbortSignal): Promise<Response> {
   const { adapter, params } = ctx.deployment;
   if (adapter.send) return adapter.send(req, ctx, signal);
   const init: RequestInit = { method: req.method ?? "POST", headers: req.headers, body: req.body, signal };
@@ -103,10 +104,11 @@ export async function callDeployment(call: LlmCall, deployment: Deployment, env:
   const body = options.body ?? call.request.body;
   const { client } = call;
   // A client speaking this provider's own API (Anthropic's /v1/messages -> anthropic/) skips translation.
-  const passthrough: PassthroughHandler | undefined = client && deployment.adapter.passthrough?.[client.api];
+  const passthrough: PassthroughHandler | undefined = client && (client.native?.(deployment) ?? true) ? deployment.adapter.passthrough?.[client.api] : undefined;
   const handler = deployment.adapter[endpoint] as EndpointHandler<never, unknown> | undefined;
   if (!handler && !passthrough) throw badRequest(`${deployment.provider} models do not support ${ENDPOINTS[endpoint].path}`, "model");
-  if (client?.needsPassthrough && !passthrough) throw badRequest(`${client.needsPassthrough}, which ${deployment.provider} deployments cannot serve`);
+  const needs = client?.needsPassthrough;
+  if (needs && !passthrough) throw typeof needs === "string" ? badRequest(`${needs}, which ${deployment.provider} deployments cannot serve`) : needs;
   const streaming = call.stream;
   if (streaming && !passthrough && !handler!.stream) throw badRequest(`${deployment.provider} does not support streaming for ${ENDPOINTS[endpoint].path}`, "stream");
 

@@ -2,6 +2,7 @@
 // from here. Objects are "loose": keys we do not know survive parsing so that `unsupportedKeys`
 // (./support.ts) can report them in one warning line instead of dropping them silently.
 import { z } from "zod";
+import { responsesModelInfoShape, responsesSettingsShape } from "./responses";
 
 const num = z.number();
 const posInt = z.number().int().positive();
@@ -47,7 +48,8 @@ export const litellmParamsSchema = z.looseObject({
 
 export const modelInfoSchema = z.looseObject({
   id: z.string().min(1).optional(),
-  mode: z.enum(["chat", "completion", "embedding"]).optional(),
+  mode: z.enum(["chat", "completion", "embedding", "responses"]).optional(),
+  ...responsesModelInfoShape,
   base_model: z.string().optional(),
   max_tokens: posInt.optional(),
   max_input_tokens: posInt.optional(),
@@ -155,6 +157,7 @@ export const generalSettingsSchema = z.looseObject({
   global_max_parallel_requests: posInt.optional(),
   /** Largest accepted request body, in MB (LiteLLM's max_request_size_mb). */
   max_request_size_mb: z.number().positive().optional(),
+  ...responsesSettingsShape,
 });
 
 export const configSchema = z.looseObject({

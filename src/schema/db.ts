@@ -177,6 +177,24 @@ export const spendFlushes = sqliteTable("spend_flushes", {
   at: integer("at").notNull(),
 });
 
+/**
+ * Responses API answers kept for previous_response_id, item_reference and GET/DELETE
+ * /v1/responses/{id} (src/responses/store.ts). `record` is src/responses/record.ts's JSON; only
+ * `owner` (the SHA-256 of the key that made it, or "master"/"open") may read it. Expired rows are
+ * never read and are swept in the background.
+ */
+export const storedResponses = sqliteTable(
+  "stored_responses",
+  {
+    id: text("id").primaryKey(),
+    owner: text("owner").notNull(),
+    record: text("record").notNull(),
+    created_at: integer("created_at").notNull(),
+    expires_at: integer("expires_at").notNull(),
+  },
+  (t) => [index("stored_responses_expires_idx").on(t.expires_at)],
+);
+
 export type KeyRow = typeof keys.$inferSelect;
 export type TeamRow = typeof teams.$inferSelect;
 export type UserRow = typeof users.$inferSelect;

@@ -5,6 +5,7 @@
 // validation for native deployments and is refused by name on bridged ones (request.ts).
 // (Moves to src/schema/responses.ts with the restructuring.)
 import { z } from "zod";
+import { durationSchema } from "../lib/duration";
 import { gatewayParamsShape } from "./openai";
 
 const nonNegInt = z.number().int().min(0);
@@ -295,3 +296,15 @@ export const inputItemsQuerySchema = z.object({
 });
 
 export type InputItemsQuery = z.input<typeof inputItemsQuerySchema>;
+
+// ---- config: the Responses API's settings (composed into src/schema/config.ts) ----
+
+/** model_info keys: which endpoints a deployment serves itself (LiteLLM's supported_endpoints: "/v1/responses" makes it native). */
+export const responsesModelInfoShape = {
+  supported_endpoints: z.array(z.string()).optional(),
+};
+
+/** general_settings keys: how long stored responses (previous_response_id, GET /v1/responses/{id}) are kept; OpenAI keeps 30 days. */
+export const responsesSettingsShape = {
+  responses_store_ttl: durationSchema.optional(),
+};

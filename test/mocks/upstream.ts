@@ -19,6 +19,7 @@ import { workersAiMock } from "./workers-ai";
 import { geminiMock } from "./gemini";
 import { inflight } from "./inflight";
 import { guardrailsMock } from "./guardrails";
+import { openaiResponsesMock } from "./openai-responses";
 
 export interface RecordedRequest {
   path: string;
@@ -222,7 +223,8 @@ export async function startMockUpstream(port = 0): Promise<MockUpstream> {
       return;
     }
     try {
-      if (url.pathname.startsWith("/openai/")) await openai(req, res, url.pathname, body);
+      if (/^\/(openai|azure)\/.*\/responses(\/|$)/.test(url.pathname)) await openaiResponsesMock(req, res, url.pathname, body);
+      else if (url.pathname.startsWith("/openai/")) await openai(req, res, url.pathname, body);
       else if (url.pathname.startsWith("/api/")) await ollama(req, res, url.pathname, body);
       else if (url.pathname.startsWith("/anthropic/")) await anthropicMock(req, res, url.pathname, body);
       else if (url.pathname.startsWith("/gemini/")) await geminiMock(req, res, url.pathname, body);

@@ -3,7 +3,8 @@
 // item_reference, ownership, the size bound, input_items pages; and the helpers for deployments
 // that speak the Responses API natively (src/responses/native.ts).
 import { describe, expect, it } from "vitest";
-import { speaksResponses, nativeRequestBody, nativeResponseUsage, readNativeEvent } from "../../src/responses/native";
+import { speaksResponses } from "../../src/responses/native";
+import { nativeRequestBody, nativeResponseUsage, readNativeEvent } from "../../src/providers/shared/responses";
 import {
   type StoredResponse,
   bridgedRecord,

@@ -5,6 +5,7 @@ import type { MiddlewareHandler } from "hono";
 import type { z } from "zod";
 import { LlmCall, type ClientApi, type LlmRequest } from "../../core/call";
 import type { GatewayEnv } from "../../core/hono-env";
+import type { ModelGroup } from "../../core/provider";
 import { mayUse, modelAccessDenied } from "../../core/principal";
 import { maxBodyBytes, resolveGroup } from "../../config/runtime";
 import { toGatewayError } from "../../errors";
@@ -24,6 +25,8 @@ export interface ReadRequest {
   request: LlmRequest;
   model: string;
   client?: ClientApi;
+  /** The group to route in, when the read step resolved (and narrowed) it itself. */
+  group?: ModelGroup;
 }
 
 /**
@@ -33,8 +36,8 @@ export interface ReadRequest {
  */
 export const readCall = (read: (c: Parameters<MiddlewareHandler<GatewayEnv>>[0]) => Promise<ReadRequest>) =>
   createMiddleware<GatewayEnv>(async (c, next) => {
-    const { request, model, client } = await read(c);
-    const group = resolveGroup(c.var.runtime, model);
+    const { request, model, client, group: narrowed } = await read(c);
+    const group = narrowed ?? resolveGroup(c.var.runtime, model);
     const call = new LlmCall(c.var.callId, request, group, c.var.principal, c.req.raw.signal, client);
     c.set("call", call);
     await next();

@@ -2,9 +2,10 @@
 import { Hono } from "hono";
 import type { GatewayEnv } from "../../core/hono-env";
 import { authenticate, requireMaster } from "../middleware/auth";
-import type { Deployment } from "../../core/provider";
+import type { Deployment, ModelGroup } from "../../core/provider";
+import { planResponsesCall } from "../../responses/client";
 import { toGatewayError } from "../../errors";
-import { LlmCall, type LlmRequest } from "../../core/call";
+import { LlmCall, type ClientApi, type LlmRequest } from "../../core/call";
 import { callDeployment } from "../../router/attempt";
 import { markHealthy } from "../../router";
 import { publicParams } from "../../config/public-params";
@@ -26,15 +27,21 @@ healthRoutes.get("/health/readiness", async (c) => {
 
 const PROBE_TIMEOUT_MS = 30_000;
 
-/** A one-token request in the deployment's mode. */
-function probeRequest(d: Deployment): LlmRequest {
-  if (d.info.mode === "embedding") return { endpoint: "embedding", body: { model: d.modelName, input: "ping" } };
-  if (d.info.mode === "completion") return { endpoint: "completion", body: { model: d.modelName, prompt: "ping", max_tokens: 1 } };
-  return { endpoint: "chat", body: { model: d.modelName, messages: [{ role: "user", content: "ping" }], max_tokens: 1 } };
+/** A one-token request in the deployment's mode (mode responses: POST /v1/responses, 16 tokens, OpenAI's least, not stored). */
+function probeRequest(d: Deployment, group: ModelGroup): { request: LlmRequest; client?: ClientApi } {
+  if (d.info.mode === "embedding") return { request: { endpoint: "embedding", body: { model: d.modelName, input: "ping" } } };
+  if (d.info.mode === "completion") return { request: { endpoint: "completion", body: { model: d.modelName, prompt: "ping", max_tokens: 1 } } };
+  if (d.info.mode === "responses") {
+    const { chat, client } = planResponsesCall({ model: d.modelName, input: "ping", max_output_tokens: 16, store: false }, group, new Map(), "health");
+    return { request: { endpoint: "chat", body: chat }, client };
+  }
+  return { request: { endpoint: "chat", body: { model: d.modelName, messages: [{ role: "user", content: "ping" }], max_tokens: 1 } } };
 }
 
 async function probe(d: Deployment, c: { env: GatewayEnv["Bindings"]; var: GatewayEnv["Variables"] }) {
-  const call = new LlmCall(crypto.randomUUID(), probeRequest(d), { name: d.modelName, deployments: [d] }, c.var.principal, new AbortController().signal);
+  const group = { name: d.modelName, deployments: [d] };
+  const { request, client } = probeRequest(d, group);
+  const call = new LlmCall(crypto.randomUUID(), request, group, c.var.principal, new AbortController().signal, client);
   const base = { model: `${d.provider}/${d.model}`, model_name: d.modelName, model_id: d.id, ...publicParams(d.params) };
   try {
     await callDeployment(call, d, c.env, { timeoutMs: PROBE_TIMEOUT_MS, streamTimeoutMs: PROBE_TIMEOUT_MS, dropParams: true });

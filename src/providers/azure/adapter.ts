@@ -8,7 +8,8 @@ import type { ChatCompletion, ChatRequest, CompletionRequest, EmbeddingRequest, 
 import { mapOpenAIError } from "../openai/adapter";
 import { failureJson, providerError } from "../shared/errors";
 import type { AdapterContext, ProviderAdapter, StreamDecoderKind, UpstreamFailure } from "../../core/provider";
-import { azureRequest } from "./request";
+import { responsesPassthrough } from "../shared/responses";
+import { azureRequest, azureResponsesTarget } from "./request";
 import { AzureStreamTranslator } from "./stream";
 
 /** Azure's OpenAI-shaped error body; content filtering is flagged by code or innererror. */
@@ -39,5 +40,6 @@ export const azure: ProviderAdapter = {
     buildRequest: (body: EmbeddingRequest, ctx) => azureRequest("/embeddings", body, ctx),
     parseResponse: (json) => json as EmbeddingResponse,
   },
+  passthrough: { responses: responsesPassthrough(azureResponsesTarget) },
   mapError: mapAzureError,
 };

@@ -6,6 +6,7 @@ import type { AdapterContext, ProviderAdapter, StreamDecoderKind, UpstreamFailur
 import type { OpenAICompatibleSpec } from "./compatible";
 import { openAITarget, streamingBody, upstreamBody } from "./request";
 import { OpenAIStreamTranslator } from "./stream";
+import { responsesPassthrough } from "../shared/responses";
 
 /** OpenAI's error body `{"error":{"message","type","param","code"}}` (or a plain text body) as a GatewayError. */
 export function mapOpenAIError(failure: UpstreamFailure, ctx: AdapterContext): GatewayError {
@@ -52,6 +53,8 @@ export function openAICompatible(spec: OpenAICompatibleSpec): ProviderAdapter {
       buildRequest: (body: EmbeddingRequest, ctx) => ({ ...openAITarget(spec, "/embeddings", ctx), body: JSON.stringify(upstreamBody(body, ctx.deployment.model)) }),
       parseResponse: (json) => json as EmbeddingResponse,
     },
+    // The Responses API, for the deployments that speak it (src/responses/native.ts decides which).
+    passthrough: { responses: responsesPassthrough((path, ctx) => openAITarget(spec, path, ctx)) },
     mapError: mapOpenAIError,
   };
 }
