@@ -5,8 +5,8 @@
 import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { parse } from "yaml";
 import { ROOT, buildConfig } from "./build-config";
+import { envReferences } from "../src/config/env-refs";
 
 function takeFlag(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -39,12 +39,6 @@ function parseDotEnv(text: string): Record<string, string> {
   return out;
 }
 
-function referencedNames(value: unknown, out = new Set<string>()): Set<string> {
-  if (typeof value === "string" && value.startsWith("os.environ/")) out.add(value.slice("os.environ/".length));
-  else if (Array.isArray(value)) value.forEach((v) => referencedNames(v, out));
-  else if (value && typeof value === "object") Object.values(value).forEach((v) => referencedNames(v, out));
-  return out;
-}
 
 // Provider defaults read by adapters when litellm_params leaves them out (OPENAI_API_KEY, AZURE_API_VERSION, ...).
 const PROVIDER_ENV =
@@ -52,9 +46,16 @@ const PROVIDER_ENV =
 
 const devVarsPath = resolve(ROOT, ".dev.vars");
 const vars: Record<string, string> = existsSync(devVarsPath) ? parseDotEnv(readFileSync(devVarsPath, "utf8")) : {};
-const wanted = referencedNames(parse(readFileSync(configPath, "utf8")));
+const references = envReferences(compiled.config);
+const wanted = new Set(references.map((ref) => ref.name));
 for (const [name, value] of Object.entries(process.env)) {
   if (value !== undefined && (wanted.has(name) || PROVIDER_ENV.test(name))) vars[name] = value;
+}
+// Unset names: the deployments needing them will fail with an error naming them (never another credential).
+for (const ref of references) {
+  if (vars[ref.name] === undefined && compiled.config.environment_variables[ref.name] === undefined) {
+    console.warn(`[gateway] warning: ${ref.path} is os.environ/${ref.name}, which is not set (export it before npm start, or put it in .dev.vars)`);
+  }
 }
 const envFile = resolve(ROOT, "build/dev.env");
 writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join("\n") + "\n", { mode: 0o600 });

@@ -1,11 +1,11 @@
 // Ollama's answers -> OpenAI's: message or response text, thinking, tool calls (Ollama sends no ids),
 // done_reason, and usage from prompt_eval_count / eval_count.
-import { GatewayError } from "../../errors";
 import { nowSeconds } from "../../lib/ids";
 import type { ChatCompletion, EmbeddingRequest, EmbeddingResponse, FinishReason, TextCompletion, ToolCall, Usage } from "../../schema/openai";
 import { chatCompletion } from "../shared/completion";
 import { embeddingList } from "../shared/embeddings";
 import { tokenUsage } from "../shared/usage";
+import { inBandError as upstreamError } from "../shared/errors";
 import type { AdapterContext } from "../../core/provider";
 import type { OllamaMessage } from "./request";
 
@@ -18,7 +18,8 @@ export interface OllamaResponse {
   done_reason?: string;
   prompt_eval_count?: number;
   eval_count?: number;
-  error?: string;
+  /** Ollama sends a string; servers in front of it other shapes. */
+  error?: unknown;
 }
 
 export function usageOf(r: OllamaResponse): Usage | undefined {
@@ -40,8 +41,8 @@ export function toToolCalls(calls: OllamaMessage["tool_calls"], callId: string, 
   }));
 }
 
-export function inBandError(r: { error?: string }): void {
-  if (r.error) throw new GatewayError(500, "server", `ollama error: ${r.error}`, { upstream: true });
+export function inBandError(r: { error?: unknown }): void {
+  if (r.error) throw upstreamError("ollama", r.error);
 }
 
 /** /api/chat's message, or /api/generate's response text (`ollama/` chat calls), as a chat.completion. */
@@ -70,7 +71,7 @@ export function parseCompletion(json: unknown, ctx: AdapterContext): TextComplet
 }
 
 export function parseEmbedding(json: unknown, ctx: AdapterContext, body: EmbeddingRequest): EmbeddingResponse {
-  const r = json as { embeddings?: number[][]; prompt_eval_count?: number; error?: string };
+  const r = json as { embeddings?: number[][]; prompt_eval_count?: number; error?: unknown };
   inBandError(r);
   return embeddingList(r.embeddings ?? [], body, ctx.deployment.model, r.prompt_eval_count ?? 0);
 }
