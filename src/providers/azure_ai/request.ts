@@ -50,8 +50,10 @@ function flattenContent(m: ChatMessage): ChatMessage {
 }
 
 export function chatRequest(body: ChatRequest, ctx: AdapterContext): UpstreamRequest {
-  // No stream_options added: the inference API refuses parameters it does not define.
+  // The inference API refuses parameters it does not define, stream_options among them: usage is read
+  // when the endpoint reports it, and the gateway writes the client's usage chunk itself.
   const payload = upstreamBody(body, ctx.deployment.model);
+  delete payload.stream_options;
   payload.messages = body.messages.map(flattenContent);
   return { ...azureAiTarget("/chat/completions", ctx), body: JSON.stringify(payload) };
 }

@@ -5,7 +5,7 @@ import type { GatewayError } from "../../errors";
 import type { ChatCompletion, ChatRequest } from "../../schema/openai";
 import { failureJson, failureMessage, providerError } from "../shared/errors";
 import type { AdapterContext, EndpointHandler, ProviderAdapter, UpstreamFailure } from "../../core/provider";
-import { CHAT_PARAMS, chatRequest, completionRequest, EMBEDDING_PARAMS, embeddingRequest, GENERATE_PARAMS } from "./request";
+import { CHAT_PARAMS, chatRequest, COMPLETION_PARAMS, completionRequest, EMBEDDING_PARAMS, embeddingRequest, GENERATE_PARAMS, toolsPrompted } from "./request";
 import { parseChat, parseCompletion, parseEmbedding } from "./response";
 import { OllamaStreamTranslator } from "./stream";
 
@@ -26,8 +26,8 @@ function chatHandler(mode: "chat" | "generate"): EndpointHandler<ChatRequest, Ch
   return {
     supportedParams: mode === "chat" ? CHAT_PARAMS : GENERATE_PARAMS,
     buildRequest: (body, ctx) => chatRequest(mode, body, ctx),
-    parseResponse: (json, ctx) => parseChat(mode, json, ctx),
-    stream: { decoder: "ndjson", translator: (ctx) => new OllamaStreamTranslator(ctx, "chat") },
+    parseResponse: (json, ctx, body) => parseChat(mode, json, ctx, mode === "generate" && toolsPrompted(body)),
+    stream: { decoder: "ndjson", translator: (ctx, body) => new OllamaStreamTranslator(ctx, "chat", mode === "generate" && toolsPrompted(body)) },
   };
 }
 
@@ -36,7 +36,7 @@ function ollamaAdapter(name: string, mode: "chat" | "generate"): ProviderAdapter
     name,
     chat: chatHandler(mode),
     completion: {
-      supportedParams: GENERATE_PARAMS,
+      supportedParams: COMPLETION_PARAMS,
       buildRequest: completionRequest,
       parseResponse: parseCompletion,
       stream: { decoder: "ndjson", translator: (ctx) => new OllamaStreamTranslator(ctx, "completion") },

@@ -45,10 +45,32 @@ export function inBandError(r: { error?: unknown }): void {
   if (r.error) throw upstreamError("ollama", r.error);
 }
 
+/**
+ * The JSON answer to LiteLLM's function prompt (`ollama/` with tools): `{"name","arguments"}` is a
+ * tool call; other JSON is the content, re-serialised as LiteLLM does; anything else stays text.
+ */
+export function promptedToolCall(text: string): { call?: NonNullable<OllamaMessage["tool_calls"]>[number]; content: string } {
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (value && typeof value === "object" && "name" in value && "arguments" in value && typeof (value as { name: unknown }).name === "string") {
+      const { name, arguments: args } = value as { name: string; arguments: unknown };
+      return { call: { function: { name, arguments: (args && typeof args === "object" ? args : {}) as Record<string, unknown> } }, content: "" };
+    }
+    return { content: JSON.stringify(value) };
+  } catch {
+    return { content: text };
+  }
+}
+
 /** /api/chat's message, or /api/generate's response text (`ollama/` chat calls), as a chat.completion. */
-export function parseChat(mode: "chat" | "generate", json: unknown, ctx: AdapterContext): ChatCompletion {
+export function parseChat(mode: "chat" | "generate", json: unknown, ctx: AdapterContext, toolsPrompted = false): ChatCompletion {
   const r = json as OllamaResponse;
   inBandError(r);
+  if (toolsPrompted && r.response !== undefined) {
+    const { call, content } = promptedToolCall(r.response);
+    r.response = content;
+    if (call) r.message = { role: "assistant", content: "", tool_calls: [call] };
+  }
   const toolCalls = toToolCalls(r.message?.tool_calls, ctx.callId).map(({ index: _index, ...tc }) => tc);
   const message: ChatCompletion["choices"][number]["message"] = { role: "assistant", content: (mode === "chat" ? r.message?.content : r.response) ?? "" };
   const thinking = r.message?.thinking ?? r.thinking;
