@@ -192,6 +192,9 @@ export async function callDeployment(call: LlmCall, deployment: Deployment, env:
     return { kind: "json", body: parsed, usage, text: parsed === json && !encoded ? text : undefined };
   } catch (err) {
     if (deadline.timedOut() && !(err instanceof GatewayError)) throw timeoutError();
+    if (call.signal.aborted || err instanceof GatewayError) throw err;
+    // The stream's connection dropped before its first chunk: an upstream failure (it counts toward cooldowns).
+    if (streaming) throw new GatewayError(502, "server", `${deployment.provider}: the upstream connection was lost before the first chunk`, { upstream: true });
     throw err;
   } finally {
     deadline.clear();

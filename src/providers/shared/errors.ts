@@ -86,7 +86,8 @@ export function messageOf(value: unknown, depth = 0): string | undefined {
 
 /** A failure's message: from its JSON body whatever the shape, else its text without markup. */
 export function failureMessage(failure: UpstreamFailure): string {
-  return messageOf(failureJson(failure)) ?? plainMessage(failure);
+  const json = failureJson(failure);
+  return messageOf(json) ?? (json === null ? "" : plainMessage(failure));
 }
 
 /** `obj[key]` when obj is an object, for reading fields of untyped error bodies. */
