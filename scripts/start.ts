@@ -6,7 +6,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { ROOT, buildConfig } from "./build-config";
-import { envReferences } from "../src/config/env-refs";
+import { envReferences, usedEnvReferences } from "../src/config/env-refs";
 
 function takeFlag(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -52,7 +52,7 @@ for (const [name, value] of Object.entries(process.env)) {
   if (value !== undefined && (wanted.has(name) || PROVIDER_ENV.test(name))) vars[name] = value;
 }
 // Unset names: the deployments needing them will fail with an error naming them (never another credential).
-for (const ref of references) {
+for (const ref of usedEnvReferences(compiled.config, compiled.ignoredKeys)) {
   if (vars[ref.name] === undefined && compiled.config.environment_variables[ref.name] === undefined) {
     console.warn(`[gateway] warning: ${ref.path} is os.environ/${ref.name}, which is not set (export it before npm start, or put it in .dev.vars)`);
   }

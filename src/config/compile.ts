@@ -2,7 +2,7 @@
 // time (scripts/build-config.ts) and in tests; never on the request path.
 import { configSchema, type ParsedConfig } from "../schema/config";
 import { PROVIDERS } from "../providers/registry";
-import { explainedWarnings, mcpServerWarnings, unsupportedKeys } from "./support";
+import { EXPLAINED, explainedWarnings, mcpServerWarnings, unsupportedKeys } from "./support";
 import { splitModel } from "../providers/infer";
 import { describeIssues } from "../lib/zod-issues";
 import { sha256Hex, stableStringify } from "../lib/sha256";
@@ -13,6 +13,8 @@ export interface CompiledConfig {
   warnings: string[];
   /** Unix seconds when the config was compiled (the `created` of /v1/models). */
   builtAt: number;
+  /** Key paths warned about as ignored (no os.environ/ warning for what is under them: nothing reads it). */
+  ignoredKeys: string[];
 }
 
 export class ConfigError extends Error {
@@ -59,7 +61,8 @@ export async function compileConfig(raw: unknown, readWarnings: readonly string[
     ...(inferred.length ? [`model without a provider prefix, inferred as LiteLLM does (write the prefix to be explicit): ${[...new Set(inferred)].join(", ")}`] : []),
     ...(unsupported.length ? [`config keys not supported yet (ignored): ${unsupported.join(", ")}`] : []),
   ];
-  return { config, warnings, builtAt: Math.floor(Date.now() / 1000) };
+  const ignoredKeys = [...unsupported, ...Object.keys(EXPLAINED), "mcp_servers"];
+  return { config, warnings, builtAt: Math.floor(Date.now() / 1000), ignoredKeys };
 }
 
 /** Fallback lists may only name model groups that exist (exactly, by alias, or through a wildcard entry). */

@@ -1,6 +1,7 @@
 // Every `os.environ/NAME` a config references, with where: npm start (scripts/start.ts) warns about
 // the unset ones before the Worker starts, and each isolate's runtime (./runtime.ts) again, against
-// the Worker's own secrets and vars.
+// the Worker's own secrets and vars. References under keys the gateway ignores (already warned
+// about as such: database_url, cache_params, ...) are left out: nothing reads them.
 
 export const ENV_PREFIX = "os.environ/";
 
@@ -19,4 +20,12 @@ export function envReferences(value: unknown, path = "", out: EnvReference[] = [
     for (const [key, child] of Object.entries(value)) envReferences(child, path ? `${path}.${key}` : key, out);
   }
   return out;
+}
+
+/** References the gateway reads: those not under an ignored key path (`model_list[].litellm_params.tags` form). */
+export function usedEnvReferences(config: unknown, ignoredKeys: readonly string[]): EnvReference[] {
+  return envReferences(config).filter((ref) => {
+    const path = ref.path.replace(/\[\d+\]/g, "[]");
+    return !ignoredKeys.some((key) => path === key || path.startsWith(`${key}.`) || path.startsWith(`${key}[`));
+  });
 }

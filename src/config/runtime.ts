@@ -7,7 +7,7 @@ import type { Env } from "../env";
 import { GatewayError } from "../errors";
 import { adapterFor } from "../providers/registry";
 import { splitModel } from "../providers/infer";
-import { ENV_PREFIX, envReferences } from "./env-refs";
+import { ENV_PREFIX, usedEnvReferences } from "./env-refs";
 import type { Deployment, ModelGroup, Runtime } from "../core/provider";
 import type { CompiledConfig } from "./compile";
 import type { LitellmParams, ModelInfo, ParsedConfig } from "../schema/config";
@@ -82,7 +82,7 @@ export function buildRuntime(compiled: CompiledConfig, env: Env): Runtime {
   const lookup = envLookup(env, config);
   const groups = new Map<string, ModelGroup>();
   const patterns: Pattern[] = [];
-  const unset = envReferences(config).filter((ref) => lookup(ENV_PREFIX + ref.name) === undefined);
+  const unset = usedEnvReferences(config, compiled.ignoredKeys ?? []).filter((ref) => lookup(ENV_PREFIX + ref.name) === undefined);
   for (const ref of unset) console.warn(`[gateway] warning: ${ref.path} is os.environ/${ref.name}, which is not set (wrangler secret put ${ref.name})`);
 
   for (const [i, entry] of config.model_list.entries()) {

@@ -13,7 +13,7 @@ const base = (shape: string, status = 500) => `${MOCK_URL}/shape/${shape}/${stat
 /** One deployment per adapter, all answering from the error-shape route. */
 async function deployments(shape: string, status = 500) {
   const sa = await (await fetch(`${MOCK_URL}/vertex/__service_account?email=shapes@mock-project.iam.gserviceaccount.com`)).text();
-  const params: Record<string, Record<string, unknown>> = {
+  const params: Record<string, { model: string } & Record<string, unknown>> = {
     openai: { model: "openai/gpt-4o", api_key: "sk-upstream-secret-0000" },
     groq: { model: "groq/llama-3.3-70b", api_key: "gsk-upstream" },
     ollama: { model: "ollama/llama3.2" },
