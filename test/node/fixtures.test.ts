@@ -27,12 +27,32 @@ function providerEnv(mock: MockUpstream): Record<string, string> {
   };
 }
 
+/** Starts the fixture with npm start against its own mock upstream for the describe block it is called in. */
+function useFixture(name: string, prepare: (yaml: string, mock: MockUpstream) => string = (yaml) => yaml, env: (mock: MockUpstream) => Record<string, string> = providerEnv) {
+  const running = {} as { mock: MockUpstream; gw: RunningGateway };
+  beforeAll(async () => {
+    running.mock = await startMockUpstream();
+    running.gw = await startGateway(prepare(fixture(name), running.mock), env(running.mock));
+  });
+  afterAll(async () => {
+    await running.gw?.stop();
+    await running.mock?.close();
+  });
+  return running;
+}
+
 /** Posts to the gateway with a key; returns status, headers and the parsed body. */
 async function call(gw: RunningGateway, path: string, body: unknown, key = MASTER) {
   const res = await fetch(`${gw.url}${path}`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify(body) });
   return { status: res.status, headers: res.headers, body: (await res.json()) as any };
 }
 const chat = (gw: RunningGateway, model: string, extra: Record<string, unknown> = {}) => call(gw, "/v1/chat/completions", { model, messages: [{ role: "user", content: "hi" }], ...extra });
+/** The group that answered a chat call, which must succeed. */
+async function answeredBy(gw: RunningGateway, model: string, extra: Record<string, unknown> = {}): Promise<string | null> {
+  const res = await chat(gw, model, extra);
+  expect(res.status, `${model}: ${JSON.stringify(res.body.error ?? "")}`).toBe(200);
+  return res.headers.get("x-litellm-model-group");
+}
 const weatherTool = { type: "function", function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } } };
 
 /**
@@ -44,20 +64,11 @@ const warningsOf = (gw: RunningGateway) =>
   [...gw.output().matchAll(/\[gateway\] warning: (.*)/g)].map((m) => m[1].trim()).filter((line) => !line.includes("(wrangler secret put"));
 
 describe("test/fixtures/home-lab.yaml", () => {
-  let mock: MockUpstream;
-  let gw: RunningGateway;
-  beforeAll(async () => {
-    mock = await startMockUpstream();
-    // The GPU box is down behind a proxy that answers 500 with an error object; the laptop runs Ollama (the mock).
-    const yaml = fixture("home-lab.yaml").replaceAll("http://192.168.1.50:11434", `${mock.url}/shape/object/500`).replaceAll("http://localhost:11434", mock.url);
-    gw = await startGateway(yaml, providerEnv(mock));
-  });
-  afterAll(async () => {
-    await gw?.stop();
-    await mock?.close();
-  });
+  // The GPU box is down behind a proxy that answers 500 with an error object; the laptop runs Ollama (the mock).
+  const running = useFixture("home-lab.yaml", (yaml, mock) => yaml.replaceAll("http://192.168.1.50:11434", `${mock.url}/shape/object/500`).replaceAll("http://localhost:11434", mock.url));
 
   it("starts with warnings only for what it does not use", () => {
+    const { gw } = running;
     expect(warningsOf(gw)).toEqual([
       "litellm_settings.set_verbose has no meaning on Workers: every failed upstream call is logged already; follow the logs with `wrangler tail` (or the terminal running npm start); ignored",
       "config keys not supported yet (ignored): model_list[].litellm_params.keep_alive",
@@ -65,6 +76,7 @@ describe("test/fixtures/home-lab.yaml", () => {
   });
 
   it("serves the local group from the laptop when the preferred GPU box (priority 1) fails", async () => {
+    const { gw } = running;
     const res = await chat(gw, "local-llama");
     expect(res.status).toBe(200);
     expect(res.body.choices[0].message.content).toBe("Hello from the mock.");
@@ -74,55 +86,35 @@ describe("test/fixtures/home-lab.yaml", () => {
   });
 
   it("answers every other group: ollama/ with tools, embeddings, anthropic, google, openrouter", async () => {
+    const { gw, mock } = running;
     const qwen = await chat(gw, "local-qwen", { tools: [weatherTool] });
     expect(qwen.status).toBe(200);
     expect(qwen.body.choices[0].message.tool_calls[0].function).toEqual({ name: "get_weather", arguments: '{"city":"Paris"}' });
     const emb = await call(gw, "/v1/embeddings", { model: "nomic-embed", input: ["a", "b"] });
     expect(emb.body.data).toHaveLength(2);
-    for (const model of ["claude-sonnet", "gemini-flash", "gemma-free"]) {
-      const res = await chat(gw, model);
-      expect(res.status, model).toBe(200);
-      expect(res.body.choices[0].message.content, model).toBe("Hello from the mock.");
-      expect(res.headers.get("x-litellm-model-group"), model).toBe(model);
-    }
+    for (const model of ["claude-sonnet", "gemini-flash", "gemma-free"]) expect(await answeredBy(gw, model)).toBe(model);
     expect(mock.requests.some((r) => r.path === "/openai/v1/chat/completions" && JSON.parse(r.body).model === "google/gemma-3-27b-it:free")).toBe(true);
     expect(mock.requests.some((r) => r.path === "/gemini/v1beta/models/gemini-3.5-flash:generateContent")).toBe(true);
   });
 
   it("falls back: claude-sonnet to gemini-flash (fallbacks), gemma-free to local-llama (fallback_model), tools away from a model without them", async () => {
+    const { gw, mock } = running;
     mock.failModel("claude-sonnet-4-5", 500);
-    const claude = await chat(gw, "claude-sonnet");
-    expect(claude.status).toBe(200);
-    expect(claude.headers.get("x-litellm-model-group")).toBe("gemini-flash");
+    expect(await answeredBy(gw, "claude-sonnet")).toBe("gemini-flash");
     mock.failModel("claude-sonnet-4-5", undefined);
-
     // gemma-free says supports_function_calling: false: a request with tools goes to the fallback model.
-    const tools = await chat(gw, "gemma-free", { tools: [weatherTool] });
-    expect(tools.status).toBe(200);
-    expect(tools.headers.get("x-litellm-model-group")).toBe("local-llama");
-
+    expect(await answeredBy(gw, "gemma-free", { tools: [weatherTool] })).toBe("local-llama");
     mock.failModel("google/gemma-3-27b-it:free", 500);
-    const gemma = await chat(gw, "gemma-free");
-    expect(gemma.status).toBe(200);
-    expect(gemma.headers.get("x-litellm-model-group")).toBe("local-llama");
-    expect(gemma.headers.get("x-litellm-attempted-fallbacks")).toBe("1");
+    expect(await answeredBy(gw, "gemma-free")).toBe("local-llama");
     mock.failModel("google/gemma-3-27b-it:free", undefined);
   });
 });
 
 describe("test/fixtures/production.yaml", () => {
-  let mock: MockUpstream;
-  let gw: RunningGateway;
-  beforeAll(async () => {
-    mock = await startMockUpstream();
-    gw = await startGateway(fixture("production.yaml"), providerEnv(mock));
-  });
-  afterAll(async () => {
-    await gw?.stop();
-    await mock?.close();
-  });
+  const running = useFixture("production.yaml");
 
   it("starts, saying which keys it ignores and that OPENAI_API_KEY_BACKUP is not set", () => {
+    const { gw } = running;
     expect(warningsOf(gw)).toEqual([
       "general_settings.database_url is not needed on Workers: keys, teams, users and spend live in D1 (the DB binding in wrangler.toml); ignored",
       "general_settings.alerting (Slack/webhook alerts) is not supported yet; ignored",
@@ -135,26 +127,21 @@ describe("test/fixtures/production.yaml", () => {
   });
 
   it("load-balances gpt-4o on the deployment whose key is set, never sending another key", async () => {
-    for (let i = 0; i < 4; i++) {
-      const res = await chat(gw, "gpt-4o");
-      expect(res.status).toBe(200);
-      expect(res.headers.get("x-litellm-model-group")).toBe("gpt-4o");
-    }
+    const { gw, mock } = running;
+    for (let i = 0; i < 4; i++) expect(await answeredBy(gw, "gpt-4o")).toBe("gpt-4o");
     const sent = mock.requests.filter((r) => r.path === "/openai/v1/chat/completions");
     expect(sent.length).toBe(4);
     for (const r of sent) expect(r.headers.authorization).toBe("Bearer sk-upstream-openai-fixture");
     expect(gw.output()).toContain("litellm_params.api_key is os.environ/OPENAI_API_KEY_BACKUP, which is not set");
     const emb = await call(gw, "/v1/embeddings", { model: "text-embedding-3-small", input: "hello" });
     expect(emb.status).toBe(200);
-    expect((await chat(gw, "gpt-4o-mini")).status).toBe(200);
+    expect(await answeredBy(gw, "gpt-4o-mini")).toBe("gpt-4o-mini");
   });
 
   it("walks the fallback ladder gpt-4o -> claude-opus -> gpt-4o-mini", async () => {
+    const { gw, mock } = running;
     mock.failModel("gpt-4o", 500);
-    const toClaude = await chat(gw, "gpt-4o");
-    expect(toClaude.status).toBe(200);
-    expect(toClaude.headers.get("x-litellm-model-group")).toBe("claude-opus");
-
+    expect(await answeredBy(gw, "gpt-4o")).toBe("claude-opus");
     mock.failModel("claude-opus-4-1", 401);
     const toMini = await chat(gw, "gpt-4o");
     expect(toMini.status).toBe(200);
@@ -164,20 +151,14 @@ describe("test/fixtures/production.yaml", () => {
 });
 
 describe("test/fixtures/minimal.yaml", () => {
-  let mock: MockUpstream;
-  let gw: RunningGateway;
-  beforeAll(async () => {
-    mock = await startMockUpstream();
-    const env = providerEnv(mock);
-    delete (env as Record<string, string | undefined>).LITELLM_MASTER_KEY; // the fixture's own literal key
-    gw = await startGateway(fixture("minimal.yaml"), env);
-  });
-  afterAll(async () => {
-    await gw?.stop();
-    await mock?.close();
+  // No LITELLM_MASTER_KEY: the fixture's own literal key.
+  const running = useFixture("minimal.yaml", undefined, (mock) => {
+    const { LITELLM_MASTER_KEY: _unused, ...env } = providerEnv(mock);
+    return env;
   });
 
   it("starts with the literal master key, infers the providers, and answers", async () => {
+    const { gw, mock } = running;
     expect(warningsOf(gw)).toEqual([
       "model without a provider prefix, inferred as LiteLLM does (write the prefix to be explicit): gpt-4o -> openai/gpt-4o, claude-3-5-sonnet-20241022 -> anthropic/claude-3-5-sonnet-20241022",
     ]);

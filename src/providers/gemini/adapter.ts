@@ -10,7 +10,7 @@ import { parseChat, parseEmbedding } from "./response";
 import { GeminiStreamTranslator } from "./stream";
 
 /** Google's `{"error":{"code","message","status","details"}}`. */
-export function mapGeminiError(failure: UpstreamFailure, ctx: AdapterContext) {
+function mapGeminiError(failure: UpstreamFailure, ctx: AdapterContext) {
   const body = failureJson(failure);
   const error = field(Array.isArray(body) ? body[0] : body, "error");
   const message = failureMessage(failure);
