@@ -63,7 +63,8 @@ chmodSync(envFile, 0o600);
 
 // --- Say loudly when the gateway is open. ---
 const masterRef = compiled.config.general_settings.master_key;
-const masterKey = masterRef?.startsWith("os.environ/") ? vars[masterRef.slice("os.environ/".length)] : (masterRef ?? vars.LITELLM_MASTER_KEY);
+const masterName = masterRef?.startsWith("os.environ/") ? masterRef.slice("os.environ/".length) : undefined;
+const masterKey = masterName ? (vars[masterName] ?? compiled.config.environment_variables[masterName]) : (masterRef ?? vars.LITELLM_MASTER_KEY);
 if (!masterKey) {
   console.warn(
     "\n[gateway] ************************************************************************\n" +

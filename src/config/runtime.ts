@@ -139,7 +139,10 @@ export function buildRuntime(compiled: CompiledConfig, env: Env): Runtime {
     return group;
   }
 
-  const masterKey = (config.general_settings.master_key && lookup(config.general_settings.master_key)) || env.LITELLM_MASTER_KEY || undefined;
+  // The key the config names, else LITELLM_MASTER_KEY when it names none; a named one that is not set is
+  // not replaced by another (it was said above; npm start says loudly that the gateway is then open).
+  const named = config.general_settings.master_key;
+  const masterKey = named !== undefined ? lookup(named) : env.LITELLM_MASTER_KEY;
 
   return {
     config,
