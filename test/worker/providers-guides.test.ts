@@ -144,11 +144,18 @@ describe("azure_ai/ (Azure AI Foundry model inference)", () => {
 });
 
 describe("google/ and model ids with slashes and colons", () => {
-  it("google/ is Gemini on AI Studio, with GEMINI_API_KEY", async () => {
+  it("google/ is Gemini on AI Studio, with GEMINI_API_KEY and Gemini's prices", async () => {
     const gw = await testGateway(
-      { model_list: [{ model_name: "flash", litellm_params: { model: "google/gemini-3.5-flash", api_base: `${MOCK_URL}/gemini` } }] },
+      {
+        model_list: [
+          { model_name: "flash", litellm_params: { model: "google/gemini-3.5-flash", api_base: `${MOCK_URL}/gemini` } },
+          { model_name: "priced", litellm_params: { model: "google/gemini-2.5-flash", api_base: `${MOCK_URL}/gemini` } },
+        ],
+      },
       { GEMINI_API_KEY: "AIzaSy-google-prefix-key" },
     );
+    const priced = await gw.post("/v1/chat/completions", { model: "priced", messages: [{ role: "user", content: "x" }] });
+    expect(Number(priced.headers.get("x-litellm-response-cost"))).toBeGreaterThan(0);
     const marker = `m-${crypto.randomUUID()}`;
     const res = await gw.post("/v1/chat/completions", { model: "flash", messages: [{ role: "user", content: marker }] });
     expect(res.status).toBe(200);

@@ -95,6 +95,8 @@ describe("vertex_ai: Claude (Anthropic on Vertex)", () => {
     const out = (await res.json()) as any;
     expect(out.choices[0]).toMatchObject({ message: { role: "assistant", content: "Hello from the mock." }, finish_reason: "stop" });
     expect(out.usage).toMatchObject({ prompt_tokens: 17, completion_tokens: 6 });
+    // Priced as claude-sonnet-4-5 (Vertex's @version suffix dropped for the price table).
+    expect(Number(res.headers.get("x-litellm-response-cost"))).toBeGreaterThan(0);
     const [seen] = await upstreamRequests(marker);
     expect(seen.path).toBe("/vertex/v1/projects/proj-1/locations/global/publishers/anthropic/models/claude-sonnet-4-5%4020250929:rawPredict");
     const body = JSON.parse(seen.body);
