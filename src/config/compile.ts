@@ -3,6 +3,7 @@
 import { configSchema, type ParsedConfig } from "../schema/config";
 import { PROVIDERS } from "../providers/registry";
 import { unsupportedKeys } from "./support";
+import { checkMcpServers } from "./mcp";
 import { describeIssues } from "../lib/zod-issues";
 import { sha256Hex, stableStringify } from "../lib/sha256";
 
@@ -44,9 +45,12 @@ export async function compileConfig(raw: unknown): Promise<CompiledConfig> {
     entry.model_info = { ...entry.model_info, id };
   }
   issues.push(...unknownFallbackTargets(config));
+  const mcp = checkMcpServers(config);
+  issues.push(...mcp.issues);
   if (issues.length) throw new ConfigError(issues);
   const unsupported = unsupportedKeys(raw);
   const warnings = unsupported.length ? [`config keys not supported yet (ignored): ${unsupported.join(", ")}`] : [];
+  warnings.push(...mcp.warnings);
   return { config, warnings, builtAt: Math.floor(Date.now() / 1000) };
 }
 

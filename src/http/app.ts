@@ -12,8 +12,10 @@ import { uuidv7 } from "../lib/ids";
 import { healthRoutes } from "./routes/health";
 import { keyRoutes } from "./routes/keys";
 import { llmRoutes } from "./routes/llm";
+import { mcpRoutes } from "./routes/mcp";
 import { messagesRoutes } from "./routes/messages";
 import { modelRoutes } from "./routes/models";
+import { realtimeRoutes } from "./routes/realtime";
 import { spendRoutes } from "./routes/spend";
 import { teamAndUserRoutes } from "./routes/teams-users";
 import { uiRoutes } from "./routes/ui";
@@ -50,6 +52,9 @@ export function createGateway(compiled: CompiledConfig) {
   app.route("/", teamAndUserRoutes);
   app.route("/", spendRoutes);
   app.route("/", uiRoutes);
+  app.route("/", realtimeRoutes);
+  // Last: `/{server}/mcp` must not shadow another route.
+  app.route("/", mcpRoutes);
 
   app.notFound((c) => new GatewayError(404, "not_found", `Route not found: ${c.req.method} ${c.req.path}`).toResponse({ "x-litellm-call-id": c.get("callId") ?? "" }));
 

@@ -2,6 +2,7 @@
 // from here. Objects are "loose": keys we do not know survive parsing so that `unsupportedKeys`
 // (./support.ts) can report them in one warning line instead of dropping them silently.
 import { z } from "zod";
+import { mcpServersSchema } from "./mcp";
 
 const num = z.number();
 const posInt = z.number().int().positive();
@@ -31,6 +32,9 @@ export const litellmParamsSchema = z.looseObject({
   input_cost_per_token: z.number().min(0).optional(),
   output_cost_per_token: z.number().min(0).optional(),
   cache_read_input_token_cost: z.number().min(0).optional(),
+  /** Realtime API audio prices (src/realtime). */
+  input_cost_per_audio_token: z.number().min(0).optional(),
+  output_cost_per_audio_token: z.number().min(0).optional(),
   extra_headers: headerMap.optional(),
   mock_response: z.string().optional(),
   tags: z.array(z.string()).optional(),
@@ -55,6 +59,8 @@ export const modelInfoSchema = z.looseObject({
   access_groups: z.array(z.string()).optional(),
   input_cost_per_token: z.number().min(0).optional(),
   output_cost_per_token: z.number().min(0).optional(),
+  input_cost_per_audio_token: z.number().min(0).optional(),
+  output_cost_per_audio_token: z.number().min(0).optional(),
 });
 
 export const modelEntrySchema = z.looseObject({
@@ -163,6 +169,8 @@ export const configSchema = z.looseObject({
   router_settings: routerSettingsSchema.default({}),
   general_settings: generalSettingsSchema.default({}),
   environment_variables: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
+  /** MCP servers the gateway fronts (src/mcp). */
+  mcp_servers: mcpServersSchema.optional(),
 });
 
 export type GatewayConfigInput = z.input<typeof configSchema>;
