@@ -95,12 +95,10 @@ async function allPages<T>(page: (cursor: string | undefined) => Promise<{ items
 
 const prefixed = (server: McpServerEntry, name: string) => `${server.name}${TOOL_SEPARATOR}${name}`;
 
-/** The server and upstream name of a `<server>-<name>`; with one server in view, an unprefixed name too. */
+/** The server in view and upstream name of a `<server>-<name>` (the longest server name that fits wins). */
 export function splitName(ctx: McpContext, name: string): { server: McpServerEntry; name: string } | undefined {
   const matches = ctx.servers.filter((s) => name.startsWith(s.name + TOOL_SEPARATOR)).sort((a, b) => b.name.length - a.name.length);
-  if (matches.length) return { server: matches[0], name: name.slice(matches[0].name.length + 1) };
-  if (ctx.servers.length === 1) return { server: ctx.servers[0], name };
-  return undefined;
+  return matches.length ? { server: matches[0], name: name.slice(matches[0].name.length + 1) } : undefined;
 }
 
 // ---------------------------------------------------------------- tools
