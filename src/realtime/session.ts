@@ -62,6 +62,8 @@ export async function openRealtime(o: RealtimeOpen): Promise<Response> {
   const { 0: client, 1: server } = new WebSocketPair();
   upstream.accept();
   server.accept();
+  // Binary frames (audio) as ArrayBuffers, which send() takes as they are (the standard default is Blob).
+  upstream.binaryType = server.binaryType = "arraybuffer";
   new RealtimeSession(o, sessionId, admitted?.maxBudget ?? null, server, upstream).start();
   return new Response(null, { status: 101, webSocket: client, headers: o.protocol ? { "sec-websocket-protocol": o.protocol } : {} });
 }
