@@ -1,6 +1,6 @@
 // Build-time checks of `mcp_servers:`. A stdio server (a `command`) cannot run on Workers: it gets one
 // start-up warning naming it and is left out, never a refusal (the rest of the config still works).
-import { mcpServerConfigSchema } from "../schema/mcp";
+import { MCP_SERVER_NAME, MCP_SERVER_NAME_RULE, mcpServerConfigSchema } from "../schema/mcp";
 import type { ParsedConfig } from "../schema/config";
 
 const KNOWN_KEYS = new Set(Object.keys(mcpServerConfigSchema.shape));
@@ -10,6 +10,7 @@ export function checkMcpServers(config: ParsedConfig): { issues: string[]; warni
   const warnings: string[] = [];
   const stdio: string[] = [];
   for (const [name, server] of Object.entries(config.mcp_servers ?? {})) {
+    if (!MCP_SERVER_NAME.test(name)) issues.push(`mcp_servers.${name}: ${MCP_SERVER_NAME_RULE}`);
     if (server.transport === "stdio" || (server.command !== undefined && server.url === undefined)) {
       stdio.push(name);
       continue;

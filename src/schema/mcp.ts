@@ -11,9 +11,9 @@ export const mcpAuthTypes = ["none", "api_key", "bearer_token", "basic", "author
  * Server names prefix their tools (`<server>-<tool>`), so they may not contain the `-` separator
  * (LiteLLM refuses them too).
  */
-export const mcpServerName = z
-  .string()
-  .regex(/^[A-Za-z0-9_.]{1,64}$/, "MCP server names may use letters, digits, '_' and '.' (tools are named '<server>-<tool>', so no '-')");
+export const MCP_SERVER_NAME = /^[A-Za-z0-9_.]{1,64}$/;
+export const MCP_SERVER_NAME_RULE = "MCP server names may use letters, digits, '_' and '.' (tools are named '<server>-<tool>', so no '-')";
+export const mcpServerName = z.string().regex(MCP_SERVER_NAME, MCP_SERVER_NAME_RULE);
 
 const names = z.array(z.string().min(1));
 
@@ -43,7 +43,8 @@ export const mcpServerConfigSchema = z.looseObject({
   env: z.record(z.string(), z.string()).optional(),
 });
 
-export const mcpServersSchema = z.record(mcpServerName, mcpServerConfigSchema);
+/** Names are checked at build time (config/mcp.ts), where the message can name the server. */
+export const mcpServersSchema = z.record(z.string(), mcpServerConfigSchema);
 
 export type McpServerConfig = z.infer<typeof mcpServerConfigSchema>;
 export type McpTransport = (typeof mcpTransports)[number];

@@ -25,15 +25,16 @@ export const mcpRoutes = new Hono<GatewayEnv>();
  * The caller, from `x-litellm-api-key` first (so `Authorization` can carry an upstream credential),
  * else the usual key headers. The key is checked (its object_permission is needed), from the isolate's cache when fresh.
  */
-const mcpAuth = createMiddleware<GatewayEnv>(async (c, next) => {
+async function setCaller(c: Context<GatewayEnv>): Promise<void> {
   const runtime = c.var.runtime;
-  if (!runtime.masterKey) {
-    c.set("principal", OPEN);
-    return next();
-  }
+  if (!runtime.masterKey) return void c.set("principal", OPEN);
   const key = c.req.header("x-litellm-api-key")?.trim() || extractApiKey(c.req.raw.headers);
   if (!key) throw authError("Authentication Error, No api key passed in.");
   c.set("principal", await principalForKey(c.env, runtime, key, false));
+}
+
+const mcpAuth = createMiddleware<GatewayEnv>(async (c, next) => {
+  await setCaller(c);
   return next();
 });
 
@@ -50,7 +51,19 @@ const contextFor = (c: Context<GatewayEnv>, pathServer?: string) =>
   });
 
 for (const path of ["/mcp", "/mcp/"]) mcpRoutes.on(["GET", "POST", "DELETE"], path, mcpAuth, async (c) => serveMcp(c.req.raw, await contextFor(c)));
-mcpRoutes.on(["GET", "POST", "DELETE"], "/:server/mcp", mcpAuth, async (c) => serveMcp(c.req.raw, await contextFor(c, c.req.param("server"))));
+
+/**
+ * `/{server}/mcp`. Not a `/:server/mcp` route: a parameter in the first segment makes Hono's SmartRouter
+ * leave its one-regex RegExpRouter for every request, LLM calls included (test/worker/routing.test.ts).
+ * The app's notFound handler sends such paths here instead; other paths get undefined (a 404).
+ */
+const SERVER_MCP_PATH = /^\/([^/]+)\/mcp\/?$/;
+export async function serverMcp(c: Context<GatewayEnv>): Promise<Response | undefined> {
+  const match = SERVER_MCP_PATH.exec(c.req.path);
+  if (!match || !["GET", "POST", "DELETE"].includes(c.req.method)) return undefined;
+  await setCaller(c);
+  return serveMcp(c.req.raw, await contextFor(c, decodeURIComponent(match[1])));
+}
 
 // ---- REST (LiteLLM's /mcp-rest) ----
 
