@@ -58,7 +58,8 @@ async function onServer<T>(ctx: McpContext, server: McpServerEntry, work: (clien
   const headers = { ...server.headers, ...ctx.clientHeaders(server) };
   const { result, session } = await withServer(server, headers, saved, !!ctx.session, work);
   if (ctx.session && session?.sessionId !== saved?.sessionId) {
-    ctx.session.record.upstream[server.id] = session!;
+    if (session) ctx.session.record.upstream[server.id] = session;
+    else delete ctx.session.record.upstream[server.id];
     await ctx.session.stub.setUpstream(server.id, session ?? null);
   }
   return result;
