@@ -1,6 +1,6 @@
 // The import rules of src/ (README "Architecture"): http -> domain -> core -> schema, one direction.
 // `npm test` runs `depcruise src` first; a cycle or an upward import fails the run.
-const DOMAIN_FOLDERS = ["providers", "config", "router", "keys", "spend", "limits", "cache", "guardrails", "observability", "mcp", "ui", "responses"];
+const DOMAIN_FOLDERS = ["providers", "config", "router", "keys", "spend", "limits", "cache", "guardrails", "observability", "mcp", "realtime", "metering", "ui", "responses"];
 const DOMAIN = `(${DOMAIN_FOLDERS.join("|")})`;
 // Edges between domain folders that the layout allows; any other goes through core/.
 const ALLOWED_DOMAIN_EDGES = [
@@ -10,6 +10,9 @@ const ALLOWED_DOMAIN_EDGES = [
   ["cache|guardrails|observability|ui", "spend"],
   // The admin UI's views read the running gateway: deployments' public params and cooldowns.
   ["ui", "config|router"],
+  // MCP tool calls and Realtime sessions are admitted and logged by metering/, which uses the limits layer.
+  ["mcp|realtime", "metering|spend"],
+  ["metering", "limits|keys|spend"],
 ];
 const allowedFrom = (folder) => ALLOWED_DOMAIN_EDGES.filter(([from]) => from.split("|").includes(folder)).flatMap(([, to]) => to.split("|"));
 
@@ -57,7 +60,7 @@ module.exports = {
       severity: "error",
       comment: "Durable Object classes are imported (at run time) only by src/index.ts; stubs are typed by their RPC interfaces.",
       from: { path: "^src/", pathNot: "^src/index\\.ts$" },
-      to: { path: "^src/(limits/guard/key-guard|router/router-state)\\.ts$" },
+      to: { path: "^src/(limits/guard/key-guard|router/router-state|mcp/session-object)\\.ts$" },
     },
     {
       name: "no-hono-outside-http",

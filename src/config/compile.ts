@@ -2,8 +2,9 @@
 // time (scripts/build-config.ts) and in tests; never on the request path.
 import { configSchema, type ParsedConfig } from "../schema/config";
 import { PROVIDERS } from "../providers/registry";
-import { EXPLAINED, explainedWarnings, mcpServerWarnings, unsupportedKeys } from "./support";
+import { EXPLAINED, explainedWarnings, unsupportedKeys } from "./support";
 import { splitModel } from "../providers/infer";
+import { checkMcpServers } from "./mcp";
 import { describeIssues } from "../lib/zod-issues";
 import { sha256Hex, stableStringify } from "../lib/sha256";
 
@@ -52,16 +53,18 @@ export async function compileConfig(raw: unknown, readWarnings: readonly string[
     entry.model_info = { ...entry.model_info, id };
   }
   issues.push(...unknownFallbackTargets(config));
+  const mcp = checkMcpServers(config);
+  issues.push(...mcp.issues);
   if (issues.length) throw new ConfigError(issues);
   const unsupported = unsupportedKeys(raw);
   const warnings = [
     ...readWarnings,
     ...explainedWarnings(raw),
-    ...mcpServerWarnings(config.mcp_servers),
+    ...mcp.warnings,
     ...(inferred.length ? [`model without a provider prefix, inferred as LiteLLM does (write the prefix to be explicit): ${[...new Set(inferred)].join(", ")}`] : []),
     ...(unsupported.length ? [`config keys not supported yet (ignored): ${unsupported.join(", ")}`] : []),
   ];
-  const ignoredKeys = [...unsupported, ...Object.keys(EXPLAINED), "mcp_servers"];
+  const ignoredKeys = [...unsupported, ...Object.keys(EXPLAINED)];
   return { config, warnings, builtAt: Math.floor(Date.now() / 1000), ignoredKeys };
 }
 

@@ -32,20 +32,6 @@ export const EXPLAINED: Readonly<Record<string, string>> = {
     "litellm_settings.set_verbose has no meaning on Workers: every failed upstream call is logged already; follow the logs with `wrangler tail` (or the terminal running npm start); ignored",
 };
 
-/** One line per `mcp_servers` entry: stdio servers (`command`) cannot run on Workers; `url` servers are not served yet. */
-export function mcpServerWarnings(servers: Record<string, unknown> | undefined): string[] {
-  const out: string[] = [];
-  const later: string[] = [];
-  for (const [name, server] of Object.entries(servers ?? {})) {
-    const command = server && typeof server === "object" ? (server as Record<string, unknown>).command : undefined;
-    if (command !== undefined) {
-      out.push(`mcp_servers.${name}: stdio MCP servers (command: ${String(command)}) cannot run on Workers (a Worker cannot start processes): run it behind an HTTP MCP endpoint and give its url instead; ignored`);
-    } else later.push(name);
-  }
-  if (later.length) out.push(`mcp_servers (${later.join(", ")}): MCP servers are not served yet; ignored`);
-  return out;
-}
-
 /** The EXPLAINED lines for the keys this raw config has. */
 export function explainedWarnings(raw: unknown): string[] {
   const out: string[] = [];

@@ -4,6 +4,7 @@
 import type { Env } from "../env";
 import type { ErrorKind } from "../errors";
 import type { JsonObject, ModelBudgets, ModelLimits } from "../schema/db";
+import type { ObjectPermission } from "../schema/mcp";
 
 /** Who a guard guards: one per key (`key:<token>`), per team (`team:<id>`) and per user (`user:<id>`). */
 export type ScopeIdentity = { kind: "team" | "user"; id: string };
@@ -52,6 +53,8 @@ export interface KeyConfig {
   user_limited: boolean;
   /** `<key version>.<team version>.<user version>`: any change to them changes it. */
   version: string;
+  /** LiteLLM's object_permission of the key and of its team: the MCP servers and tools they may use. Absent from older guards. */
+  object_permission?: { key: ObjectPermission | null; team: ObjectPermission | null };
 }
 
 /** A team or user as its guard enforces it. */

@@ -1,6 +1,6 @@
 // The gateway as a Hono app, built from a compiled config. src/index.ts builds the deployed one from
 // the config bundled at build time; tests build their own from configs they write.
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { CompiledConfig } from "../config/compile";
 import { buildRuntime } from "../config/runtime";
@@ -12,9 +12,11 @@ import { uuidv7 } from "../lib/ids";
 import { healthRoutes } from "./routes/health";
 import { keyRoutes } from "./routes/keys";
 import { llmRoutes } from "./routes/llm";
+import { mcpRoutes, serverMcp } from "./routes/mcp";
 import { messagesRoutes } from "./routes/messages";
 import { modelRoutes } from "./routes/models";
 import { responsesRoutes } from "./routes/responses";
+import { realtimeRoutes } from "./routes/realtime";
 import { spendRoutes } from "./routes/spend";
 import { teamAndUserRoutes } from "./routes/teams-users";
 import { uiRoutes } from "./routes/ui";
@@ -52,15 +54,22 @@ export function createGateway(compiled: CompiledConfig) {
   app.route("/", teamAndUserRoutes);
   app.route("/", spendRoutes);
   app.route("/", uiRoutes);
-
-  app.notFound((c) => new GatewayError(404, "not_found", `Route not found: ${c.req.method} ${c.req.path}`).toResponse({ "x-litellm-call-id": c.get("callId") ?? "" }));
+  app.route("/", realtimeRoutes);
+  app.route("/", mcpRoutes);
 
   // The one error renderer: every route's failures end here.
-  app.onError((err, c) => {
+  const renderError = (err: Error, c: Context<GatewayEnv>) => {
     const error = toGatewayError(err);
     if (!(err instanceof GatewayError)) console.error(`[${c.get("callId")}] internal error: ${err.name}: ${err.message}`);
     return error.toResponse({ "x-litellm-call-id": c.get("callId") ?? "" }, errorShape(c.req.path));
+  };
+
+  app.notFound(async (c) => {
+    // `/{server}/mcp` is served from here (see serverMcp): no route parameter in the first segment.
+    const mcp = await serverMcp(c).catch((err: Error) => renderError(err, c));
+    return mcp ?? new GatewayError(404, "not_found", `Route not found: ${c.req.method} ${c.req.path}`).toResponse({ "x-litellm-call-id": c.get("callId") ?? "" });
   });
+  app.onError(renderError);
 
   return app;
 }

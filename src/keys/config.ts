@@ -36,6 +36,7 @@ export function keyConfigOf(key: KeyRow, team: TeamRow | undefined, user: UserRo
     team_limited: !!team && (hasLimits(limitsOf(team)) || teamHasMemberBudgets),
     user_limited: !!user && hasLimits(limitsOf(user)),
     version: `${key.version}.${team?.version ?? 0}.${user?.version ?? 0}`,
+    object_permission: { key: key.object_permission ?? null, team: team?.object_permission ?? null },
   };
 }
 

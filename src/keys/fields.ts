@@ -3,6 +3,7 @@
 import { z } from "zod";
 import type { ModelBudgets } from "../schema/db";
 import { durationSchema } from "../lib/duration";
+import { objectPermissionSchema } from "../schema/mcp";
 
 const money = z.number().min(0);
 const count = z.number().int().min(0);
@@ -37,6 +38,8 @@ export const keyFields = {
   user_id: id.nullable().optional(),
   team_id: id.nullable().optional(),
   blocked: z.boolean().optional(),
+  /** The MCP servers and tools the key may use (src/mcp). */
+  object_permission: objectPermissionSchema.nullable().optional(),
 };
 
 /** A custom `key` must look like a generated one: sk- and enough characters to be unguessable. */
@@ -80,7 +83,7 @@ const member = z.strictObject({
 }).refine((m) => m.user_id || m.user_email, "a member needs user_id or user_email");
 export type MemberInput = z.infer<typeof member>;
 
-const teamFields = { ...limitFields, team_alias: id.nullable().optional(), blocked: z.boolean().optional() };
+const teamFields = { ...limitFields, team_alias: id.nullable().optional(), blocked: z.boolean().optional(), object_permission: objectPermissionSchema.nullable().optional() };
 
 export const newTeamSchema = z.strictObject({ ...teamFields, team_id: id.optional(), members_with_roles: z.array(member).optional() });
 export const updateTeamSchema = z.strictObject({ ...teamFields, team_id: id });

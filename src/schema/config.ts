@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { responsesModelInfoShape, responsesSettingsShape } from "./responses";
 import { capabilityShape } from "./capabilities";
+import { mcpServersSchema } from "./mcp";
 
 const num = z.number();
 const posInt = z.number().int().positive();
@@ -35,6 +36,9 @@ export const litellmParamsSchema = z.looseObject({
   input_cost_per_token: z.number().min(0).optional(),
   output_cost_per_token: z.number().min(0).optional(),
   cache_read_input_token_cost: z.number().min(0).optional(),
+  /** Realtime API audio prices (src/realtime). */
+  input_cost_per_audio_token: z.number().min(0).optional(),
+  output_cost_per_audio_token: z.number().min(0).optional(),
   extra_headers: headerMap.optional(),
   mock_response: z.string().optional(),
   tags: z.array(z.string()).optional(),
@@ -65,6 +69,8 @@ export const modelInfoSchema = z.looseObject({
   input_cost_per_token: z.number().min(0).optional(),
   output_cost_per_token: z.number().min(0).optional(),
   ...capabilityShape,
+  input_cost_per_audio_token: z.number().min(0).optional(),
+  output_cost_per_audio_token: z.number().min(0).optional(),
 });
 
 export const modelEntrySchema = z.looseObject({
@@ -183,9 +189,9 @@ export const configSchema = z.looseObject({
   litellm_settings: litellmSettingsSchema.default({}),
   router_settings: routerSettingsSchema.default({}),
   general_settings: generalSettingsSchema.default({}),
-  /** MCP servers (a later issue serves `url` ones; stdio `command` ones cannot run on Workers). */
-  mcp_servers: z.record(z.string(), z.unknown()).optional(),
   environment_variables: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
+  /** MCP servers the gateway fronts (src/mcp). */
+  mcp_servers: mcpServersSchema.optional(),
 });
 
 export type GatewayConfigInput = z.input<typeof configSchema>;

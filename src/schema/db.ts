@@ -6,6 +6,7 @@
 // live spend and limits and write their totals here in batches (src/spend/flush.ts).
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import type { ObjectPermission } from "./mcp";
 
 /** `{ "<model group>": { budget_limit, time_period? } }`; LiteLLM's model_max_budget. */
 export type ModelBudgets = Record<string, { budget_limit: number; time_period?: string }>;
@@ -55,6 +56,8 @@ export const keys = sqliteTable(
     blocked: integer("blocked", { mode: "boolean" }).notNull().default(false),
     metadata: json<JsonObject>("metadata").notNull().default(sql`'{}'`),
     tags: json<string[]>("tags").notNull().default(sql`'[]'`),
+    /** LiteLLM's object_permission: the MCP servers and tools the key may use (src/mcp). */
+    object_permission: json<ObjectPermission>("object_permission"),
     /** Bumped on every change; the KeyGuard ignores older configurations. */
     version: integer("version").notNull().default(1),
     ...timestamps,
@@ -69,6 +72,7 @@ export const teams = sqliteTable("teams", {
   ...limits,
   blocked: integer("blocked", { mode: "boolean" }).notNull().default(false),
   metadata: json<JsonObject>("metadata").notNull().default(sql`'{}'`),
+  object_permission: json<ObjectPermission>("object_permission"),
   version: integer("version").notNull().default(1),
   ...timestamps,
 });
@@ -195,7 +199,31 @@ export const storedResponses = sqliteTable(
   (t) => [index("stored_responses_expires_idx").on(t.expires_at)],
 );
 
+/**
+ * MCP servers added with POST /v1/mcp/server, merged with the config's `mcp_servers`. The credential
+ * and static headers are one AES-GCM blob under a key derived from LITELLM_SALT_KEY (src/mcp/secrets.ts).
+ */
+export const mcpServers = sqliteTable("mcp_servers", {
+  server_id: text("server_id").primaryKey(),
+  server_name: text("server_name").notNull().unique(),
+  alias: text("alias"),
+  description: text("description"),
+  url: text("url").notNull(),
+  /** http | sse */
+  transport: text("transport").notNull(),
+  auth_type: text("auth_type"),
+  /** base64(iv || ciphertext) of {auth_value, static_headers}; null = none. */
+  credentials: text("credentials"),
+  allowed_tools: json<string[]>("allowed_tools"),
+  disallowed_tools: json<string[]>("disallowed_tools"),
+  mcp_access_groups: json<string[]>("mcp_access_groups"),
+  extra_headers: json<string[]>("extra_headers"),
+  mcp_info: json<JsonObject>("mcp_info"),
+  ...timestamps,
+});
+
 export type KeyRow = typeof keys.$inferSelect;
+export type McpServerRow = typeof mcpServers.$inferSelect;
 export type TeamRow = typeof teams.$inferSelect;
 export type UserRow = typeof users.$inferSelect;
 export type TeamMemberRow = typeof teamMembers.$inferSelect;

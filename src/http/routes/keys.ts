@@ -45,6 +45,7 @@ export function keyView(row: KeyRow, live?: { spend: number; budgetResetAt: numb
     user_id: row.user_id,
     team_id: row.team_id,
     blocked: row.blocked,
+    object_permission: row.object_permission ?? null,
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at),
   };
@@ -151,6 +152,7 @@ export async function createKey(env: Env, input: KeyFields, now = Date.now()): P
     blocked: false,
     metadata: {},
     tags: [],
+    object_permission: null,
     version: 1,
     created_at: now,
     updated_at: now,

@@ -53,6 +53,7 @@ function teamView(team: TeamRow, members: TeamMemberRow[]) {
     max_parallel_requests: team.max_parallel_requests,
     metadata: team.metadata,
     blocked: team.blocked,
+    object_permission: team.object_permission ?? null,
     members_with_roles: members.map((m) => ({ user_id: m.user_id, role: m.role })),
     created_at: iso(team.created_at),
     updated_at: iso(team.updated_at),
