@@ -5,6 +5,7 @@ import { PROVIDERS } from "../providers/registry";
 import { unsupportedKeys } from "./support";
 import { describeIssues } from "../lib/zod-issues";
 import { sha256Hex, stableStringify } from "../lib/sha256";
+import { MAX_REQUEST_JSON_DEPTH, tooDeep } from "../lib/input-limits";
 
 export interface CompiledConfig {
   config: ParsedConfig;
@@ -23,6 +24,8 @@ export class ConfigError extends Error {
 
 /** Validates and normalises a raw config; throws ConfigError naming each bad field's path. */
 export async function compileConfig(raw: unknown): Promise<CompiledConfig> {
+  // Every walk over the config (validation, ids, os.environ/ resolution) recurses at most this deep.
+  if (tooDeep(raw, MAX_REQUEST_JSON_DEPTH)) throw new ConfigError([`the config is nested more than ${MAX_REQUEST_JSON_DEPTH} levels deep`]);
   const result = configSchema.safeParse(raw ?? {});
   if (!result.success) {
     throw new ConfigError(describeIssues(result.error));

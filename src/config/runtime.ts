@@ -3,6 +3,7 @@
 // per isolate (per env object) on the first request, then only read.
 import type { Env } from "../env";
 import { GatewayError } from "../errors";
+import { checkDepth } from "../lib/input-limits";
 import { adapterFor } from "../providers/registry";
 import type { Deployment, ModelGroup, Runtime } from "../core/provider";
 import type { CompiledConfig } from "./compile";
@@ -38,13 +39,14 @@ export function envLookup(env: Env, config: ParsedConfig) {
   };
 }
 
-function resolveDeep<T>(value: T, lookup: (v: string) => string | undefined): T {
+function resolveDeep<T>(value: T, lookup: (v: string) => string | undefined, depth = 0): T {
   if (typeof value === "string") return lookup(value) as T;
-  if (Array.isArray(value)) return value.map((v) => resolveDeep(v, lookup)) as T;
+  checkDepth(depth, "litellm_params");
+  if (Array.isArray(value)) return value.map((v) => resolveDeep(v, lookup, depth + 1)) as T;
   if (value && typeof value === "object") {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      const resolved = resolveDeep(v, lookup);
+      const resolved = resolveDeep(v, lookup, depth + 1);
       if (resolved !== undefined) out[k] = resolved;
     }
     return out as T;

@@ -16,6 +16,7 @@ import { messagesRoutes } from "./routes/messages";
 import { modelRoutes } from "./routes/models";
 import { spendRoutes } from "./routes/spend";
 import { teamAndUserRoutes } from "./routes/teams-users";
+import { logText } from "../lib/safe-text";
 
 /** Anthropic's API paths answer errors in Anthropic's shape (the SDKs read error.type); every other path in OpenAI's. */
 const errorShape = (path: string) => (path.startsWith("/v1/messages") ? "anthropic" : "openai");
@@ -54,7 +55,7 @@ export function createGateway(compiled: CompiledConfig) {
   // The one error renderer: every route's failures end here.
   app.onError((err, c) => {
     const error = toGatewayError(err);
-    if (!(err instanceof GatewayError)) console.error(`[${c.get("callId")}] internal error: ${err.name}: ${err.message}`);
+    if (!(err instanceof GatewayError)) console.error(`[${c.get("callId")}] internal error: ${logText(`${err.name}: ${err.message}`)}`);
     return error.toResponse({ "x-litellm-call-id": c.get("callId") ?? "" }, errorShape(c.req.path));
   });
 
