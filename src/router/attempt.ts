@@ -8,7 +8,7 @@ import { logText } from "../lib/safe-text";
 import type { EmbeddingResponse, Usage } from "../schema/openai";
 import { GATEWAY_PARAMS } from "../schema/openai";
 import { apiBaseForDisplay } from "../providers/shared/target";
-import { openTranslatedStream } from "../providers/shared/stream";
+import { openTranslatedStream, StreamTranslationError } from "../providers/shared/stream";
 import type { AdapterContext, EndpointHandler, PassthroughHandler, UpstreamRequest } from "../core/provider";
 import type { LlmCall } from "../core/call";
 import { ENDPOINTS } from "../core/endpoints";
@@ -149,7 +149,7 @@ export async function callDeployment(call: LlmCall, deployment: Deployment, env:
       if (!res.body) throw new GatewayError(502, "server", `${deployment.provider} sent an empty stream`, { upstream: true });
       const streamHandler = passthrough?.stream ?? handler!.stream!;
       const translator = streamHandler.translator(ctx, payload as never);
-      const stream = await openTranslatedStream(res.body, streamHandler.decoder, translator, {
+      const opening = openTranslatedStream(res.body, streamHandler.decoder, translator, {
         includeUsage: call.includeUsage,
         chunkObject: endpoint === "chat" ? "chat.completion.chunk" : "text_completion",
         format: client?.streamFormat(!!passthrough),
@@ -161,6 +161,11 @@ export async function callDeployment(call: LlmCall, deployment: Deployment, env:
             generatedChars: outcome.generatedChars,
             error: outcome.error,
           }),
+      });
+      const stream = await opening.catch((err) => {
+        // The upstream answered (and charges): a translation failure is the call's end, never a retry.
+        if (err instanceof StreamTranslationError) call.upstreamAnswered = {};
+        throw err;
       });
       return { kind: "stream", body: stream };
     }

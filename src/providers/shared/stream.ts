@@ -3,6 +3,7 @@
 // chunk at a time. Nothing here buffers a whole stream.
 import { createParser } from "eventsource-parser";
 import { GatewayError } from "../../errors";
+import { logText } from "../../lib/safe-text";
 import type { Usage } from "../../schema/openai";
 import type { ChunkSink, ClientStreamFormat, StreamDecoder, StreamDecoderKind, StreamEvent, StreamTranslator } from "../../core/provider";
 
@@ -86,6 +87,13 @@ function openAIFormat(options: PipeOptions): ClientStreamFormat {
   };
 }
 
+/** The gateway failed to translate an upstream's stream (a bug, not the upstream's error). */
+export class StreamTranslationError extends GatewayError {
+  constructor() {
+    super(500, "server", "Internal error in the gateway while translating the upstream's stream");
+  }
+}
+
 // Text fields of a chunk passed through as JSON text (OpenAI-format upstreams, Anthropic passthrough).
 const TEXT_FIELD = /"(?:content|text|reasoning_content|arguments|partial_json|thinking)":"((?:[^"\\]|\\.)*)"/g;
 
@@ -144,9 +152,21 @@ export async function openTranslatedStream(
     pending = "";
     return out;
   };
+  // A translator's own bug (not an upstream error, which it throws as a GatewayError) is the gateway's fault
+  // on an answer the upstream is charging for: a StreamTranslationError, which is never retried.
+  const guarded = (step: () => void) => {
+    try {
+      step();
+    } catch (err) {
+      if (err instanceof GatewayError) throw err;
+      console.error(`[stream] could not translate an upstream event: ${logText(String(err))}`);
+      throw new StreamTranslationError();
+    }
+  };
+  const translate = (event: StreamEvent) => guarded(() => translator.onEvent(event, emit));
   const closing = () => {
-    for (const event of decoder.end()) translator.onEvent(event, emit);
-    translator.onEnd?.(emit);
+    for (const event of decoder.end()) translate(event);
+    guarded(() => translator.onEnd?.(emit));
     return take() + format.end(translator);
   };
 
@@ -155,7 +175,7 @@ export async function openTranslatedStream(
     for (;;) {
       const { done, value } = await reader.read();
       if (done) return null;
-      for (const event of decoder.push(value)) translator.onEvent(event, emit);
+      for (const event of decoder.push(value)) translate(event);
       if (pending) return take();
     }
   };
