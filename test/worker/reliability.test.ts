@@ -130,6 +130,21 @@ describe("2. the spend log says what the client got and what the upstream charge
     expect((await upstreamRequests(marker))[0].closedEarly).toBe(true);
   });
 
+  it("an answer the gateway cannot translate after the upstream's 200 is not retried (one paid call) and is charged", async () => {
+    let calls = 0;
+    // A binding as upstream (a Workers VPC binding would be one): a 200 whose shape the anthropic translation cannot read.
+    const upstream = { fetch: async () => (calls++, Response.json({ id: "msg_1", type: "message", content: 5, usage: { input_tokens: 7, output_tokens: 3 } })) } as unknown as Fetcher;
+    const gw = await testGateway({ model_list: [{ ...claude("odd"), litellm_params: { ...claude("odd").litellm_params, vpc_binding: "ODD_UPSTREAM" } }] }, { ODD_UPSTREAM: upstream });
+    const { key, token } = await newKey(gw);
+    const res = await gw.post("/v1/chat/completions", chatBody("odd", "hi", { num_retries: 3 }), key);
+    expect(res.status).toBe(500);
+    expect((await json(res)).error.message).toMatch(/while reading anthropic's answer/);
+    expect(calls).toBe(1);
+    const [row] = await spendRows(token);
+    expect(row.status).toBe("undelivered");
+    expect(row.spend).toBeGreaterThan(0);
+  });
+
   it("a complete stream is 'success' with the upstream's own count", async () => {
     const gw = await testGateway({ model_list: [openaiModel("words", "stream-words-41-0", priced)] });
     const { key, token } = await newKey(gw);
