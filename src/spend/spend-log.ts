@@ -19,16 +19,19 @@ export interface CallCost {
 }
 
 /**
- * The usage to charge: the upstream's when the call ran to its end; for a call cut short (the client left,
- * the gateway could not deliver, the upstream failed mid-stream) the upstream's count when it covers what
- * was generated, else an estimate: the prompt (the provider processed it) plus the text generated so far.
- * A failure is charged only for text an upstream generated before failing mid-stream.
+ * The usage to charge: the upstream's when the call ran to its end (a stream that came without one is
+ * estimated from its text); for a call cut short (the client left, the gateway could not deliver, the
+ * upstream failed mid-stream) the upstream's count when it covers what was generated, else an estimate:
+ * the prompt (the provider processed it) plus the text generated so far (~4 characters a token). A failure
+ * is charged only for text an upstream generated before failing mid-stream.
  */
 function chargedUsage(outcome: CallOutcome, reservation: Reservation): { usage?: Usage; estimated: boolean; charged: boolean } {
   const { usage, status } = outcome;
   const generated = tokensOfLength(outcome.generatedChars ?? 0);
   if (status === "error" && !generated) return { estimated: false, charged: false };
-  if (status === "ok" || (usage && usage.completion_tokens >= generated)) return { usage, estimated: false, charged: true };
+  if (usage && (status === "ok" || usage.completion_tokens >= generated)) return { usage, estimated: false, charged: true };
+  // Complete but uncounted: a stream whose upstream sent no usage is estimated from its text.
+  if (status === "ok" && !generated) return { usage, estimated: false, charged: true };
   const prompt = usage?.prompt_tokens ?? reservation.promptTokens;
   const completion = Math.max(usage?.completion_tokens ?? 0, generated);
   return { usage: { ...usage, prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion }, estimated: true, charged: true };

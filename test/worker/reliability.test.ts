@@ -14,6 +14,8 @@ import { dispatchCall } from "../../src/http/middleware/dispatch";
 import { enforceLimits } from "../../src/http/middleware/limits";
 import { authorizeModel, readLlmCall } from "../../src/http/middleware/read-call";
 import { batchesDelivered } from "../../src/limits/settle-batch";
+import { modelNameProblem, storedJsonProblem, tooDeep } from "../../src/lib/input-limits";
+import { headerValue, logText } from "../../src/lib/safe-text";
 import { MASTER_KEY, MOCK_URL, openaiModel, readSse, testGateway, upstreamRequests, type TestGateway } from "./helpers";
 import { INPUT_PRICE, OUTPUT_PRICE, flushKey, json, keyGuard, newKey, testEnv, unique } from "./keys-helpers";
 
@@ -191,6 +193,29 @@ describe("3. model names echoed into headers and logs are bounded", () => {
   });
 });
 
+describe("the shared limits and safe-text helpers", () => {
+  it("check model names, depth and stored size, and make header values and log text safe", () => {
+    expect(modelNameProblem("bedrock/arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-5-sonnet-20240620-v1:0")).toBeUndefined();
+    expect(modelNameProblem("workers_ai/@cf/meta/llama-3.1-8b-instruct")).toBeUndefined();
+    for (const bad of ["a\rb", "a\u0085b", "a\u200bb", "\ud800", "a?b", "a#b", "a%2e", "a\\b", "../x", "x/./y", "x/..", "a".repeat(257)]) expect(modelNameProblem(bad), bad).toBeDefined();
+    let deep: unknown = 1;
+    for (let i = 0; i < 10; i++) deep = [deep];
+    expect(tooDeep(deep, 10)).toBe(false);
+    expect(tooDeep(deep, 9)).toBe(true);
+    expect(storedJsonProblem({ a: "x".repeat(70_000) })).toMatch(/larger than 64 KB/);
+    expect(headerValue("wild/ok")).toBe("wild/ok");
+    // Cut to its bound before encoding: every value decodes.
+    for (const text of ["模".repeat(2000), "😀".repeat(2000), "a\r\nb", "\ud83d" + "x", "x".repeat(5000)]) {
+      const value = headerValue(text);
+      expect(value.length).toBeLessThanOrEqual(1024);
+      expect(value).toMatch(/^[\x20-\x7e]*$/);
+      expect(() => decodeURIComponent(value)).not.toThrow();
+    }
+    expect(logText("a\nforged line")).toBe("a\\u000aforged line");
+    expect(logText("y".repeat(2000)).length).toBeLessThan(600);
+  });
+});
+
 /** Reads `chunks` SSE events with text, then leaves: what the client saw. */
 async function readThenLeave(res: Response, chunks: number, textOf: (data: any) => string | undefined): Promise<string> {
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
@@ -333,6 +358,23 @@ describe("6. stored JSON of keys, teams and users is bounded, and a stored value
     // Replacing it puts things right.
     expect((await gw.post("/key/update", { key, metadata: { team: "a" } })).status).toBe(200);
     expect((await json(gw.fetch(`/key/info?key=${token}`))).info.metadata).toEqual({ team: "a" });
+  });
+});
+
+describe("found by the fuzz test", () => {
+  it("a duration too long for a date (or not a duration at all, inside model_max_budget) is a 400, not a 500", async () => {
+    const gw = await testGateway({ model_list: [wild] });
+    for (const [path, body] of [
+      ["/key/generate", { duration: "999999999999d" }],
+      ["/key/generate", { budget_duration: "999999999999d" }],
+      ["/team/new", { budget_duration: "999999999999d" }],
+      ["/key/generate", { model_max_budget: { "wild/x": { budget_limit: 1, time_period: "" } } }],
+      ["/key/generate", { model_max_budget: { "wild/x": { budget_limit: 1, time_period: "36501d" } } }],
+    ] as const) {
+      const res = await gw.post(path, body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+    }
+    expect((await gw.post("/key/generate", { duration: "36500d", budget_duration: "36500d" })).status).toBe(200);
   });
 });
 

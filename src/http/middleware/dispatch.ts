@@ -21,7 +21,7 @@ export function successHeaders(call: LlmCall, contentType: string, ending?: Call
   // The group that answered: a fallback group after fallbacks.
   h["x-litellm-model-group"] = headerValue(call.deployment?.modelName ?? call.group.name);
   if (call.deployment) h["x-litellm-model-id"] = headerValue(call.deployment.id);
-  if (call.apiBase) h["x-litellm-model-api-base"] = headerValue(call.apiBase, 1024);
+  if (call.apiBase) h["x-litellm-model-api-base"] = headerValue(call.apiBase);
   h["x-litellm-response-duration-ms"] = String(duration);
   h["x-litellm-overhead-duration-ms"] = String(Math.max(0, duration - call.upstreamMs));
   h["x-litellm-attempted-retries"] = String(call.attemptedRetries);
