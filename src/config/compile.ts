@@ -7,6 +7,7 @@ import { splitModel } from "../providers/infer";
 import { checkMcpServers } from "./mcp";
 import { describeIssues } from "../lib/zod-issues";
 import { sha256Hex, stableStringify } from "../lib/sha256";
+import { MAX_REQUEST_JSON_DEPTH, tooDeep } from "../lib/input-limits";
 
 export interface CompiledConfig {
   config: ParsedConfig;
@@ -30,6 +31,8 @@ export class ConfigError extends Error {
  * `readWarnings` are the YAML reader's (./yaml.ts), printed first.
  */
 export async function compileConfig(raw: unknown, readWarnings: readonly string[] = []): Promise<CompiledConfig> {
+  // Every walk over the config (validation, ids, os.environ/ resolution) recurses at most this deep.
+  if (tooDeep(raw, MAX_REQUEST_JSON_DEPTH)) throw new ConfigError([`the config is nested more than ${MAX_REQUEST_JSON_DEPTH} levels deep`]);
   const result = configSchema.safeParse(raw ?? {});
   if (!result.success) {
     throw new ConfigError(describeIssues(result.error));

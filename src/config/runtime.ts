@@ -5,6 +5,7 @@
 // needing it fails with a message naming it: never a silent fall back to another credential.
 import type { Env } from "../env";
 import { GatewayError } from "../errors";
+import { checkDepth } from "../lib/input-limits";
 import { adapterFor } from "../providers/registry";
 import { splitModel } from "../providers/infer";
 import { ENV_PREFIX, usedEnvReferences } from "./env-refs";
@@ -48,13 +49,14 @@ function unsetMessage(modelName: string, unset: { name: string; path: string }[]
   return `deployment of model=${modelName} cannot be called: ${list}, which is not set (set ${names} with \`wrangler secret put\`, or in the shell / .dev.vars for npm start)`;
 }
 
-function resolveDeep<T>(value: T, lookup: (v: string) => string | undefined): T {
+function resolveDeep<T>(value: T, lookup: (v: string) => string | undefined, depth = 0): T {
   if (typeof value === "string") return lookup(value) as T;
-  if (Array.isArray(value)) return value.map((v) => resolveDeep(v, lookup)) as T;
+  checkDepth(depth, "litellm_params");
+  if (Array.isArray(value)) return value.map((v) => resolveDeep(v, lookup, depth + 1)) as T;
   if (value && typeof value === "object") {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      const resolved = resolveDeep(v, lookup);
+      const resolved = resolveDeep(v, lookup, depth + 1);
       if (resolved !== undefined) out[k] = resolved;
     }
     return out as T;

@@ -48,11 +48,21 @@ export interface ClientApi extends PassthroughClient {
   streamFormat(passthrough: boolean): ClientStreamFormat;
 }
 
+/**
+ * How a call ended, on both sides: what the client got (`status`) and what the upstream reported (`usage`).
+ *   ok           the client got the whole answer
+ *   error        the client got an error (mid-stream: after part of the answer)
+ *   aborted      the client went away before the end
+ *   undelivered  an upstream answered (and charged for it), but the client did not get that answer: the
+ *                gateway failed after the upstream call
+ */
 export interface CallOutcome {
-  status: "ok" | "error" | "aborted";
+  status: "ok" | "error" | "aborted" | "undelivered";
   /** HTTP status sent (or that would have been sent) to the client. */
   httpStatus: number;
   usage?: Usage;
+  /** Streams: characters of text the upstream had generated, to estimate usage when its own count never came. */
+  generatedChars?: number;
   /** The deployment that answered (or failed last). */
   deployment?: Deployment;
   error?: GatewayError;
@@ -73,7 +83,12 @@ export class LlmCall {
   readonly headers: Record<string, string> = {};
   /** Set once successHeaders has built the answer's headers (and run the onAnswer hooks). */
   answered = false;
-  private answerHooks?: ((headers: Record<string, string>) => void)[];
+  /**
+   * Set when an upstream answered (2xx) but the gateway could not make the client's answer of it: the
+   * call then ends "undelivered", charged this usage, and is neither retried nor sent to a fallback.
+   */
+  upstreamAnswered?: { usage?: Usage };
+  private answerHooks?: ((headers: Record<string, string>, outcome: CallOutcome | undefined) => void)[];
   readonly done: Promise<CallOutcome>;
   /** Set with `done`: middleware reads it synchronously once the call is over. */
   outcome?: CallOutcome;
@@ -110,25 +125,34 @@ export class LlmCall {
    * Middleware that adds headers known only once the call is over (cost, spend) registers them here:
    * they run while successHeaders builds the answer's headers, so the runtime gets them all at once.
    */
-  onAnswer(hook: (headers: Record<string, string>) => void): void {
+  onAnswer(hook: (headers: Record<string, string>, outcome: CallOutcome | undefined) => void): void {
     (this.answerHooks ??= []).push(hook);
   }
 
-  /** Runs the onAnswer hooks on the answer's headers. */
-  answer(headers: Record<string, string>): void {
+  /** Runs the onAnswer hooks on the answer's headers; `outcome`: how the call will end once the answer is out (JSON answers). */
+  answer(headers: Record<string, string>, outcome: CallOutcome | undefined = this.outcome): void {
     this.answered = true;
-    for (const hook of this.answerHooks ?? []) hook(headers);
+    for (const hook of this.answerHooks ?? []) hook(headers, outcome);
   }
 
-  /** Ends the call with the error that ended it: "aborted" if the client left, else "error". Ignored once ended. */
+  /**
+   * Ends the call with the error that ended it: "aborted" if the client left, "undelivered" if an
+   * upstream had answered, else "error". Ignored once ended.
+   */
   fail(error: GatewayError): void {
-    this.finish({ status: this.signal.aborted ? "aborted" : "error", httpStatus: error.status, error });
+    const status = this.signal.aborted ? "aborted" : this.upstreamAnswered ? "undelivered" : "error";
+    this.finish({ status, httpStatus: error.status, error, usage: this.upstreamAnswered?.usage });
+  }
+
+  /** The outcome `finish` would record now, without ending the call (a JSON answer's headers are built from it first). */
+  ending(outcome: Omit<CallOutcome, "endedAt" | "deployment"> & { deployment?: Deployment }): CallOutcome {
+    return { deployment: this.deployment, ...outcome, endedAt: Date.now() };
   }
 
   /** Settles `done` once; later calls are ignored. */
-  finish(outcome: Omit<CallOutcome, "endedAt" | "deployment"> & { deployment?: Deployment }): void {
+  finish(outcome: (Omit<CallOutcome, "endedAt" | "deployment"> & { deployment?: Deployment }) | CallOutcome): void {
     if (this.outcome) return;
-    this.outcome = { deployment: this.deployment, ...outcome, endedAt: Date.now() };
+    this.outcome = "endedAt" in outcome ? outcome : this.ending(outcome);
     this.resolveDone(this.outcome);
   }
 }

@@ -20,11 +20,40 @@ export const MASTER: Principal = { kind: "master" };
 /** No master key configured: local use only, everything allowed. */
 export const OPEN: Principal = { kind: "open" };
 
-/** Whether the caller may use a model group: by name, `*` / `all-proxy-models`, or an access group of one of its deployments. */
+/**
+ * LiteLLM's wildcard entries in a models list: `*` stands for any run of characters ("openai/*",
+ * "claude-*", "*"). Matched piece by piece, no regex (a key's list is data, not code).
+ */
+export function modelPatternMatches(pattern: string, name: string): boolean {
+  if (!pattern.includes("*")) return pattern === name;
+  const parts = pattern.split("*");
+  const first = parts[0];
+  const last = parts[parts.length - 1];
+  if (name.length < first.length + last.length || !name.startsWith(first) || !name.endsWith(last)) return false;
+  let at = first.length;
+  const end = name.length - last.length;
+  for (let i = 1; i < parts.length - 1; i++) {
+    const found = name.indexOf(parts[i], at);
+    if (found < 0 || found + parts[i].length > end) return false;
+    at = found + parts[i].length;
+  }
+  return true;
+}
+
+/**
+ * Whether the caller may use a model group: by name, `*` / `all-proxy-models`, an access group of one of
+ * its deployments, or a wildcard entry (LiteLLM's): matching the group's name, or the `provider/model` of
+ * every deployment in it ("openai/*" allows a group "gpt-4o" served by openai/gpt-4o).
+ */
 export function mayUse(principal: Principal, group: ModelGroup): boolean {
   const allowed = principal.models;
   if (!allowed || allowed.length === 0) return true;
   if (allowed.includes(group.name) || allowed.includes("*") || allowed.includes("all-proxy-models")) return true;
+  for (const entry of allowed) {
+    if (!entry.includes("*")) continue;
+    if (modelPatternMatches(entry, group.name)) return true;
+    if (group.deployments.length && group.deployments.every((d) => modelPatternMatches(entry, d.params.model))) return true;
+  }
   return group.deployments.some((d) => d.info.access_groups?.some((g) => allowed.includes(g)));
 }
 

@@ -20,6 +20,7 @@ import { realtimeRoutes } from "./routes/realtime";
 import { spendRoutes } from "./routes/spend";
 import { teamAndUserRoutes } from "./routes/teams-users";
 import { uiRoutes } from "./routes/ui";
+import { logText } from "../lib/safe-text";
 
 /** Anthropic's API paths answer errors in Anthropic's shape (the SDKs read error.type); every other path in OpenAI's. */
 const errorShape = (path: string) => (path.startsWith("/v1/messages") ? "anthropic" : "openai");
@@ -60,7 +61,7 @@ export function createGateway(compiled: CompiledConfig) {
   // The one error renderer: every route's failures end here.
   const renderError = (err: Error, c: Context<GatewayEnv>) => {
     const error = toGatewayError(err);
-    if (!(err instanceof GatewayError)) console.error(`[${c.get("callId")}] internal error: ${err.name}: ${err.message}`);
+    if (!(err instanceof GatewayError)) console.error(`[${c.get("callId")}] internal error: ${logText(`${err.name}: ${err.message}`)}`);
     return error.toResponse({ "x-litellm-call-id": c.get("callId") ?? "" }, errorShape(c.req.path));
   };
 

@@ -3,6 +3,26 @@
 import { eq } from "drizzle-orm";
 import { database, keys, teamMembers, teams, users, type KeyRow, type TeamRow, type UserRow } from "../schema/database";
 import type { KeyConfig, Limits, ScopeConfig } from "../core/guard-rpc";
+import type { JsonObject } from "../schema/db";
+import { storedJsonProblem } from "../lib/input-limits";
+import { logText } from "../lib/safe-text";
+
+const warnedRows = new Set<string>();
+
+/**
+ * A stored metadata object as the gateway uses it. Rows written before the input limits existed may hold
+ * metadata nested deep enough to overflow a serialiser: such metadata is ignored (the key keeps working)
+ * and named once in the log, so an admin can replace it with /key/update.
+ */
+export function usableMetadata(metadata: JsonObject, row: string): JsonObject {
+  const problem = storedJsonProblem(metadata);
+  if (!problem) return metadata;
+  if (!warnedRows.has(row) && warnedRows.size < 1000) {
+    warnedRows.add(row);
+    console.warn(`[keys] metadata of ${logText(row, 300)} ${problem}: ignored until it is replaced (/key/update, /team/update, /user/update)`);
+  }
+  return {};
+}
 
 type LimitColumns = Pick<KeyRow, "max_budget" | "budget_duration" | "rpm_limit" | "tpm_limit" | "max_parallel_requests">;
 
@@ -31,7 +51,7 @@ export function keyConfigOf(key: KeyRow, team: TeamRow | undefined, user: UserRo
     team_blocked: team?.blocked ?? false,
     limits: { ...limitsOf(key), model_max_budget: key.model_max_budget, model_rpm_limit: key.model_rpm_limit, model_tpm_limit: key.model_tpm_limit },
     soft_budget: key.soft_budget,
-    metadata: key.metadata,
+    metadata: usableMetadata(key.metadata, `key ${key.key_name}`),
     tags: key.tags,
     team_limited: !!team && (hasLimits(limitsOf(team)) || teamHasMemberBudgets),
     user_limited: !!user && hasLimits(limitsOf(user)),

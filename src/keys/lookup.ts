@@ -11,6 +11,7 @@ import type { Env } from "../env";
 import { GatewayError } from "../errors";
 import { safeEqual } from "./credentials";
 import { hashKey } from "./token";
+import { logText } from "../lib/safe-text";
 
 const CACHE_TTL_MS = 5_000;
 const CACHE_MAX_KEYS = 10_000;
@@ -90,7 +91,7 @@ export function refusalError(r: Refusal): GatewayError {
 
 /** A guard that cannot be reached: fail closed (limits must hold), and say it is temporary. */
 export function guardUnavailable(err: Error): never {
-  console.error(`[keys] key guard unreachable: ${err.message}`);
+  console.error(`[keys] key guard unreachable: ${logText(String(err?.message))}`);
   throw new GatewayError(503, "unavailable", "Could not check this key's limits right now; try again.", { retryAfter: 1 });
 }
 

@@ -1,5 +1,7 @@
 // Reading bodies with a size cap: a client (or upstream) can never make the Worker hold more than asked.
 import { GatewayError } from "../errors";
+import { MAX_REQUEST_JSON_DEPTH, tooDeepField } from "./input-limits";
+import { clip } from "./safe-text";
 
 /** Reads at most `max` bytes; `truncated` tells whether more were there. */
 export async function readCapped(body: ReadableStream<Uint8Array> | null, max: number): Promise<{ bytes: Uint8Array; truncated: boolean }> {
@@ -57,6 +59,12 @@ export async function readJsonBody(req: Request, maxBytes: number): Promise<Reco
   }
   if (!value || typeof value !== "object" || Array.isArray(value)) {
     throw new GatewayError(400, "bad_request", "Request body must be a JSON object");
+  }
+  // Every later walk over the body (schema conversions, guardrails, storing it) recurses at most this deep.
+  const deep = tooDeepField(value as Record<string, unknown>, MAX_REQUEST_JSON_DEPTH);
+  if (deep !== undefined) {
+    const field = clip(deep, 64);
+    throw new GatewayError(400, "bad_request", `Request body is nested too deeply: '${field}' has more than ${MAX_REQUEST_JSON_DEPTH} levels of objects or arrays`, { param: field });
   }
   return value as Record<string, unknown>;
 }

@@ -7,11 +7,21 @@ const DURATION = /^(\d+)(s|m|h|d|w|mo)$/;
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 } as const;
 const DAY = UNIT_MS.d;
 
+/** Longest duration accepted: 100 years (longer ones would put expiry and reset dates past what a Date can hold). */
+const MAX_DURATION_MS = 36_500 * DAY;
+
 export const durationSchema = z
   .string()
   .trim()
   .regex(DURATION, "expected a duration like 30s, 30m, 30h, 30d, 1w or 1mo")
-  .refine((d) => !d.endsWith("mo") || d === "1mo", "monthly durations support 1mo only");
+  .refine((d) => !d.endsWith("mo") || d === "1mo", "monthly durations support 1mo only")
+  .refine((d) => withinMax(d), "durations are at most 100 years (36500d)");
+
+/** zod runs every check, so this sees strings the regex refused too. */
+function withinMax(duration: string): boolean {
+  const m = DURATION.exec(duration);
+  return !m || m[2] === "mo" || Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS] <= MAX_DURATION_MS;
+}
 
 function parse(duration: string): { value: number; unit: keyof typeof UNIT_MS | "mo" } {
   const m = DURATION.exec(duration.trim());

@@ -1,5 +1,7 @@
 // SHA-256 as lowercase hex (WebCrypto), and the key-order-independent JSON that stable hashes are taken of.
 
+import { checkDepth } from "./input-limits";
+
 const encoder = new TextEncoder();
 
 export async function sha256Hex(text: string): Promise<string> {
@@ -10,11 +12,12 @@ export async function sha256Hex(text: string): Promise<string> {
 }
 
 /** JSON with object keys sorted at every level, so equal values give equal text (and equal hashes). */
-export function stableStringify(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableStringify).join(",")}]`;
+export function stableStringify(value: unknown, depth = 0): string {
+  if (value && typeof value === "object") checkDepth(depth, "a value to hash");
+  if (Array.isArray(value)) return `[${value.map((v) => stableStringify(v, depth + 1)).join(",")}]`;
   if (value && typeof value === "object") {
     const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(",")}}`;
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v, depth + 1)}`).join(",")}}`;
   }
   return JSON.stringify(value);
 }

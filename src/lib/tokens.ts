@@ -1,7 +1,12 @@
 // Rough token counts for when a provider reports none (mock deployments, budget reservations).
 // ~4 characters per token is OpenAI's own rule of thumb for English text.
 export function estimateTokens(text: string): number {
-  return Math.ceil(text.length / 4);
+  return tokensOfLength(text.length);
+}
+
+/** Estimated tokens of a text of `chars` characters. */
+export function tokensOfLength(chars: number): number {
+  return Math.ceil(chars / 4);
 }
 
 /** The parts of a chat message that count (structurally, so this file needs no schema). */

@@ -14,6 +14,7 @@ import { confirmKey, forgetKey, touchKey } from "../keys/lookup";
 import { guardFor } from "../core/guard-rpc";
 import { returnBatched, settleBatched } from "./settle-batch";
 import type { AdmitAnswer, RateHeaders, Settlement } from "../core/guard-rpc";
+import { logText } from "../lib/safe-text";
 
 type Granted = Extract<AdmitAnswer, { ok: true }>;
 
@@ -145,7 +146,7 @@ export function renewIfDue(env: Env, lease: Lease, callCost: number): void {
       else touchKey(token);
       takeLease(env, token, answer);
     })
-    .catch((err: Error) => console.warn(`[limits] lease renewal failed (calls ask the guard until a new one): ${err.message}`))
+    .catch((err: Error) => console.warn(`[limits] lease renewal failed (calls ask the guard until a new one): ${logText(String(err?.message))}`))
     .finally(() => leaseAnswered(token));
   background(renewal);
 }

@@ -7,6 +7,7 @@
 import type { Env } from "../env";
 import { guardFor } from "../core/guard-rpc";
 import type { LeaseReturn, Settlement } from "../core/guard-rpc";
+import { logText } from "../lib/safe-text";
 
 const BATCH_MS = 20;
 const ATTEMPTS = 3;
@@ -21,7 +22,7 @@ export async function withSettleRetries(what: string, send: () => Promise<void>)
       return await send();
     } catch (err) {
       if (attempt >= ATTEMPTS) {
-        console.error(`[spend] could not settle ${what}: ${(err as Error).message}`);
+        console.error(`[spend] could not settle ${what}: ${logText(String((err as Error)?.message))}`);
         return;
       }
       await new Promise((r) => setTimeout(r, 100 * attempt));

@@ -4,11 +4,12 @@ import type { Deployment } from "../core/provider";
 import type { Env } from "../env";
 import { GatewayError, badRequest } from "../errors";
 import { readCapped } from "../lib/body";
+import { logText } from "../lib/safe-text";
 import type { EmbeddingResponse, Usage } from "../schema/openai";
 import { GATEWAY_PARAMS } from "../schema/openai";
 import { apiBaseForDisplay } from "../providers/shared/target";
 import { failureMessage, providerError } from "../providers/shared/errors";
-import { openTranslatedStream } from "../providers/shared/stream";
+import { openTranslatedStream, StreamTranslationError } from "../providers/shared/stream";
 import type { AdapterContext, EndpointHandler, PassthroughHandler, UpstreamFailure, UpstreamRequest } from "../core/provider";
 import type { LlmCall } from "../core/call";
 import { ENDPOINTS } from "../core/endpoints";
@@ -50,6 +51,12 @@ function checkParams<T extends Record<string, unknown>>(body: T, handler: Endpoi
     delete out[key];
   }
   return out ?? body;
+}
+
+/** The usage of an answer that could not be translated, if it is in OpenAI's place and shape. */
+function openAIUsageOf(json: unknown): Usage | undefined {
+  const u = (json as { usage?: Partial<Usage> } | null)?.usage;
+  return u && typeof u.prompt_tokens === "number" ? normaliseUsage(u) : undefined;
 }
 
 function normaliseUsage(u: Partial<Usage> | undefined): Usage | undefined {
@@ -161,17 +168,23 @@ export async function callDeployment(call: LlmCall, deployment: Deployment, env:
       if (!res.body) throw new GatewayError(502, "server", `${deployment.provider} sent an empty stream`, { upstream: true });
       const streamHandler = passthrough?.stream ?? handler!.stream!;
       const translator = streamHandler.translator(ctx, payload as never);
-      const stream = await openTranslatedStream(res.body, streamHandler.decoder, translator, {
+      const opening = openTranslatedStream(res.body, streamHandler.decoder, translator, {
         includeUsage: call.includeUsage,
         chunkObject: endpoint === "chat" ? "chat.completion.chunk" : "text_completion",
         format: client?.streamFormat(!!passthrough),
         onEnd: (outcome) =>
           call.finish({
             status: outcome.status,
-            httpStatus: 200,
+            httpStatus: outcome.status === "undelivered" ? (outcome.error?.status ?? 500) : 200,
             usage: normaliseUsage(outcome.usage),
+            generatedChars: outcome.generatedChars,
             error: outcome.error,
           }),
+      });
+      const stream = await opening.catch((err) => {
+        // The upstream answered (and charges): a translation failure is the call's end, never a retry.
+        if (err instanceof StreamTranslationError) call.upstreamAnswered = {};
+        throw err;
       });
       return { kind: "stream", body: stream };
     }
@@ -185,13 +198,21 @@ export async function callDeployment(call: LlmCall, deployment: Deployment, env:
       if (deadline.timedOut()) throw timeoutError();
       throw new GatewayError(502, "server", `${deployment.provider} sent a response that is not JSON`, { upstream: true });
     }
-    if (passthrough) return { kind: "json", body: json as object, usage: passthrough.usage(json), text };
-    const parsed = handler!.parseResponse(json, ctx, payload as never) as { usage?: Partial<Usage> };
-    const encoded = endpoint === "embedding" && call.request.body.encoding_format === "base64" && encodeEmbeddings(parsed as EmbeddingResponse);
-    const usage = normaliseUsage(parsed.usage);
-    if (client) return { kind: "json", body: client.fromOpenAI(parsed as never), usage };
-    // An adapter that returns the upstream's JSON itself says it is OpenAI's already (openai/, azure/, ...).
-    return { kind: "json", body: parsed, usage, text: parsed === json && !encoded ? text : undefined };
+    try {
+      if (passthrough) return { kind: "json", body: json as object, usage: passthrough.usage(json), text };
+      const parsed = handler!.parseResponse(json, ctx, payload as never) as { usage?: Partial<Usage> };
+      const encoded = endpoint === "embedding" && call.request.body.encoding_format === "base64" && encodeEmbeddings(parsed as EmbeddingResponse);
+      const usage = normaliseUsage(parsed.usage);
+      if (client) return { kind: "json", body: client.fromOpenAI(parsed as never), usage };
+      // An adapter that returns the upstream's JSON itself says it is OpenAI's already (openai/, azure/, ...).
+      return { kind: "json", body: parsed, usage, text: parsed === json && !encoded ? text : undefined };
+    } catch (err) {
+      if (err instanceof GatewayError) throw err; // the adapter's verdict on the answer (an in-band error, a refusal)
+      // The gateway failed on an answer the upstream charged for: say so, and never pay for it again by retrying.
+      call.upstreamAnswered = { usage: openAIUsageOf(json) };
+      console.error(`[router] could not read ${deployment.provider}'s answer: ${logText(String(err))}`);
+      throw new GatewayError(500, "server", `Internal error in the gateway while reading ${deployment.provider}'s answer`);
+    }
   } catch (err) {
     if (deadline.timedOut() && !(err instanceof GatewayError)) throw timeoutError();
     if (call.signal.aborted || err instanceof GatewayError) throw err;

@@ -8,6 +8,7 @@ import type { AllowedFailsPolicy } from "../schema/config";
 import type { GatewayError } from "../errors";
 import type { MinuteCount } from "./minute-counters";
 import { allowedFailsFor, transient } from "./policy";
+import { logText } from "../lib/safe-text";
 
 export interface Cooldown {
   /** Epoch ms when the deployment may be used again. */
@@ -79,7 +80,7 @@ export class CooldownStore {
       }
     } catch (err) {
       // KV unreachable: route on this isolate's own view rather than fail the request.
-      console.warn(`[router] could not read cooldowns from KV: ${(err as Error).message}`);
+      console.warn(`[router] could not read cooldowns from KV: ${logText(String((err as Error)?.message))}`);
     }
   }
 
@@ -98,13 +99,13 @@ export class CooldownStore {
     this.writtenAt.set(id, now);
     return this.kv
       .put(KV_PREFIX + id, JSON.stringify(cooldown), { expirationTtl: Math.max(KV_MIN_TTL_S, Math.ceil(seconds) + 1) })
-      .catch((err) => console.warn(`[router] could not write a cooldown to KV: ${(err as Error).message}`));
+      .catch((err) => console.warn(`[router] could not write a cooldown to KV: ${logText(String((err as Error)?.message))}`));
   }
 
   /** Ends a cooldown (a health probe succeeded). Returns the KV delete when there was one. */
   clear(id: string): Promise<void> | undefined {
     if (!this.local.delete(id) || !this.kv) return undefined;
-    return this.kv.delete(KV_PREFIX + id).catch((err) => console.warn(`[router] could not clear a cooldown in KV: ${(err as Error).message}`));
+    return this.kv.delete(KV_PREFIX + id).catch((err) => console.warn(`[router] could not clear a cooldown in KV: ${logText(String((err as Error)?.message))}`));
   }
 
   /** Seconds until the first of these deployments is usable again (0 if one already is). */

@@ -5,6 +5,7 @@
 // (max_parallel_requests, rpm, tpm) keep the exact pick in RouterState instead.
 import type { Env } from "../env";
 import { routerStateFor } from "./edge-rpc";
+import { logText } from "../lib/safe-text";
 
 /** What every group's view of one isolate shares. */
 export interface EdgeLink {
@@ -83,7 +84,7 @@ export class EdgeView {
     } catch (err) {
       // Route from this isolate's own counts until RouterState answers again.
       this.othersCount = {};
-      if (!this.warned) console.warn(`[router] RouterState for '${this.group}' unreachable, least-busy counts per isolate: ${(err as Error).message}`);
+      if (!this.warned) console.warn(`[router] RouterState for '${this.group}' unreachable, least-busy counts per isolate: ${logText(String((err as Error)?.message))}`);
       this.warned = true;
     }
   }

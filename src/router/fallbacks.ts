@@ -7,6 +7,7 @@ import type { LlmCall, LlmRequest } from "../core/call";
 import { ENDPOINTS } from "../core/endpoints";
 import type { GatewayError } from "../errors";
 import { GATEWAY_PARAMS } from "../schema/openai";
+import { modelNameProblem } from "../lib/input-limits";
 import { fallbackList } from "./router";
 import type { RouterSettings } from "./settings";
 
@@ -43,7 +44,8 @@ function requestFallbacks(call: LlmCall, group: string): FallbackTarget[] | unde
     else if (typeof entry.model === "string") out.push(withOverrides(call, entry));
     else {
       const names = entry[group] ?? entry["*"];
-      if (Array.isArray(names)) for (const n of names) if (typeof n === "string") out.push({ model: n, fromRequest: true });
+      // Names in LiteLLM's `{group: [names]}` form are not checked by the request schema: check them here.
+      if (Array.isArray(names)) for (const n of names) if (typeof n === "string") out.push({ model: n, fromRequest: true, invalid: modelNameProblem(n) });
     }
   }
   return out;

@@ -10,6 +10,7 @@ import { mayUse } from "../core/principal";
 import { callDeployment, type UpstreamResult } from "./attempt";
 import { fallbacksDisabled, fallbackTargets } from "./fallbacks";
 import { sleep } from "./policy";
+import { clip } from "../lib/safe-text";
 import { Router } from "./router";
 
 export { Router } from "./router";
@@ -47,7 +48,8 @@ async function tryGroup(router: Router, call: LlmCall, group: ModelGroup, env: E
     } catch (err) {
       selection.settle();
       const error = toGatewayError(err);
-      if (call.signal.aborted) throw error;
+      // The client left, or an upstream already answered (and charged): no other attempt.
+      if (call.signal.aborted || call.upstreamAnswered) throw error;
       const detail = err instanceof GatewayError ? "" : ` (${String(err)})`;
       console.warn(`[${call.id}] model=${group.name} deployment=${deployment.id} (${deployment.provider}) failed: ${error.status} ${error.message}${detail}`);
       router.failed(group, deployment, error);
@@ -90,7 +92,7 @@ export async function routeCall(call: LlmCall, runtime: Runtime, env: Env): Prom
     return await tryGroup(router, call, group, env);
   } catch (err) {
     error = toGatewayError(err);
-    if (call.signal.aborted || fallbacksDisabled(call)) throw error;
+    if (call.signal.aborted || call.upstreamAnswered || fallbacksDisabled(call)) throw error;
   }
 
   const notes: string[] = [];
@@ -101,14 +103,14 @@ export async function routeCall(call: LlmCall, runtime: Runtime, env: Env): Prom
     if (!fallback) why ??= "not a model in the config";
     else if (target.fromRequest && !mayUse(call.principal, fallback)) why ??= "this key may not use it";
     if (why || !fallback) {
-      notes.push(`${target.model}: ${why}`);
+      notes.push(`${clip(target.model, 64)}: ${why}`);
       continue;
     }
     try {
       return await tryGroup(router, call, fallback, env, target.body);
     } catch (err) {
       const e = toGatewayError(err);
-      if (call.signal.aborted) throw e;
+      if (call.signal.aborted || call.upstreamAnswered) throw e;
       notes.push(`${target.model}: ${e.message}`);
     }
   }

@@ -21,6 +21,7 @@ import { routerStateFor, type EdgeStrategy } from "./edge-rpc";
 import { resolveSettings, type FallbackMap, type RouterSettings } from "./settings";
 import { simpleShuffle } from "./simple-shuffle";
 import { lowestUsage } from "./usage-based";
+import { logText } from "../lib/safe-text";
 
 /** A picked deployment; `settle` gives its slot back once the call is over (answered, failed or abandoned). */
 export interface Selection {
@@ -202,7 +203,7 @@ export class Router {
     try {
       picked = await stub.pick({ strategy: this.edgeStrategy!, candidates, inputTokens: tokens, leaseMs });
     } catch (err) {
-      console.warn(`[router] RouterState for '${group.name}' unreachable, picking per isolate: ${(err as Error).message}`);
+      console.warn(`[router] RouterState for '${group.name}' unreachable, picking per isolate: ${logText(String((err as Error)?.message))}`);
       return undefined;
     }
     if (!picked) return null;

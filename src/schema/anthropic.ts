@@ -2,6 +2,7 @@
 // what Anthropic answers (messages, SSE events, errors). Objects are loose so fields this gateway does
 // not translate (citations, server tools, containers, ...) still reach an anthropic/ deployment.
 import { z } from "zod";
+import { modelNameSchema } from "./openai";
 
 const cacheControl = z.looseObject({ type: z.string() }).optional();
 
@@ -31,7 +32,7 @@ export const toolChoiceParamSchema = z.looseObject({
 });
 
 export const messagesRequestSchema = z.looseObject({
-  model: z.string().min(1, "model is required"),
+  model: modelNameSchema,
   messages: z.array(messageParamSchema).min(1, "messages must have at least one message"),
   /** Required by Anthropic; the gateway fills it in when absent (model_info.max_output_tokens, else 4096). */
   max_tokens: z.number().int().min(1).optional(),

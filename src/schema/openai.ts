@@ -1,8 +1,18 @@
 // OpenAI's wire format: request schemas (validated on every call) and response types.
 // Objects are loose so provider-specific extras (top_k, repetition_penalty, ...) survive to the adapter.
 import { z } from "zod";
+import { modelNameProblem } from "../lib/input-limits";
 
 const nonNegInt = z.number().int().min(0);
+
+/** A model name a client sends: it reaches response headers, log lines, KV keys and (wildcards) upstream URLs. */
+export const modelNameSchema = z
+  .string()
+  .min(1, "model is required")
+  .superRefine((name, ctx) => {
+    const problem = modelNameProblem(name);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
 
 export const toolCallSchema = z.looseObject({
   id: z.string().optional(),
@@ -51,7 +61,8 @@ const stopSchema = z.union([z.string(), z.array(z.string()).max(16)]).nullable()
 
 /** Per-request routing controls LiteLLM accepts in the body; stripped before the provider sees it. */
 export const gatewayParamsShape = {
-  fallbacks: z.array(z.union([z.string(), z.record(z.string(), z.unknown())])).optional(),
+  // Fallback names are model names too (a wildcard fallback group echoes them in headers).
+  fallbacks: z.array(z.union([modelNameSchema, z.looseObject({ model: modelNameSchema.optional() })])).optional(),
   num_retries: nonNegInt.optional(),
   timeout: z.number().positive().optional(),
   disable_fallbacks: z.boolean().optional(),
@@ -64,7 +75,7 @@ export const gatewayParamsShape = {
 export const GATEWAY_PARAMS: ReadonlySet<string> = new Set(Object.keys(gatewayParamsShape));
 
 const common = {
-  model: z.string().min(1, "model is required"),
+  model: modelNameSchema,
   user: z.string().optional(),
   ...gatewayParamsShape,
 };

@@ -6,7 +6,7 @@
 // (Moves to src/schema/responses.ts with the restructuring.)
 import { z } from "zod";
 import { durationSchema } from "../lib/duration";
-import { gatewayParamsShape } from "./openai";
+import { gatewayParamsShape, modelNameSchema } from "./openai";
 
 const nonNegInt = z.number().int().min(0);
 
@@ -176,7 +176,7 @@ const { metadata: _litellmMetadata, ...gatewayParams } = gatewayParamsShape;
 
 export const responsesRequestSchema = z.looseObject({
   ...gatewayParams,
-  model: z.string().min(1, "model is required"),
+  model: modelNameSchema,
   input: z.union([z.string(), z.array(inputItemSchema)], { error: "input must be a string or an array of input items" }).optional(),
   instructions: z.string().nullable().optional(),
   tools: z.array(toolSchema).optional(),

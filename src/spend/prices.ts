@@ -9,6 +9,7 @@ import { z } from "zod";
 import type { Deployment } from "../core/provider";
 import type { Env } from "../env";
 import bundledFile from "./prices.json";
+import { logText } from "../lib/safe-text";
 
 export interface Price {
   /** USD per prompt token not read from the provider's cache. */
@@ -106,7 +107,7 @@ async function loadBook(env: Env, previous: PriceBook): Promise<PriceBook> {
   try {
     book = bookOf(await env.KV.get<StoredPriceMap>(PRICE_MAP_KV_KEY, "json"));
   } catch (err) {
-    console.warn(`[spend] could not read the uploaded price map, using the previous one: ${(err as Error).message}`);
+    console.warn(`[spend] could not read the uploaded price map, using the previous one: ${logText(String((err as Error)?.message))}`);
   }
   books.set(env.KV, { book, loadedAt: Date.now() });
   return book;

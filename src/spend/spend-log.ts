@@ -6,6 +6,8 @@ import type { SpendLogRow } from "../schema/db";
 import type { Usage } from "../schema/openai";
 import { cachedTokens, costOf, type Reservation } from "./cost";
 import { priceOf, type PriceBook } from "./prices";
+import { tokensOfLength } from "../lib/tokens";
+import { logText } from "../lib/safe-text";
 
 export interface CallCost {
   cost: number;
@@ -16,18 +18,31 @@ export interface CallCost {
   estimated: boolean;
 }
 
-/** What the call cost: its usage at its deployment's price; failures cost nothing. */
+/**
+ * The usage to charge: the upstream's when the call ran to its end (a stream that came without one is
+ * estimated from its text); for a call cut short (the client left, the gateway could not deliver, the
+ * upstream failed mid-stream) the upstream's count when it covers what was generated, else an estimate:
+ * the prompt (the provider processed it) plus the text generated so far (~4 characters a token). A failure
+ * is charged only for text an upstream generated before failing mid-stream.
+ */
+function chargedUsage(outcome: CallOutcome, reservation: Reservation): { usage?: Usage; estimated: boolean; charged: boolean } {
+  const { usage, status } = outcome;
+  const generated = tokensOfLength(outcome.generatedChars ?? 0);
+  if (status === "error" && !generated) return { estimated: false, charged: false };
+  if (usage && (status === "ok" || usage.completion_tokens >= generated)) return { usage, estimated: false, charged: true };
+  // Complete but uncounted: a stream whose upstream sent no usage is estimated from its text.
+  if (status === "ok" && !generated) return { usage, estimated: false, charged: true };
+  const prompt = usage?.prompt_tokens ?? reservation.promptTokens;
+  const completion = Math.max(usage?.completion_tokens ?? 0, generated);
+  return { usage: { ...usage, prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion }, estimated: true, charged: true };
+}
+
+/** What the call cost: what the upstream charged (or, cut short, an estimate of it) at its deployment's price. */
 export function callCost(outcome: CallOutcome, book: PriceBook, reservation: Reservation): CallCost {
   const deployment = outcome.deployment;
   if (!deployment) return { cost: 0, unpriced: false, estimated: false };
-  let usage = outcome.usage;
-  let estimated = false;
-  if (!usage && outcome.status === "aborted") {
-    // The client left before the provider reported usage: the prompt was still processed.
-    usage = { prompt_tokens: reservation.promptTokens, completion_tokens: 0, total_tokens: reservation.promptTokens };
-    estimated = true;
-  }
-  if (!usage || outcome.status === "error") return { cost: 0, usage, unpriced: false, estimated };
+  const { usage, estimated, charged } = chargedUsage(outcome, reservation);
+  if (!usage || !charged) return { cost: 0, usage, unpriced: false, estimated };
   const price = priceOf(deployment, book);
   if (!price) {
     warnUnpriced(`${deployment.provider}/${deployment.model}`);
@@ -40,7 +55,7 @@ const warned = new Set<string>();
 function warnUnpriced(model: string): void {
   if (warned.has(model) || warned.size > 1000) return;
   warned.add(model);
-  console.warn(`[spend] no price known for ${model}: charged 0 (set input_cost_per_token/output_cost_per_token, or POST /model/cost_map)`);
+  console.warn(`[spend] no price known for ${logText(model, 200)}: charged 0 (set input_cost_per_token/output_cost_per_token, or POST /model/cost_map)`);
 }
 
 /** The request's tags: body `tags`, `metadata.tags`, and the key's own. */
@@ -53,6 +68,9 @@ function requestContent(call: LlmCall): unknown {
   const r = call.request;
   return r.endpoint === "chat" ? r.body.messages : r.endpoint === "completion" ? r.body.prompt : r.body.input;
 }
+
+/** The spend log's `status` (README "Spend log status"): what the client got; the tokens and spend say what the upstream charged. */
+const SPEND_STATUS = { ok: "success", error: "failure", aborted: "aborted", undelivered: "undelivered" } as const satisfies Record<CallOutcome["status"], string>;
 
 export interface SpendLogInput {
   call: LlmCall;
@@ -88,7 +106,7 @@ export function spendLogRow({ call, outcome, principal, token, cost, storePrompt
     total_tokens: usage?.total_tokens ?? 0,
     spend: cost.cost,
     cache_hit: false,
-    status: outcome.status === "ok" ? "success" : outcome.status === "aborted" ? "aborted" : "failure",
+    status: SPEND_STATUS[outcome.status],
     start_time: call.startedAt,
     end_time: outcome.endedAt,
     duration_ms: outcome.endedAt - call.startedAt,

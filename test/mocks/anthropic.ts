@@ -2,7 +2,8 @@
 // format, and as strict as the real one about what a translation could get wrong: x-api-key and
 // anthropic-version required, max_tokens required, unknown top-level fields refused, roles alternating,
 // no empty content, tool_result ids matching the previous tool_use.
-// Model names pick behaviour: error-<status>[-context|-policy], stream-error, stream-break, think-*.
+// Model names pick behaviour: error-<status>[-context|-policy], stream-error, stream-break, think-*,
+// stream-words-<n>-<ms> (n one-token words " w00", <ms> apart; output_tokens n).
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { cut, json, requestedError, WORDS, TEXT } from "./wire";
 
@@ -98,6 +99,8 @@ export async function anthropicRespond(res: ServerResponse, body: Record<string,
   const message = { id: "msg_mock_1", type: "message", role: "assistant", model, content, stop_reason: stop, stop_sequence: null, usage };
   if (!body.stream) return json(res, 200, message);
 
+  const counted = /^stream-words-(\d+)-(\d+)/.exec(model);
+  const countedWords = Array.from({ length: Number(counted?.[1] ?? 0) }, (_, i) => ` w${String(i % 100).padStart(2, "0")}`);
   res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
   event(res, { type: "message_start", message: { ...message, content: [], stop_reason: null, usage: { ...usage, output_tokens: 1 } } } as any);
   event(res, { type: "ping" });
@@ -108,7 +111,9 @@ export async function anthropicRespond(res: ServerResponse, body: Record<string,
   for (const [index, block] of content.entries()) {
     if (block.type === "text") {
       event(res, { type: "content_block_start", index, content_block: { type: "text", text: "" } } as any);
-      for (const [i, word] of (block.text === TEXT ? WORDS : [block.text]).entries()) {
+      for (const [i, word] of (counted ? countedWords : block.text === TEXT ? WORDS : [block.text]).entries()) {
+        if (counted) await new Promise((r) => setTimeout(r, Number(counted[2])));
+        if (res.destroyed) return;
         event(res, { type: "content_block_delta", index, delta: { type: "text_delta", text: word } } as any);
         if (model === "stream-break" && i === 1) return await cut(res);
       }
@@ -124,7 +129,7 @@ export async function anthropicRespond(res: ServerResponse, body: Record<string,
     }
     event(res, { type: "content_block_stop", index } as any);
   }
-  event(res, { type: "message_delta", delta: { stop_reason: stop, stop_sequence: null }, usage: { output_tokens: usage.output_tokens } } as any);
+  event(res, { type: "message_delta", delta: { stop_reason: stop, stop_sequence: null }, usage: { output_tokens: counted ? countedWords.length : usage.output_tokens } } as any);
   event(res, { type: "message_stop" });
   res.end();
 }

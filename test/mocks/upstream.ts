@@ -5,6 +5,7 @@
 //   garbage          200 with a body that is not JSON
 //   stream-break     stream two chunks, then cut the connection
 //   stream-slow-<ms> stream with a delay between chunks
+//   stream-words-<n>-<ms>  stream n one-token words (" w00", 4 characters each), <ms> apart; usage says n
 //   anything else    a normal answer; with `tools` in the request, a tool call
 //   (router scenarios - flaky-<n>, stream-fail-first, ... - are in ./router.ts)
 // Every request is recorded; GET /__requests?contains=<text> returns the matching ones.
@@ -128,14 +129,17 @@ async function openai(req: IncomingMessage, res: ServerResponse, path: string, b
   res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
   const send = (chunk: object) => res.write(`data: ${JSON.stringify(includeUsage ? { ...chunk, usage: null } : chunk)}\n\n`);
   const base = isChat ? { id, object: "chat.completion.chunk", created, model, system_fingerprint: "fp_mock" } : { id: "cmpl-mock123", object: "text_completion", created, model };
-  const gap = Number(/^stream-slow-(\d+)/.exec(model)?.[1] ?? 0);
+  const counted = /^stream-words-(\d+)-(\d+)/.exec(model);
+  const words = counted ? Array.from({ length: Number(counted[1]) }, (_, i) => ` w${String(i % 100).padStart(2, "0")}`) : WORDS;
+  if (counted) Object.assign(usage, { completion_tokens: words.length, total_tokens: usage.prompt_tokens + words.length });
+  const gap = Number(/^stream-slow-(\d+)/.exec(model)?.[1] ?? counted?.[2] ?? 0);
   if (isChat) send({ ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }] });
   if (toolCall) {
     const name = body.tools[0].function.name;
     send({ ...base, choices: [{ index: 0, delta: { tool_calls: [{ index: 0, id: "call_abc", type: "function", function: { name, arguments: "" } }] }, finish_reason: null }] });
     for (const part of ['{"city"', ':"Paris"}']) send({ ...base, choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: part } }] }, finish_reason: null }] });
   } else {
-    for (const [i, word] of WORDS.entries()) {
+    for (const [i, word] of words.entries()) {
       if (gap) await sleep(gap);
       if (res.destroyed) return;
       send({ ...base, choices: [isChat ? { index: 0, delta: { content: word }, logprobs: null, finish_reason: null } : { index: 0, text: word, logprobs: null, finish_reason: null }] });

@@ -1,41 +1,60 @@
 // The last step of the LLM request path: routes the call upstream (retries, fallbacks) and answers
 // with JSON or an SSE stream, with LiteLLM's success headers.
 import type { MiddlewareHandler } from "hono";
-import type { LlmCall } from "../../core/call";
+import type { CallOutcome, LlmCall } from "../../core/call";
 import type { GatewayEnv } from "../../core/hono-env";
+import { toGatewayError } from "../../errors";
+import { headerValue } from "../../lib/safe-text";
 import { routeCall } from "../../router";
 
 /**
  * LiteLLM's success headers, those middleware added to call.headers and those of its onAnswer hooks,
  * as one plain object: the runtime takes it in a single call where setting headers on a Response
- * would cost one call per header. A JSON call is finished before this runs (its cost is known).
+ * would cost one call per header. `ending`: how a JSON call ends once this answer is out (its cost is
+ * known). Names that came from the client (a wildcard group is the requested name) are made header-safe.
  */
-export function successHeaders(call: LlmCall, contentType: string): Record<string, string> {
+export function successHeaders(call: LlmCall, contentType: string, ending?: CallOutcome): Record<string, string> {
   const duration = Date.now() - call.startedAt;
   const h: Record<string, string> = { ...call.headers };
   h["content-type"] = contentType;
   h["x-litellm-call-id"] = call.id;
   // The group that answered: a fallback group after fallbacks.
-  h["x-litellm-model-group"] = call.deployment?.modelName ?? call.group.name;
-  if (call.deployment) h["x-litellm-model-id"] = call.deployment.id;
-  if (call.apiBase) h["x-litellm-model-api-base"] = call.apiBase;
+  h["x-litellm-model-group"] = headerValue(call.deployment?.modelName ?? call.group.name);
+  if (call.deployment) h["x-litellm-model-id"] = headerValue(call.deployment.id);
+  if (call.apiBase) h["x-litellm-model-api-base"] = headerValue(call.apiBase);
   h["x-litellm-response-duration-ms"] = String(duration);
   h["x-litellm-overhead-duration-ms"] = String(Math.max(0, duration - call.upstreamMs));
   h["x-litellm-attempted-retries"] = String(call.attemptedRetries);
   h["x-litellm-attempted-fallbacks"] = String(call.attemptedFallbacks);
-  call.answer(h);
+  call.answer(h, ending);
   return h;
 }
 
-/** Routes the call upstream and answers with JSON or an SSE stream (a failure ends the call in readCall). */
+/**
+ * Routes the call upstream and answers with JSON or an SSE stream (a failure ends the call in readCall).
+ * A JSON call ends when its answer is built; if building it fails, the upstream has answered (and charged)
+ * all the same, so the call ends "undelivered" with the upstream's usage, and a stream is cancelled so
+ * its end says the same.
+ */
 export const dispatchCall: MiddlewareHandler<GatewayEnv> = async (c) => {
   const call = c.var.call;
   const result = await routeCall(call, c.var.runtime, c.env);
-  if (result.kind === "stream") {
-    const headers = successHeaders(call, "text/event-stream");
-    headers["cache-control"] = "no-cache";
-    return new Response(result.body, { headers });
+  try {
+    if (result.kind === "stream") {
+      const headers = successHeaders(call, "text/event-stream");
+      headers["cache-control"] = "no-cache";
+      return new Response(result.body, { headers });
+    }
+    const ending = call.ending({ status: "ok", httpStatus: 200, usage: result.usage });
+    const response = new Response(result.text ?? JSON.stringify(result.body), { headers: successHeaders(call, "application/json", ending) });
+    call.finish(ending);
+    return response;
+  } catch (err) {
+    const error = toGatewayError(err);
+    call.upstreamAnswered = { usage: result.kind === "json" ? result.usage : undefined };
+    // The stream's own end (with the text generated so far) settles the call: cancelled with an error, it says "undelivered".
+    if (result.kind === "stream") result.body.cancel(error).catch(() => {});
+    else call.fail(error);
+    throw err;
   }
-  call.finish({ status: "ok", httpStatus: 200, usage: result.usage });
-  return new Response(result.text ?? JSON.stringify(result.body), { headers: successHeaders(call, "application/json") });
 };

@@ -41,11 +41,11 @@ export const enforceLimits = createMiddleware<GatewayEnv>(async (c, next) => {
   const token = typeof hashing === "string" ? hashing : await hashing;
 
   // Cost, spend and rate-limit headers, written into the success answer's headers as they are built.
-  const spendHeaders = (h: Record<string, string>) => {
+  const spendHeaders = (h: Record<string, string>, outcome = call.outcome) => {
     let thisCall = 0;
     // A JSON answer's call is over, so its cost is known now (a stream's only at its end).
-    if (!call.stream && call.outcome) {
-      thisCall = callCost(call.outcome, book, reservation).cost;
+    if (!call.stream && outcome) {
+      thisCall = callCost(outcome, book, reservation).cost;
       h["x-litellm-response-cost"] = String(thisCall);
     }
     if (admission) {

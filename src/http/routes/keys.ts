@@ -13,10 +13,13 @@ import type { Env } from "../../env";
 import { GatewayError, badRequest } from "../../errors";
 import { durationMs, expiryAfter, nextBudgetReset } from "../../lib/duration";
 import { guardFor } from "../../core/guard-rpc";
+import { modelPatternMatches } from "../../core/principal";
 import { refreshGuards } from "../../limits/refresh";
 import { adminOnly, body, iso, notFound, optionalBody, query } from "./admin";
 import { deleteKeysSchema, generateKeySchema, keyFields, keyRefSchema, listKeysQuery, regenerateKeySchema, updateKeySchema, type KeyFields } from "../../keys/fields";
 import { displayName, generateKey, hashKey, isToken, tokenOf } from "../../keys/token";
+import { safeEqual } from "../../keys/credentials";
+import { usableMetadata } from "../../keys/config";
 
 export const keyRoutes = new Hono<GatewayEnv>();
 
@@ -40,7 +43,7 @@ export function keyView(row: KeyRow, live?: { spend: number; budgetResetAt: numb
     model_rpm_limit: row.model_rpm_limit ?? {},
     model_tpm_limit: row.model_tpm_limit ?? {},
     model_spend: row.model_spend ?? {},
-    metadata: row.metadata,
+    metadata: usableMetadata(row.metadata, `key ${row.key_name}`),
     tags: row.tags,
     user_id: row.user_id,
     team_id: row.team_id,
@@ -78,7 +81,7 @@ async function checkOwners(env: Env, patch: Partial<KeyRow>, current?: KeyRow): 
     const team = await db.select().from(teams).where(eq(teams.team_id, teamId)).get();
     if (!team) throw badRequest(`team_id '${teamId}' does not exist; create it with /team/new`, "team_id");
     const models = patch.models ?? current?.models ?? [];
-    const outside = team.models.length ? models.filter((m) => !team.models.includes(m)) : [];
+    const outside = team.models.length ? models.filter((m) => !team.models.some((t) => modelPatternMatches(t, m))) : [];
     if (outside.length) throw badRequest(`models ${JSON.stringify(outside)} are not in team '${teamId}' models ${JSON.stringify(team.models)}`, "models");
   }
   const userId = patch.user_id !== undefined ? patch.user_id : current?.user_id;
@@ -91,9 +94,16 @@ async function checkOwners(env: Env, patch: Partial<KeyRow>, current?: KeyRow): 
 
 function uniqueViolation(err: unknown): GatewayError | undefined {
   const message = String((err as Error)?.message ?? "") + String(((err as Error)?.cause as Error | undefined)?.message ?? "");
-  if (!/UNIQUE constraint failed/i.test(message)) return undefined;
-  if (message.includes("key_alias")) return badRequest("key_alias already exists; aliases are unique", "key_alias");
-  return badRequest("this key already exists", "key");
+  // SQLite names the column ("UNIQUE constraint failed: keys.token"); drizzle's message also quotes the whole query.
+  const column = /UNIQUE constraint failed: \w+\.(\w+)/i.exec(message)?.[1];
+  if (!column) return undefined;
+  if (column === "key_alias") return badRequest("key_alias already exists; aliases are unique", "key_alias");
+  return badRequest("A key with this value already exists; choose another `key`", "key");
+}
+
+/** A custom key may not be the master key (it would be the master key, not a virtual key). */
+function refuseMasterKey(key: string | undefined, masterKey: string | undefined, param: "key" | "new_key"): void {
+  if (key && masterKey && safeEqual(key, masterKey)) throw badRequest(`${param} cannot be the master key; choose another value`, param);
 }
 
 const BOUNDED = ["max_budget", "soft_budget", "budget_duration", "duration", "max_parallel_requests", "tpm_limit", "rpm_limit"] as const;
@@ -188,6 +198,7 @@ async function updateKey(env: Env, row: KeyRow, patch: Partial<KeyRow>): Promise
 keyRoutes.post("/key/generate", ...adminOnly, async (c) => {
   const now = Date.now();
   const input = applyKeySettings(await body(c, generateKeySchema), c.var.runtime.config.litellm_settings, now);
+  refuseMasterKey(input.key, c.var.runtime.masterKey, "key");
   const { key, row } = await createKey(c.env, input, now);
   return c.json({ key, ...keyView(row), token_id: row.token });
 });
@@ -294,6 +305,7 @@ async function regenerate(env: Env, ref: string | undefined, input: z.infer<type
 
 keyRoutes.post("/key/regenerate", ...adminOnly, async (c) => {
   const input = await body(c, regenerateKeySchema);
+  refuseMasterKey(input.new_key, c.var.runtime.masterKey, "new_key");
   return c.json(await regenerate(c.env, input.key, input));
 });
 
@@ -310,6 +322,7 @@ keyRoutes.post(
   ...adminOnly,
   async (c) => {
     const input = await optionalBody(c, regenerateKeySchema);
+    refuseMasterKey(input.new_key, c.var.runtime.masterKey, "new_key");
     return c.json(await regenerate(c.env, decodeURIComponent(REGENERATE_PATH.exec(c.req.path)![1]), input));
   },
 );

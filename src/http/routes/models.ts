@@ -3,7 +3,8 @@ import { Hono } from "hono";
 import type { GatewayEnv } from "../../core/hono-env";
 import { authenticate } from "../middleware/auth";
 import { publicParams } from "../../config/public-params";
-import { mayUse } from "../../core/principal";
+import type { LitellmParams } from "../../schema/config";
+import { mayUse, modelPatternMatches } from "../../core/principal";
 
 export const modelRoutes = new Hono<GatewayEnv>();
 
@@ -15,7 +16,7 @@ for (const path of ["/models", "/v1/models"]) {
       .filter((g) => mayUse(principal, g))
       .map((g) => ({ id: g.name, object: "model", created, owned_by: g.deployments[0]?.provider ?? "openai" }));
     for (const pattern of runtime.patternNames) {
-      if (!principal.models?.length || principal.models.includes(pattern)) data.push({ id: pattern, object: "model", created, owned_by: "openai" });
+      if (!principal.models?.length || principal.models.some((m) => modelPatternMatches(m, pattern))) data.push({ id: pattern, object: "model", created, owned_by: "openai" });
     }
     return c.json({ object: "list", data });
   });

@@ -10,6 +10,7 @@ import { badRequest } from "../../errors";
 import { nextBudgetReset } from "../../lib/duration";
 import { refreshGuards } from "../../limits/refresh";
 import { adminOnly, body, iso, notFound, query } from "./admin";
+import { usableMetadata } from "../../keys/config";
 import {
   deleteTeamsSchema,
   deleteUsersSchema,
@@ -51,7 +52,7 @@ function teamView(team: TeamRow, members: TeamMemberRow[]) {
     tpm_limit: team.tpm_limit,
     rpm_limit: team.rpm_limit,
     max_parallel_requests: team.max_parallel_requests,
-    metadata: team.metadata,
+    metadata: usableMetadata(team.metadata, `team ${team.team_id}`),
     blocked: team.blocked,
     object_permission: team.object_permission ?? null,
     members_with_roles: members.map((m) => ({ user_id: m.user_id, role: m.role })),
@@ -74,7 +75,7 @@ function userView(user: UserRow, teamIds: string[]) {
     tpm_limit: user.tpm_limit,
     rpm_limit: user.rpm_limit,
     max_parallel_requests: user.max_parallel_requests,
-    metadata: user.metadata,
+    metadata: usableMetadata(user.metadata, `user ${user.user_id}`),
     teams: teamIds,
     created_at: iso(user.created_at),
     updated_at: iso(user.updated_at),

@@ -3,6 +3,7 @@
 // chunk at a time. Nothing here buffers a whole stream.
 import { createParser } from "eventsource-parser";
 import { GatewayError } from "../../errors";
+import { logText } from "../../lib/safe-text";
 import type { Usage } from "../../schema/openai";
 import type { ChunkSink, ClientStreamFormat, StreamDecoder, StreamDecoderKind, StreamEvent, StreamTranslator } from "../../core/provider";
 
@@ -48,8 +49,11 @@ export function createDecoder(kind: StreamDecoderKind): StreamDecoder {
 }
 
 export interface StreamOutcome {
-  status: "ok" | "error" | "aborted";
+  /** "aborted": the client went away; "undelivered": the gateway cancelled the stream (a GatewayError as the reason). */
+  status: "ok" | "error" | "aborted" | "undelivered";
   usage?: Usage;
+  /** Characters of text (content, reasoning, tool arguments) the upstream generated, read so far. */
+  generatedChars?: number;
   error?: GatewayError;
 }
 
@@ -83,6 +87,39 @@ function openAIFormat(options: PipeOptions): ClientStreamFormat {
   };
 }
 
+/** The gateway failed to translate an upstream's stream (a bug, not the upstream's error). */
+export class StreamTranslationError extends GatewayError {
+  constructor() {
+    super(500, "server", "Internal error in the gateway while translating the upstream's stream");
+  }
+}
+
+// Text fields of a chunk passed through as JSON text (OpenAI-format upstreams, Anthropic passthrough).
+const TEXT_FIELD = /"(?:content|text|reasoning_content|arguments|partial_json|thinking)":"((?:[^"\\]|\\.)*)"/g;
+
+interface ChunkLike {
+  choices?: { text?: unknown; delta?: { content?: unknown; reasoning_content?: unknown; tool_calls?: { function?: { arguments?: unknown } }[] } }[];
+}
+
+const len = (v: unknown) => (typeof v === "string" ? v.length : 0);
+
+/** Characters of generated text in one emitted chunk: what a stream cut short is charged for. */
+export function generatedChars(chunk: object | string): number {
+  let n = 0;
+  if (typeof chunk === "string") {
+    for (const m of chunk.matchAll(TEXT_FIELD)) n += m[1].length;
+    return n;
+  }
+  for (const choice of (chunk as ChunkLike).choices ?? []) {
+    n += len(choice.text);
+    const d = choice.delta;
+    if (!d) continue;
+    n += len(d.content) + len(d.reasoning_content);
+    for (const tc of d.tool_calls ?? []) n += len(tc.function?.arguments);
+  }
+  return n;
+}
+
 /**
  * Reads the upstream until the first translated chunk is ready, then returns the client stream.
  * Failing before that first chunk rejects (so the router can still retry or fall back); failing
@@ -100,22 +137,36 @@ export async function openTranslatedStream(
   const format = options.format ?? openAIFormat(options);
   let pending = "";
   let finished = false;
+  let generated = 0;
   const emit: ChunkSink = (chunk) => {
     pending += format.write(chunk);
+    generated += generatedChars(chunk);
   };
   const finish = (outcome: StreamOutcome) => {
     if (finished) return;
     finished = true;
-    options.onEnd({ ...outcome, usage: translator.usage });
+    options.onEnd({ ...outcome, usage: translator.usage, generatedChars: generated });
   };
   const take = () => {
     const out = pending;
     pending = "";
     return out;
   };
+  // A translator's own bug (not an upstream error, which it throws as a GatewayError) is the gateway's fault
+  // on an answer the upstream is charging for: a StreamTranslationError, which is never retried.
+  const guarded = (step: () => void) => {
+    try {
+      step();
+    } catch (err) {
+      if (err instanceof GatewayError) throw err;
+      console.error(`[stream] could not translate an upstream event: ${logText(String(err))}`);
+      throw new StreamTranslationError();
+    }
+  };
+  const translate = (event: StreamEvent) => guarded(() => translator.onEvent(event, emit));
   const closing = () => {
-    for (const event of decoder.end()) translator.onEvent(event, emit);
-    translator.onEnd?.(emit);
+    for (const event of decoder.end()) translate(event);
+    guarded(() => translator.onEnd?.(emit));
     return take() + format.end(translator);
   };
 
@@ -124,7 +175,7 @@ export async function openTranslatedStream(
     for (;;) {
       const { done, value } = await reader.read();
       if (done) return null;
-      for (const event of decoder.push(value)) translator.onEvent(event, emit);
+      for (const event of decoder.push(value)) translate(event);
       if (pending) return take();
     }
   };
@@ -170,9 +221,10 @@ export async function openTranslatedStream(
         }
       },
       cancel(reason) {
-        // The client went away: stop the upstream fetch too.
+        // The client went away (or the gateway could not deliver the stream): stop the upstream at once, so
+        // it stops generating; the call is charged for what it had generated (README "Spend log").
         reader.cancel(reason).catch(() => {});
-        finish({ status: "aborted" });
+        finish(reason instanceof GatewayError ? { status: "undelivered", error: reason } : { status: "aborted" });
       },
     },
     { highWaterMark: 0 },
