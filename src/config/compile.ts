@@ -47,6 +47,11 @@ export async function compileConfig(raw: unknown): Promise<CompiledConfig> {
   if (issues.length) throw new ConfigError(issues);
   const unsupported = unsupportedKeys(raw);
   const warnings = unsupported.length ? [`config keys not supported yet (ignored): ${unsupported.join(", ")}`] : [];
+  const keyBudget = config.general_settings;
+  if (keyBudget.max_budget !== undefined) {
+    const period = keyBudget.budget_duration ? ` per ${keyBudget.budget_duration}` : "";
+    warnings.push(`general_settings.max_budget (${keyBudget.max_budget} USD${period}) is read as the budget of every virtual key without a max_budget of its own (the proxy-wide budget is litellm_settings.max_budget)`);
+  }
   return { config, warnings, builtAt: Math.floor(Date.now() / 1000) };
 }
 

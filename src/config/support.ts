@@ -16,8 +16,6 @@ export const NOT_YET_IMPLEMENTED = new Set<string>([
   "litellm_settings.turn_off_message_logging",
   "general_settings.alerting",
   "general_settings.database_url",
-  "litellm_settings.max_budget",
-  "litellm_settings.budget_duration",
   "general_settings.global_max_parallel_requests",
   "model_list[].litellm_params.max_retries",
   "model_list[].litellm_params.tags",

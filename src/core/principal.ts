@@ -20,12 +20,28 @@ export const MASTER: Principal = { kind: "master" };
 /** No master key configured: local use only, everything allowed. */
 export const OPEN: Principal = { kind: "open" };
 
+/** Whether a model list (a key's `models`; empty = all) allows any of `names` (a group's name and access groups). */
+export function mayUseNames(allowed: readonly string[] | undefined, names: readonly string[]): boolean {
+  if (!allowed || allowed.length === 0) return true;
+  if (allowed.includes("*") || allowed.includes("all-proxy-models")) return true;
+  return names.some((n) => allowed.includes(n));
+}
+
+const accessNames = new WeakMap<ModelGroup, string[]>();
+
+/** The names that give access to a group: its own and its deployments' access groups (made once per group). */
+export function accessOf(group: ModelGroup): string[] {
+  let names = accessNames.get(group);
+  if (!names) {
+    names = [...new Set([group.name, ...group.deployments.flatMap((d) => d.info.access_groups ?? [])])];
+    accessNames.set(group, names);
+  }
+  return names;
+}
+
 /** Whether the caller may use a model group: by name, `*` / `all-proxy-models`, or an access group of one of its deployments. */
 export function mayUse(principal: Principal, group: ModelGroup): boolean {
-  const allowed = principal.models;
-  if (!allowed || allowed.length === 0) return true;
-  if (allowed.includes(group.name) || allowed.includes("*") || allowed.includes("all-proxy-models")) return true;
-  return group.deployments.some((d) => d.info.access_groups?.some((g) => allowed.includes(g)));
+  return !principal.models?.length || mayUseNames(principal.models, accessOf(group));
 }
 
 /** LiteLLM's 403 when a key's model list does not cover the requested model. */

@@ -11,6 +11,7 @@ import { GatewayError, toGatewayError } from "../errors";
 import { uuidv7 } from "../lib/ids";
 import { healthRoutes } from "./routes/health";
 import { keyRoutes } from "./routes/keys";
+import { lifecycleRoutes } from "./routes/lifecycle";
 import { llmRoutes } from "./routes/llm";
 import { messagesRoutes } from "./routes/messages";
 import { modelRoutes } from "./routes/models";
@@ -48,6 +49,7 @@ export function createGateway(compiled: CompiledConfig) {
   app.route("/", keyRoutes);
   app.route("/", teamAndUserRoutes);
   app.route("/", spendRoutes);
+  app.route("/", lifecycleRoutes);
 
   app.notFound((c) => new GatewayError(404, "not_found", `Route not found: ${c.req.method} ${c.req.path}`).toResponse({ "x-litellm-call-id": c.get("callId") ?? "" }));
 

@@ -2,6 +2,7 @@
 // from here. Objects are "loose": keys we do not know survive parsing so that `unsupportedKeys`
 // (./support.ts) can report them in one warning line instead of dropping them silently.
 import { z } from "zod";
+import { generalBudgetSettings, litellmBudgetSettings } from "./budgets";
 
 const num = z.number();
 const posInt = z.number().int().positive();
@@ -132,8 +133,7 @@ export const litellmSettingsSchema = z.looseObject({
   ...routingShared,
   drop_params: z.boolean().optional(),
   request_timeout: seconds.optional(),
-  max_budget: z.number().min(0).optional(),
-  budget_duration: z.string().optional(),
+  ...litellmBudgetSettings,
   cache: z.boolean().optional(),
   cache_params: z.record(z.string(), z.unknown()).optional(),
   success_callback: z.array(z.string()).optional(),
@@ -155,6 +155,7 @@ export const generalSettingsSchema = z.looseObject({
   global_max_parallel_requests: posInt.optional(),
   /** Largest accepted request body, in MB (LiteLLM's max_request_size_mb). */
   max_request_size_mb: z.number().positive().optional(),
+  ...generalBudgetSettings,
 });
 
 export const configSchema = z.looseObject({
