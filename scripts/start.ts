@@ -104,6 +104,7 @@ const dev = spawn(
   { cwd: ROOT, stdio: "inherit", detached: true, env: { ...process.env, GATEWAY_CONFIG: configPath, GATEWAY_BUILD_QUIET: "1" } },
 );
 dev.on("exit", (code, signal) => process.exit(stopping ? 0 : (code ?? (signal ? 1 : 0))));
+console.log(`[gateway] wrangler runs as process group ${dev.pid}; this script stops it (after draining) on SIGTERM or SIGINT`);
 
 /** Signals wrangler's whole group (wrangler and workerd). */
 function stopWrangler(signal: NodeJS.Signals): void {
