@@ -48,5 +48,5 @@ export async function settleCall(env: Env, s: SettleInput): Promise<void> {
     noteSpend(token, cost.cost);
     key = withSettleRetries(`call ${call.id} (${cost.cost} USD)`, () => guardFor(env, { kind: "key", token }).settle(settlement));
   }
-  await Promise.all([key, proxy]);
+  await (proxy ? Promise.all([key, proxy]) : key);
 }
