@@ -114,6 +114,10 @@ describe("a stream's cost", () => {
     const upstream = await gw.post("/v1/chat/completions", { model: "gpt-4o", stream: true, stream_options: { include_usage: true }, messages: [{ role: "user", content: "hi" }] }, key);
     const usage = ((await readSse(upstream)) as { usage?: { cost?: number } }[]).find((c) => c.usage)?.usage;
     expect(usage?.cost).toBeCloseTo(11 * 2.5e-6 + 5 * 1e-5, 15); // the bundled gpt-4o price
+    // Anthropic's /v1/messages, answered by an OpenAI-format deployment: in message_delta's usage.
+    const messages = await gw.fetch("/v1/messages", { method: "POST", key: null, headers: { "x-api-key": key, "anthropic-version": "2023-06-01" }, json: { model: "gpt-4o", max_tokens: 64, stream: true, messages: [{ role: "user", content: "hi" }] } });
+    const delta = (await messages.text()).split("\n\n").find((block) => block.startsWith("event: message_delta"))!;
+    expect(JSON.parse(/^data: (.*)$/m.exec(delta)![1]).usage.cost).toBeCloseTo(11 * 2.5e-6 + 5 * 1e-5, 15);
     // Without include_usage, no usage chunk is added (as OpenAI).
     const quiet = await gw.post("/v1/chat/completions", { model: "alpha", stream: true, max_tokens: 5, messages: [{ role: "user", content: "hi" }] }, key);
     expect(((await readSse(quiet)) as { usage?: unknown }[]).some((c) => c.usage)).toBe(false);

@@ -198,14 +198,16 @@ export function chargeExpired(g: SettleContext, expired: { id: string; r: Reserv
   const state = g.budgets.ensure();
   g.roll(now);
   const rows: Settlement[] = [];
-  for (const { id, r } of expired) {
-    g.ledger.settleExpired(id, r, now);
+  const id = g.subject.identity;
+  for (const { id: callId, r } of expired) {
+    g.ledger.settleExpired(callId, r, now);
     addSpend(state, r.cost, r.tokens ?? 0);
-    if (r.model && g.subject.key) modelBudget(state, r.model).spend += r.cost;
-    if (r.userId && g.subject.identity?.kind === "team") state.members[r.userId] = (state.members[r.userId] ?? 0) + r.cost;
-    const key = g.subject.identity?.kind === "key" ? g.subject.identity.token : undefined;
-    if (key !== undefined) rows.push(estimatedRow(key, id, r, g.subject.key, now));
-    console.warn(`[limits] ${r.model ? "call" : "lease"} ${id} never settled: charged its reservation, ${r.cost} USD${r.tokens ? `, ${r.tokens} tokens` : ""}`);
+    if (id?.kind === "key") {
+      if (r.model) modelBudget(state, r.model).spend += r.cost;
+      rows.push(estimatedRow(id.token, callId, r, g.subject.key, now));
+    }
+    if (r.userId && id?.kind === "team") state.members[r.userId] = (state.members[r.userId] ?? 0) + r.cost;
+    console.warn(`[limits] ${r.model ? "call" : "lease"} ${callId} never settled: charged its reservation, ${r.cost} USD${r.tokens ? `, ${r.tokens} tokens` : ""}`);
   }
   if (rows.length) g.outbox.queueRows(rows);
   g.budgets.changed();
