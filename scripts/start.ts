@@ -2,8 +2,13 @@
 // Runs the gateway locally like `litellm --config`: validates the config, applies D1 migrations to the
 // local database, then runs `wrangler dev` with local D1, KV and Durable Objects. Values referenced as
 // `os.environ/NAME` (and the usual provider variables) are taken from this process's environment or .dev.vars.
+// On SIGTERM or SIGINT it shuts down without losing spend: the Worker stops admitting calls, lets those it
+// admitted end and delivers their settlements (POST /__gateway/drain, with a token only this run knows),
+// then wrangler is stopped. wrangler runs in its own process group, so a signal to this one (Ctrl-C, a
+// service manager) reaches it only through this script, after the drain.
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, readdirSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { takeFlag } from "./args";
 import { ROOT, buildConfig } from "./build-config";
@@ -32,6 +37,8 @@ for (const ref of usedEnvReferences(compiled.config, compiled.ignoredKeys)) {
     console.warn(`[gateway] warning: ${ref.path} is os.environ/${ref.name}, which is not set (export it before npm start, or put it in .dev.vars)`);
   }
 }
+const drainToken = randomBytes(24).toString("base64url");
+vars.GATEWAY_DRAIN_TOKEN = drainToken;
 const envFile = resolve(ROOT, "build/dev.env");
 writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join("\n") + "\n", { mode: 0o600 });
 chmodSync(envFile, 0o600);
@@ -68,10 +75,39 @@ if (hasMigrations) {
 }
 
 console.log(`[gateway] starting on http://${host}:${port} (config: ${configPath}, state: ${persistTo})`);
+let stopping = false;
 const dev = spawn(
   wrangler,
   ["dev", "--port", port, "--ip", host, "--persist-to", persistTo, "--env-file", envFile, "--show-interactive-dev-session=false", ...args],
-  { cwd: ROOT, stdio: "inherit", env: { ...process.env, GATEWAY_CONFIG: configPath, GATEWAY_BUILD_QUIET: "1" } },
+  { cwd: ROOT, stdio: "inherit", detached: true, env: { ...process.env, GATEWAY_CONFIG: configPath, GATEWAY_BUILD_QUIET: "1" } },
 );
-for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => dev.kill(signal));
-dev.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+dev.on("exit", (code, signal) => process.exit(stopping ? 0 : (code ?? (signal ? 1 : 0))));
+console.log(`[gateway] wrangler runs as process group ${dev.pid}; this script stops it (after draining) on SIGTERM or SIGINT`);
+
+/** Signals wrangler's whole group (wrangler and workerd). */
+function stopWrangler(signal: NodeJS.Signals): void {
+  try {
+    process.kill(-dev.pid!, signal);
+  } catch {
+    /* already gone */
+  }
+}
+
+/** Lets the Worker finish its calls and deliver their spend (at most ~15 s), then stops wrangler. */
+async function shutDown(signal: NodeJS.Signals): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  const local = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+  console.log(`[gateway] ${signal}: finishing the calls under way and delivering their spend before stopping`);
+  try {
+    const res = await fetch(`http://${local}:${port}/__gateway/drain`, { method: "POST", headers: { "x-gateway-drain-token": drainToken }, signal: AbortSignal.timeout(15_000) });
+    const answer = (await res.json()) as { drained?: boolean; calls_still_running?: number };
+    if (!answer.drained) console.warn(`[gateway] ${answer.calls_still_running} calls were still running: their reservations will be charged (estimated) if they never settle`);
+  } catch (err) {
+    console.warn(`[gateway] could not drain the Worker (${(err as Error).message}); stopping anyway: unsettled reservations are charged later, estimated`);
+  }
+  stopWrangler("SIGTERM");
+  setTimeout(() => stopWrangler("SIGKILL"), 5_000).unref();
+}
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => void shutDown(signal));
+process.on("exit", () => stopWrangler("SIGKILL"));

@@ -18,6 +18,8 @@ export interface Env {
   /** Workers AI, when bound. */
   AI?: Ai;
   LITELLM_MASTER_KEY?: string;
+  /** Set by `npm start` only (a random token per run): lets it drain the Worker before stopping (src/http/routes/lifecycle.ts). */
+  GATEWAY_DRAIN_TOKEN?: string;
   /** Secrets, vars and extra bindings (Workers VPC services) referenced by name from the config. */
   [name: string]: unknown;
 }

@@ -67,6 +67,11 @@ export async function compileConfig(raw: unknown, readWarnings: readonly string[
     ...(inferred.length ? [`model without a provider prefix, inferred as LiteLLM does (write the prefix to be explicit): ${[...new Set(inferred)].join(", ")}`] : []),
     ...(unsupported.length ? [`config keys not supported yet (ignored): ${unsupported.join(", ")}`] : []),
   ];
+  const keyBudget = config.general_settings;
+  if (keyBudget.max_budget !== undefined) {
+    const period = keyBudget.budget_duration ? ` per ${keyBudget.budget_duration}` : "";
+    warnings.push(`general_settings.max_budget (${keyBudget.max_budget} USD${period}) is read as the budget of every virtual key without a max_budget of its own (the proxy-wide budget is litellm_settings.max_budget)`);
+  }
   const ignoredKeys = [...unsupported, ...Object.keys(EXPLAINED)];
   return { config, warnings, builtAt: Math.floor(Date.now() / 1000), ignoredKeys };
 }

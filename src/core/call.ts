@@ -90,6 +90,8 @@ export class LlmCall {
   upstreamAnswered?: { usage?: Usage };
   private answerHooks?: ((headers: Record<string, string>, outcome: CallOutcome | undefined) => void)[];
   readonly done: Promise<CallOutcome>;
+  /** USD a usage costs on a deployment, when its price is known (set by the limits step: a stream's final usage chunk carries it). */
+  usageCost?: (usage: Usage, deployment: Deployment) => number | undefined;
   /** Set with `done`: middleware reads it synchronously once the call is over. */
   outcome?: CallOutcome;
   private resolveDone!: (outcome: CallOutcome) => void;

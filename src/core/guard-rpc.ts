@@ -6,8 +6,11 @@ import type { ErrorKind } from "../errors";
 import type { JsonObject, ModelBudgets, ModelLimits } from "../schema/db";
 import type { ObjectPermission } from "../schema/mcp";
 
-/** Who a guard guards: one per key (`key:<token>`), per team (`team:<id>`) and per user (`user:<id>`). */
-export type ScopeIdentity = { kind: "team" | "user"; id: string };
+/**
+ * Who a guard guards: one per key (`key:<token>`), per team (`team:<id>`), per user (`user:<id>`), and
+ * one for the proxy-wide budget (`proxy:global`, litellm_settings.max_budget).
+ */
+export type ScopeIdentity = { kind: "team" | "user" | "proxy"; id: string };
 export type GuardIdentity = { kind: "key"; token: string } | ScopeIdentity;
 
 export const guardName = (id: GuardIdentity) => (id.kind === "key" ? `key:${id.token}` : `${id.kind}:${id.id}`);
@@ -21,6 +24,15 @@ export const guardName = (id: GuardIdentity) => (id.kind === "key" ? `key:${id.t
 export type DailyRow = [string, string, string, string, number, number, number, number, number, number];
 
 /** Limits shared by keys, teams and users. null = no limit. */
+/**
+ * What gives access to a model group: one of `names` (its own name first, then its deployments' access
+ * groups), or a wildcard entry matching its name or the `provider/model` of every deployment in `models`.
+ */
+export interface ModelAccess {
+  names: readonly string[];
+  models: readonly string[];
+}
+
 export interface Limits {
   max_budget: number | null;
   budget_duration: string | null;
@@ -30,6 +42,25 @@ export interface Limits {
   model_max_budget?: ModelBudgets | null;
   model_rpm_limit?: ModelLimits | null;
   model_tpm_limit?: ModelLimits | null;
+  /** Tokens (prompt + completion) per budget period; absent from configs of earlier versions. */
+  max_token_budget?: number | null;
+}
+
+/**
+ * How budgets are admitted, from the config: isolates send it with every admission (guards of every
+ * key need it, and only the Worker has the config) and a guard keeps the last one for its alarms.
+ */
+export interface BudgetPolicy {
+  /** A stable id of the fields below: a guard compares it and stores the policy only when it changes. */
+  id: string;
+  /** litellm_settings.disable_budget_reservation: admit while spend < max_budget, reserve nothing. */
+  plain?: boolean;
+  /** litellm_settings.timezone (IANA name); UTC when absent. */
+  timezone?: string;
+  /** general_settings.max_budget / budget_duration: the budget of keys without a max_budget of their own. */
+  keyDefault?: { max_budget: number; budget_duration: string | null };
+  /** litellm_settings.max_budget / budget_duration: the proxy-wide budget (its guard's limits). */
+  proxy?: { max_budget: number; budget_duration: string | null };
 }
 
 /** A virtual key as its guard enforces it and as isolates cache it. Built from D1 (key + team + user rows). */
@@ -59,7 +90,7 @@ export interface KeyConfig {
 
 /** A team or user as its guard enforces it. */
 export interface ScopeConfig {
-  kind: "team" | "user";
+  kind: "team" | "user" | "proxy";
   id: string;
   blocked: boolean;
   limits: Limits;
@@ -73,12 +104,17 @@ export interface AdmitRequest {
   requestId: string;
   /** Model group. */
   model: string;
-  /** USD reserved: the most this call can cost. */
+  /** USD: the most this call can cost (the guard reserves it, or what is left of a budget when less). */
   cost: number;
   /** The version of the KeyConfig the isolate holds; the answer carries the config when it differs. */
   knownVersion?: string;
   /** The isolate would take a lease for the key's next calls (src/limits/lease.ts). */
   wantLease?: boolean;
+  /** Tokens: the most this call can use (prompt estimate + output cap), for max_token_budget. */
+  tokens?: number;
+  /** What gives access to the model (see mayAccess): the key's models are checked before any limit. */
+  access?: ModelAccess;
+  policy?: BudgetPolicy;
 }
 
 /** A new lease without a call of its own (an isolate renewing ahead of need). */
@@ -87,6 +123,7 @@ export interface LeaseRequest {
   knownVersion?: string;
   /** USD one call reserves (what the lease's budget is sized in). */
   callCost: number;
+  policy?: BudgetPolicy;
 }
 
 /**
@@ -130,18 +167,22 @@ export interface Refusal {
   retryAfter?: number;
   /** Set when the key itself is no longer usable (deleted, blocked, expired): isolates drop their copy. */
   revoked?: boolean;
+  /** Refused because calls in flight hold what is left of a budget (not spent yet): worth a retry soon. */
+  held?: boolean;
 }
 
 export type LookupAnswer = { ok: true; config: KeyConfig } | Refusal;
 
 export interface ScopeAdmitRequest {
-  kind: "team" | "user";
+  kind: "team" | "user" | "proxy";
   id: string;
   requestId: string;
   model: string;
   cost: number;
   /** The key's user, for team member budgets. */
   userId: string | null;
+  tokens?: number;
+  policy?: BudgetPolicy;
 }
 
 /** The end of a call, sent to the key's guard after the response went out. */
@@ -162,7 +203,7 @@ export interface Settlement {
 }
 
 export interface ScopeSettlement {
-  kind: "team" | "user";
+  kind: "team" | "user" | "proxy";
   id: string;
   requestId: string;
   model: string;
@@ -179,6 +220,9 @@ export interface GuardSnapshot {
   budgetResetAt: number | null;
   modelSpend: Record<string, number>;
   pendingRows: number;
+  /** Tokens spent in the budget period (max_token_budget); absent from guards of earlier versions. */
+  tokenSpend?: number;
+  reservedTokens?: number;
 }
 
 /** The KeyGuard's RPC methods, as callers see them (src/limits/guard implements them). */
@@ -196,8 +240,11 @@ export interface GuardRpc {
   /** Several settlements (and lease returns) in one round trip; `batchId` makes a repeated delivery a no-op. */
   settleMany(list: Settlement[], returns?: LeaseReturn[], batchId?: string): Promise<void>;
   snapshot(): Promise<GuardSnapshot>;
-  /** Re-reads the config from D1 now (admin routes call this after every change). */
-  refresh(id: GuardIdentity): Promise<void>;
+  /**
+   * Re-reads the config from D1 now (admin routes call this after every change). Key guards answer how
+   * many ms their leases may still admit calls under the old config (earlier versions: nothing).
+   */
+  refresh(id: GuardIdentity): Promise<number | void>;
   /** Flushes everything pending to D1 now; returns the rows still pending. */
   flushNow(): Promise<number>;
   /** Test clock (ALLOW_TEST_CLOCK=1 only). */

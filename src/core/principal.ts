@@ -1,7 +1,7 @@
 // Who is calling, and the one rule for which model groups a caller may use. The auth middleware sets a
 // principal on every authenticated request.
 import { GatewayError } from "../errors";
-import type { KeyConfig } from "./guard-rpc";
+import type { KeyConfig, ModelAccess } from "./guard-rpc";
 import type { ModelGroup } from "./provider";
 
 export interface Principal {
@@ -41,20 +41,38 @@ export function modelPatternMatches(pattern: string, name: string): boolean {
 }
 
 /**
- * Whether the caller may use a model group: by name, `*` / `all-proxy-models`, an access group of one of
- * its deployments, or a wildcard entry (LiteLLM's): matching the group's name, or the `provider/model` of
- * every deployment in it ("openai/*" allows a group "gpt-4o" served by openai/gpt-4o).
+ * Whether a model list (a key's `models`; empty = all) allows a group: by name, `*` / `all-proxy-models`,
+ * an access group, or a wildcard entry (LiteLLM's): "openai/*" allows a group "gpt-4o" served by openai/gpt-4o.
  */
-export function mayUse(principal: Principal, group: ModelGroup): boolean {
-  const allowed = principal.models;
+export function mayAccess(allowed: readonly string[] | undefined, access: ModelAccess): boolean {
   if (!allowed || allowed.length === 0) return true;
-  if (allowed.includes(group.name) || allowed.includes("*") || allowed.includes("all-proxy-models")) return true;
+  if (allowed.includes("*") || allowed.includes("all-proxy-models")) return true;
   for (const entry of allowed) {
-    if (!entry.includes("*")) continue;
-    if (modelPatternMatches(entry, group.name)) return true;
-    if (group.deployments.length && group.deployments.every((d) => modelPatternMatches(entry, d.params.model))) return true;
+    if (!entry.includes("*")) {
+      if (access.names.includes(entry)) return true;
+    } else if (modelPatternMatches(entry, access.names[0]) || (access.models.length > 0 && access.models.every((m) => modelPatternMatches(entry, m)))) {
+      return true;
+    }
   }
-  return group.deployments.some((d) => d.info.access_groups?.some((g) => allowed.includes(g)));
+  return false;
+}
+
+const accessCache = new WeakMap<ModelGroup, ModelAccess>();
+
+/** A group's access names and deployment models (made once per group). */
+export function accessOf(group: ModelGroup): ModelAccess {
+  let access = accessCache.get(group);
+  if (!access) {
+    const names = [...new Set([group.name, ...group.deployments.flatMap((d) => d.info.access_groups ?? [])])];
+    access = { names, models: group.deployments.map((d) => d.params.model) };
+    accessCache.set(group, access);
+  }
+  return access;
+}
+
+/** Whether the caller may use a model group (see mayAccess). */
+export function mayUse(principal: Principal, group: ModelGroup): boolean {
+  return !principal.models?.length || mayAccess(principal.models, accessOf(group));
 }
 
 /** LiteLLM's 403 when a key's model list does not cover the requested model. */

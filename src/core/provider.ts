@@ -77,8 +77,8 @@ export type StreamDecoderKind = "sse" | "ndjson" | (() => StreamDecoder);
 export interface ClientStreamFormat {
   /** SSE text for one emitted chunk ("" to write nothing). */
   write(chunk: object | string): string;
-  /** SSE text after the upstream's last event. */
-  end(translator: StreamTranslator): string;
+  /** SSE text after the upstream's last event; `cost`: the stream's USD, when its price is known (LiteLLM's usage.cost). */
+  end(translator: StreamTranslator, cost?: number): string;
   /** SSE text for an error after the stream started. */
   error(error: GatewayError): string;
 }

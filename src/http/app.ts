@@ -11,6 +11,7 @@ import { GatewayError, toGatewayError } from "../errors";
 import { uuidv7 } from "../lib/ids";
 import { healthRoutes } from "./routes/health";
 import { keyRoutes } from "./routes/keys";
+import { lifecycleRoutes } from "./routes/lifecycle";
 import { llmRoutes } from "./routes/llm";
 import { mcpRoutes, serverMcp } from "./routes/mcp";
 import { messagesRoutes } from "./routes/messages";
@@ -57,6 +58,7 @@ export function createGateway(compiled: CompiledConfig) {
   app.route("/", uiRoutes);
   app.route("/", realtimeRoutes);
   app.route("/", mcpRoutes);
+  app.route("/", lifecycleRoutes);
 
   // The one error renderer: every route's failures end here.
   const renderError = (err: Error, c: Context<GatewayEnv>) => {

@@ -24,7 +24,7 @@ export function usableMetadata(metadata: JsonObject, row: string): JsonObject {
   return {};
 }
 
-type LimitColumns = Pick<KeyRow, "max_budget" | "budget_duration" | "rpm_limit" | "tpm_limit" | "max_parallel_requests">;
+type LimitColumns = Pick<KeyRow, "max_budget" | "budget_duration" | "rpm_limit" | "tpm_limit" | "max_parallel_requests" | "max_token_budget">;
 
 function limitsOf(row: LimitColumns): Limits {
   return {
@@ -33,10 +33,11 @@ function limitsOf(row: LimitColumns): Limits {
     rpm_limit: row.rpm_limit,
     tpm_limit: row.tpm_limit,
     max_parallel_requests: row.max_parallel_requests,
+    max_token_budget: row.max_token_budget,
   };
 }
 
-const hasLimits = (l: Limits) => l.max_budget !== null || l.rpm_limit !== null || l.tpm_limit !== null || l.max_parallel_requests !== null;
+const hasLimits = (l: Limits) => l.max_budget !== null || l.rpm_limit !== null || l.tpm_limit !== null || l.max_parallel_requests !== null || (l.max_token_budget ?? null) !== null;
 
 export function keyConfigOf(key: KeyRow, team: TeamRow | undefined, user: UserRow | undefined, teamHasMemberBudgets: boolean): KeyConfig {
   return {
@@ -61,7 +62,7 @@ export function keyConfigOf(key: KeyRow, team: TeamRow | undefined, user: UserRo
 }
 
 /** The key's config, or undefined when no such key exists. */
-export async function loadKeyConfig(d1: D1Database, token: string): Promise<{ config: KeyConfig; spend: number; budgetResetAt: number | null; modelSpend: Record<string, number> } | undefined> {
+export async function loadKeyConfig(d1: D1Database, token: string): Promise<{ config: KeyConfig; spend: number; tokenSpend: number; budgetResetAt: number | null; modelSpend: Record<string, number> } | undefined> {
   const db = database(d1);
   const key = await db.select().from(keys).where(eq(keys.token, token)).get();
   if (!key) return undefined;
@@ -73,11 +74,11 @@ export async function loadKeyConfig(d1: D1Database, token: string): Promise<{ co
       : [],
   ]);
   const memberBudgets = budgets.some((m) => m.b !== null);
-  return { config: keyConfigOf(key, team, user, memberBudgets), spend: key.spend, budgetResetAt: key.budget_reset_at, modelSpend: key.model_spend ?? {} };
+  return { config: keyConfigOf(key, team, user, memberBudgets), spend: key.spend, tokenSpend: key.token_spend, budgetResetAt: key.budget_reset_at, modelSpend: key.model_spend ?? {} };
 }
 
 /** A team's or user's config, or undefined when it does not exist. */
-export async function loadScopeConfig(d1: D1Database, kind: "team" | "user", id: string): Promise<{ config: ScopeConfig; spend: number; budgetResetAt: number | null; memberSpend: Record<string, number> } | undefined> {
+export async function loadScopeConfig(d1: D1Database, kind: "team" | "user", id: string): Promise<{ config: ScopeConfig; spend: number; tokenSpend: number; budgetResetAt: number | null; memberSpend: Record<string, number> } | undefined> {
   const db = database(d1);
   if (kind === "user") {
     const user = await db.select().from(users).where(eq(users.user_id, id)).get();
@@ -85,6 +86,7 @@ export async function loadScopeConfig(d1: D1Database, kind: "team" | "user", id:
     return {
       config: { kind, id, blocked: false, limits: limitsOf(user), member_budgets: {}, version: String(user.version) },
       spend: user.spend,
+      tokenSpend: user.token_spend,
       budgetResetAt: user.budget_reset_at,
       memberSpend: {},
     };
@@ -104,6 +106,7 @@ export async function loadScopeConfig(d1: D1Database, kind: "team" | "user", id:
       version: String(team.version),
     },
     spend: team.spend,
+    tokenSpend: team.token_spend,
     budgetResetAt: team.budget_reset_at,
     memberSpend: Object.fromEntries(members.map((m) => [m.user_id, m.spend])),
   };

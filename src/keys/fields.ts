@@ -45,6 +45,8 @@ export const limitFields = {
   rpm_limit: count.nullable().optional(),
   tpm_limit: count.nullable().optional(),
   max_parallel_requests: z.number().int().min(1).nullable().optional(),
+  /** Tokens (prompt + completion) per budget_duration; enforced like max_budget. */
+  max_token_budget: count.nullable().optional(),
   models: modelNames.optional(),
   metadata: stored(z.record(z.string(), z.unknown())).optional(),
 };

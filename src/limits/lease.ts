@@ -13,7 +13,7 @@ import type { Env } from "../env";
 import { confirmKey, forgetKey, touchKey } from "../keys/lookup";
 import { guardFor } from "../core/guard-rpc";
 import { returnBatched, settleBatched } from "./settle-batch";
-import type { AdmitAnswer, RateHeaders, Settlement } from "../core/guard-rpc";
+import type { AdmitAnswer, BudgetPolicy, RateHeaders, Settlement } from "../core/guard-rpc";
 import { logText } from "../lib/safe-text";
 
 type Granted = Extract<AdmitAnswer, { ok: true }>;
@@ -128,13 +128,13 @@ export function takeLease(env: Env, token: string, answer: Granted): void {
 }
 
 /** Renews the key's lease in the background when it is half used or half expired. */
-export function renewIfDue(env: Env, lease: Lease, callCost: number): void {
+export function renewIfDue(env: Env, lease: Lease, callCost: number, policy?: BudgetPolicy): void {
   const now = Date.now();
   const due = lease.slotsLeft * 2 < lease.slots || (lease.budgetLeft !== null && lease.budgetLeft < callCost * 2) || (lease.until - now) * 2 < lease.ttlMs;
   const token = lease.token;
   if (!due || current.get(token) !== lease || !askForLease(token)) return;
   const renewal = guardFor(env, { kind: "key", token })
-    .renewLease({ token, knownVersion: lease.version, callCost })
+    .renewLease({ token, knownVersion: lease.version, callCost, policy })
     .then((answer) => {
       if (!answer.ok) {
         // Blocked, deleted or expired meanwhile: the next call asks the guard, which refuses it.
@@ -149,6 +149,14 @@ export function renewIfDue(env: Env, lease: Lease, callCost: number): void {
     .catch((err: Error) => console.warn(`[limits] lease renewal failed (calls ask the guard until a new one): ${logText(String(err?.message))}`))
     .finally(() => leaseAnswered(token));
   background(renewal);
+}
+
+/** A call admitted from `lease` will not run after all (another budget refused it): its share goes back. */
+export function unadmitFromLease(env: Env, lease: Lease, reserved: number): void {
+  if (lease.budgetLeft !== null) lease.budgetLeft += reserved;
+  lease.slotsLeft++;
+  lease.inFlight--;
+  returnWhenDone(env, lease);
 }
 
 /**
@@ -171,20 +179,23 @@ export function noteSpend(token: string, cost: number): void {
   if (lease) lease.spend += cost;
 }
 
-/** Stops admitting from the key's leases (admin change, revoked key); they are returned once their calls are over. */
-export function dropLease(env: Env, token: string): void {
-  for (const lease of [current.get(token), spares.get(token)]) if (lease) retire(env, lease);
+/**
+ * Stops admitting from the key's leases (admin change, revoked key); they are returned once their calls
+ * are over. Resolves when those with no call in flight have been given back.
+ */
+export function dropLease(env: Env, token: string): Promise<unknown> {
+  return Promise.all([current.get(token), spares.get(token)].map((lease) => lease && retire(env, lease)));
 }
 
-/** Every lease of this isolate (a team or user changed: any key may be affected). */
-export function dropAllLeases(env: Env): void {
-  for (const lease of [...current.values(), ...spares.values()]) retire(env, lease);
+/** Every lease of this isolate (a team or user changed: any key may be affected; a shutdown). */
+export function dropAllLeases(env: Env): Promise<unknown> {
+  return Promise.all([...current.values(), ...spares.values()].map((lease) => retire(env, lease)));
 }
 
-function retire(env: Env, lease: Lease): void {
+function retire(env: Env, lease: Lease): Promise<void> | undefined {
   lease.retired = true;
   forget(lease);
-  returnWhenDone(env, lease);
+  return returnWhenDone(env, lease);
 }
 
 function forget(lease: Lease): void {
@@ -192,13 +203,13 @@ function forget(lease: Lease): void {
   if (spares.get(lease.token) === lease) spares.delete(lease.token);
 }
 
-/** Gives the lease back once it admits no more calls and none of its calls is in flight. */
-function returnWhenDone(env: Env, lease: Lease): void {
-  if (lease.returned || lease.inFlight > 0) return;
+/** Gives the lease back once it admits no more calls and none of its calls is in flight (the promise of its delivery, if now). */
+function returnWhenDone(env: Env, lease: Lease): Promise<void> | undefined {
+  if (lease.returned || lease.inFlight > 0) return undefined;
   const wait = lease.until - Date.now();
   if (!lease.retired && wait > 0) {
     // Idle now: come back when it expires (the runtime keeps the timer alive through waitUntil).
-    if (lease.returnTimer) return;
+    if (lease.returnTimer) return undefined;
     lease.returnTimer = true;
     background(
       new Promise<void>((resolve) => setTimeout(resolve, wait + 1)).then(() => {
@@ -206,9 +217,11 @@ function returnWhenDone(env: Env, lease: Lease): void {
         returnWhenDone(env, lease);
       }),
     );
-    return;
+    return undefined;
   }
   lease.returned = true;
   forget(lease);
-  background(returnBatched(env, lease.token, { lease: lease.id, unusedSlots: lease.slotsLeft, calls: lease.settled }));
+  const delivered = returnBatched(env, lease.token, { lease: lease.id, unusedSlots: lease.slotsLeft, calls: lease.settled });
+  background(delivered);
+  return delivered;
 }

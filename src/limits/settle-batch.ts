@@ -41,6 +41,8 @@ interface Batch {
 
 /** The batch collecting items per token; sent BATCH_MS after its first one. */
 const open = new Map<string, Batch>();
+/** Batches sent and not yet delivered (or given up on). */
+const sending = new Set<Batch>();
 
 const ALREADY_QUEUED = Promise.resolve();
 
@@ -67,7 +69,10 @@ function newBatch(env: Env, token: string): Batch {
   batch.delivered = new Promise<void>((resolve) => {
     setTimeout(() => {
       open.delete(token);
-      void withSettleRetries(`${batch.items.length} calls`, () => guardFor(env, { kind: "key", token }).settleMany(batch.items, batch.returns, batch.id)).then(resolve);
+      sending.add(batch);
+      void withSettleRetries(`${batch.items.length} calls`, () => guardFor(env, { kind: "key", token }).settleMany(batch.items, batch.returns, batch.id))
+        .finally(() => sending.delete(batch))
+        .then(resolve);
     }, BATCH_MS);
   });
   open.set(token, batch);
@@ -84,7 +89,7 @@ export function returnBatched(env: Env, token: string, ret: LeaseReturn): Promis
   return add(env, token, (batch) => batch.returns.push(ret));
 }
 
-/** Settles once every batch queued so far has been delivered: for tests that read a guard right after their calls. */
+/** Settles once every batch queued so far has been delivered: for tests that read a guard right after their calls, and shutdowns. */
 export async function batchesDelivered(): Promise<void> {
-  await Promise.all([...open.values()].map((b) => b.delivered));
+  await Promise.all([...open.values(), ...sending].map((b) => b.delivered));
 }

@@ -1,7 +1,7 @@
 // The end of a call, charged: once the call is over (for streams: last chunk sent or client gone), its
 // cost and spend log row go to the key's guard - through its lease's batch, the isolate's batch (master
-// key, open mode), or a direct settle that releases the call's own reservation. Retried; the guard
-// ignores repeats.
+// key, open mode), or a direct settle that releases the call's own reservation - and, with a proxy-wide
+// budget, to the proxy's guard. Retried; guards ignore repeats.
 import type { LlmCall } from "../core/call";
 import { guardFor } from "../core/guard-rpc";
 import type { Principal } from "../core/principal";
@@ -11,6 +11,7 @@ import { dailyRow, outboxRow } from "../spend/flush";
 import type { PriceBook } from "../spend/prices";
 import { callCost, spendLogRow } from "../spend/spend-log";
 import { noteSpend, settleFromLease, type Lease } from "./lease";
+import { settleProxy } from "./proxy-budget";
 import { settleBatched, withSettleRetries } from "./settle-batch";
 
 export interface SettleInput {
@@ -21,6 +22,8 @@ export interface SettleInput {
   reservation: Reservation;
   book: PriceBook;
   lease: Lease | undefined;
+  /** The call also holds part of the proxy-wide budget (litellm_settings.max_budget). */
+  proxyBudget: boolean;
   /** general_settings.store_prompts_in_spend_logs / disable_spend_logs. */
   storePrompts: boolean;
   keepLogRow: boolean;
@@ -34,10 +37,16 @@ export async function settleCall(env: Env, s: SettleInput): Promise<void> {
   const cost = callCost(outcome, s.book, reservation);
   const response = s.storePrompts && s.response ? await s.response : undefined;
   const log = spendLogRow({ call, outcome, principal, token, cost, storePrompts: s.storePrompts, response });
-  const settlement = { token, requestId: call.id, model: call.group.name, cost: cost.cost, tokens: cost.usage?.total_tokens ?? 0, row: outboxRow(log, s.keepLogRow), daily: dailyRow(log, cost.unpriced) };
+  const tokens = cost.usage?.total_tokens ?? 0;
+  const settlement = { token, requestId: call.id, model: call.group.name, cost: cost.cost, tokens, row: outboxRow(log, s.keepLogRow), daily: dailyRow(log, cost.unpriced) };
+  const proxy = s.proxyBudget ? settleProxy(env, call.id, call.group.name, cost.cost, tokens) : undefined;
   // No reservation of its own to release (master key, open mode, admitted from a lease): batched per isolate.
-  if (lease) return settleFromLease(env, lease, reservation.cost, settlement);
-  if (principal.kind !== "virtual_key") return settleBatched(env, token, settlement);
-  noteSpend(token, cost.cost);
-  return withSettleRetries(`call ${call.id} (${cost.cost} USD)`, () => guardFor(env, { kind: "key", token }).settle(settlement));
+  let key: Promise<void>;
+  if (lease) key = settleFromLease(env, lease, reservation.cost, settlement);
+  else if (principal.kind !== "virtual_key") key = settleBatched(env, token, settlement);
+  else {
+    noteSpend(token, cost.cost);
+    key = withSettleRetries(`call ${call.id} (${cost.cost} USD)`, () => guardFor(env, { kind: "key", token }).settle(settlement));
+  }
+  await (proxy ? Promise.all([key, proxy]) : key);
 }

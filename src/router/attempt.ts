@@ -172,6 +172,7 @@ export async function callDeployment(call: LlmCall, deployment: Deployment, env:
         includeUsage: call.includeUsage,
         chunkObject: endpoint === "chat" ? "chat.completion.chunk" : "text_completion",
         format: client?.streamFormat(!!passthrough),
+        usageCost: call.usageCost && ((usage) => call.usageCost!(normaliseUsage(usage)!, deployment)),
         onEnd: (outcome) =>
           call.finish({
             status: outcome.status,

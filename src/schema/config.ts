@@ -5,6 +5,7 @@ import { z } from "zod";
 import { responsesModelInfoShape, responsesSettingsShape } from "./responses";
 import { capabilityShape } from "./capabilities";
 import { mcpServersSchema } from "./mcp";
+import { generalBudgetSettings, litellmBudgetSettings } from "./budgets";
 
 const num = z.number();
 const posInt = z.number().int().positive();
@@ -157,8 +158,7 @@ export const litellmSettingsSchema = z.looseObject({
   ...routingShared,
   drop_params: z.boolean().optional(),
   request_timeout: seconds.optional(),
-  max_budget: z.number().min(0).optional(),
-  budget_duration: z.string().optional(),
+  ...litellmBudgetSettings,
   cache: z.boolean().optional(),
   cache_params: z.record(z.string(), z.unknown()).optional(),
   success_callback: z.array(z.string()).optional(),
@@ -182,6 +182,7 @@ export const generalSettingsSchema = z.looseObject({
   /** Largest accepted request body, in MB (LiteLLM's max_request_size_mb). */
   max_request_size_mb: z.number().positive().optional(),
   ...responsesSettingsShape,
+  ...generalBudgetSettings,
 });
 
 export const configSchema = z.looseObject({

@@ -29,6 +29,10 @@ const limits = {
   rpm_limit: integer("rpm_limit"),
   tpm_limit: integer("tpm_limit"),
   max_parallel_requests: integer("max_parallel_requests"),
+  /** Tokens (prompt + completion) per budget period; null = no token budget. */
+  max_token_budget: integer("max_token_budget"),
+  /** Tokens spent in the current budget period. */
+  token_spend: integer("token_spend").notNull().default(0),
 };
 
 /** Virtual keys. Only the SHA-256 of a key is stored; the key itself is shown once, at generation. */

@@ -17,12 +17,17 @@ export function costOf(usage: Usage, price: Price): number {
   return (usage.prompt_tokens - cached) * price.input + cached * price.cacheRead + usage.completion_tokens * price.output;
 }
 
-/** The most output tokens the call may produce on this deployment (all `n` choices). */
-export function maxOutputTokens(request: LlmRequest, d: Deployment, price: Price | undefined): number {
-  if (request.endpoint === "embedding") return 0;
+/** Where a call's output bound comes from: the request's max_tokens, the model's max output, or the default. */
+export type OutputBound = "max_tokens" | "model" | "default";
+
+/** The most output tokens the call may produce on this deployment (all `n` choices), and where that bound comes from. */
+function outputBound(request: LlmRequest, d: Deployment, price: Price | undefined): { tokens: number; from: OutputBound } {
+  if (request.endpoint === "embedding") return { tokens: 0, from: "model" };
   const asked = request.endpoint === "chat" ? (request.body.max_completion_tokens ?? request.body.max_tokens) : request.body.max_tokens;
   const cap = d.info.max_output_tokens ?? d.info.max_tokens ?? price?.maxOutputTokens;
-  return (asked ?? cap ?? DEFAULT_MAX_OUTPUT_TOKENS) * (request.body.n ?? 1);
+  const n = request.body.n ?? 1;
+  if (asked !== undefined && asked !== null) return { tokens: asked * n, from: "max_tokens" };
+  return cap !== undefined ? { tokens: cap * n, from: "model" } : { tokens: DEFAULT_MAX_OUTPUT_TOKENS * n, from: "default" };
 }
 
 /** The groups a call may end up on: its own, then its configured fallbacks. */
@@ -45,6 +50,11 @@ export interface Reservation {
   /** USD: the most the call can cost on any deployment it may reach. */
   cost: number;
   promptTokens: number;
+  /** Tokens: the most the call can use (prompt + the largest output bound), for token budgets. */
+  tokens: number;
+  /** The output bound behind `cost` (the priciest deployment's), and where it comes from (refusals explain it). */
+  outputTokens: number;
+  outputFrom: OutputBound;
   /** False when some deployment it may reach has no known price (its share is counted as 0). */
   priced: boolean;
 }
@@ -54,15 +64,20 @@ export function reservationFor(request: LlmRequest, groups: readonly ModelGroup[
   const promptTokens = estimatePromptTokens(request);
   let cost = 0;
   let priced = true;
+  let output = 0;
+  let costliest: { tokens: number; from: OutputBound } = { tokens: 0, from: "default" };
   for (const group of groups) {
     for (const d of group.deployments) {
       const price = priceOf(d, book);
+      const bound = outputBound(request, d, price);
+      output = Math.max(output, bound.tokens);
       if (!price) {
         priced = false;
         continue;
       }
-      cost = Math.max(cost, promptTokens * price.input + maxOutputTokens(request, d, price) * price.output);
+      const worst = promptTokens * price.input + bound.tokens * price.output;
+      if (worst >= cost) [cost, costliest] = [worst, bound];
     }
   }
-  return { cost, promptTokens, priced };
+  return { cost, promptTokens, tokens: promptTokens + output, outputTokens: costliest.tokens, outputFrom: costliest.from, priced };
 }

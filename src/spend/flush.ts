@@ -52,7 +52,7 @@ function utcDay(ms: number): string {
 
 /** A call's daily_spend share (UTC day of its start). */
 export function dailyRow(log: DailySource, unpriced: boolean): DailyRow {
-  return [utcDay(log.start_time), log.api_key, log.model_group, log.team_id ?? "", log.spend ?? 0, log.prompt_tokens ?? 0, log.completion_tokens ?? 0, 1, log.status === "success" ? 0 : 1, unpriced ? 1 : 0];
+  return [utcDay(log.start_time), log.api_key, log.model_group, log.team_id ?? "", log.spend ?? 0, log.prompt_tokens ?? 0, log.completion_tokens ?? 0, 1, log.status === "success" || log.status === "estimated" ? 0 : 1, unpriced ? 1 : 0];
 }
 
 /**
@@ -89,10 +89,11 @@ export interface FlushBatch {
   daily: DailyRow[];
 }
 
+/** `tokenSpend` (max_token_budget) is absent from guards of earlier versions. */
 export type FlushTotals =
-  | { kind: "key"; token: string; spend: number; budgetResetAt: number | null; modelSpend: Record<string, number> }
-  | { kind: "team"; id: string; spend: number; budgetResetAt: number | null; memberSpend: Record<string, number> }
-  | { kind: "user"; id: string; spend: number; budgetResetAt: number | null };
+  | { kind: "key"; token: string; spend: number; tokenSpend?: number; budgetResetAt: number | null; modelSpend: Record<string, number> }
+  | { kind: "team"; id: string; spend: number; tokenSpend?: number; budgetResetAt: number | null; memberSpend: Record<string, number> }
+  | { kind: "user"; id: string; spend: number; tokenSpend?: number; budgetResetAt: number | null };
 
 const field = (name: string) => sql.raw(`json_extract(j, '$.${name}')`);
 const LOG_COLUMNS = Object.values(getTableColumns(spendLogs));
@@ -152,12 +153,12 @@ function rowStatements(db: ReturnType<typeof database>, b: FlushBatch): Query[] 
 function totalStatements(db: ReturnType<typeof database>, t: FlushTotals): Query[] {
   switch (t.kind) {
     case "key":
-      return [db.update(keys).set({ spend: t.spend, budget_reset_at: t.budgetResetAt, model_spend: t.modelSpend }).where(eq(keys.token, t.token)).toSQL()];
+      return [db.update(keys).set({ spend: t.spend, token_spend: t.tokenSpend, budget_reset_at: t.budgetResetAt, model_spend: t.modelSpend }).where(eq(keys.token, t.token)).toSQL()];
     case "user":
-      return [db.update(users).set({ spend: t.spend, budget_reset_at: t.budgetResetAt }).where(eq(users.user_id, t.id)).toSQL()];
+      return [db.update(users).set({ spend: t.spend, token_spend: t.tokenSpend, budget_reset_at: t.budgetResetAt }).where(eq(users.user_id, t.id)).toSQL()];
     case "team":
       return [
-        db.update(teams).set({ spend: t.spend, budget_reset_at: t.budgetResetAt }).where(eq(teams.team_id, t.id)).toSQL(),
+        db.update(teams).set({ spend: t.spend, token_spend: t.tokenSpend, budget_reset_at: t.budgetResetAt }).where(eq(teams.team_id, t.id)).toSQL(),
         ...Object.entries(t.memberSpend).map(([userId, spend]) =>
           db.update(teamMembers).set({ spend }).where(and(eq(teamMembers.team_id, t.id), eq(teamMembers.user_id, userId))).toSQL(),
         ),

@@ -20,13 +20,29 @@ export async function freePort(): Promise<number> {
 
 export interface RunningGateway {
   url: string;
+  /** Its config and --persist-to state (pass it as `dir` to start again on the same state). */
+  dir: string;
   output: () => string;
+  /** SIGTERM to `npm start`'s process group (as a terminal or a service manager sends it); resolves when it has exited. */
   stop(): Promise<void>;
 }
 
-/** Starts `npm start -- --config <yaml> --port <free> --persist-to <tmp> [...extraArgs]` and waits for /health/liveliness. */
-export async function startGateway(configYaml: string, env: Record<string, string> = {}, extraArgs: string[] = []): Promise<RunningGateway> {
-  const dir = mkdtempSync(join(tmpdir(), "gw-e2e-"));
+export interface StartOptions {
+  /** A directory of an earlier run, to start again on its state (default: a new temporary one). */
+  dir?: string;
+  /** More arguments for `npm start`. */
+  extraArgs?: string[];
+  /** Files written beside the config (name -> text), e.g. a guardrail's word list. */
+  files?: Record<string, string>;
+}
+
+/**
+ * Starts `npm start -- --config <yaml> --port <free> --persist-to <dir>/state [...extraArgs]` and waits
+ * for /health/liveliness.
+ */
+export async function startGateway(configYaml: string, env: Record<string, string> = {}, options: StartOptions = {}): Promise<RunningGateway> {
+  const { dir = mkdtempSync(join(tmpdir(), "gw-e2e-")), extraArgs = [], files = {} } = options;
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   const configPath = join(dir, "config.yaml");
   writeFileSync(configPath, configYaml);
   const port = await freePort();
@@ -54,13 +70,18 @@ export async function startGateway(configYaml: string, env: Record<string, strin
   }
   return {
     url,
+    dir,
     output: () => output,
     async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once("exit", r));
-      process.kill(-child.pid!, "SIGTERM");
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (child.exitCode === null) process.kill(-child.pid!, "SIGKILL");
+      // wrangler runs in a process group of its own, which npm start stops once it has drained the
+      // Worker (up to ~15 s): wait until the port is closed, and only then, if ever, force it.
+      const wrangler = Number(/wrangler runs as process group (\d+)/.exec(output)?.[1]);
+      if (child.exitCode === null) process.kill(-child.pid!, "SIGTERM");
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline && (await fetch(`${url}/health/liveliness`).then(() => true, () => false))) await new Promise((r) => setTimeout(r, 100));
+      for (const group of [child.exitCode === null ? child.pid : undefined, Date.now() >= deadline ? wrangler : undefined]) {
+        if (group) process.kill(-group, "SIGKILL");
+      }
     },
   };
 }

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import type { AdmitRequest, KeyConfig, Limits, ScopeConfig } from "../../src/core/guard-rpc";
 import type { SpendState } from "../../src/limits/guard/budgets";
-import { budgetCheck, checkKey, checkScope, keyDenied, parallelCheck, rateCheck, rateHeaders, type Usage } from "../../src/limits/guard/checks";
+import { budgetHold, checkKey, checkScope, keyDenied, modelDenied, parallelCheck, rateCheck, rateHeaders, type BudgetLine, type Usage } from "../../src/limits/guard/checks";
 import { SlidingWindow, WindowMap } from "../../src/limits/window";
 
 const NOW = Date.UTC(2026, 0, 1, 12);
@@ -20,7 +20,7 @@ const spendOf = (spend = 0, extra: Partial<SpendState> = {}): SpendState => ({ b
 
 function usage(extra: Partial<Usage> = {}): Usage {
   return {
-    reserved: 0, reservedByModel: new Map(), reservedByMember: new Map(), inFlight: 0,
+    reserved: 0, reservedByModel: new Map(), reservedByMember: new Map(), reservedTokens: 0, inFlight: 0, partialOpen: 0,
     requests: new SlidingWindow(), tokens: new SlidingWindow(), modelRequests: new WindowMap(), modelTokens: new WindowMap(), ...extra,
   };
 }
@@ -38,15 +38,68 @@ describe("keyDenied", () => {
   });
 });
 
-describe("budgetCheck", () => {
-  it("admits a call whose reservation fits, refuses one that does not, and says when the budget resets", () => {
-    expect(budgetCheck("", 5, 0, 100, null, null, NOW)).toBeUndefined();
-    expect(budgetCheck("", 0.5, 0.25, 0.25, 1, null, NOW)).toBeUndefined(); // exactly at the limit
-    const over = budgetCheck("", 0.5, 0.25, 0.5, 1, NOW + 90_500, NOW);
-    expect(over).toMatchObject({ status: 429, kind: "budget", type: "budget_exceeded", retryAfter: 91 });
-    expect(over?.message).toBe("Budget has been exceeded! Current cost: 0.5 (+0.25 reserved by calls in progress), Max budget: 1");
-    // Spend at the limit refuses even a free call; no reset time, no retryAfter.
-    expect(budgetCheck("Model=alpha ", 1, 0, 0, 1, null, NOW)).toMatchObject({ message: "Budget has been exceeded! Model=alpha Current cost: 1, Max budget: 1", retryAfter: undefined });
+describe("modelDenied", () => {
+  it("refuses a model outside the key's list with LiteLLM's 403, by name or access group; an empty list allows all", () => {
+    const k = key({}, { models: ["cheap-model", "team-models"] });
+    expect(modelDenied(k, "cheap-model", ["cheap-model"])).toBeUndefined();
+    expect(modelDenied(k, "grouped", ["grouped", "team-models"])).toBeUndefined();
+    expect(modelDenied(k, "other-model", ["other-model"])).toMatchObject({
+      status: 403, type: "key_model_access_denied",
+      message: 'key not allowed to access model. This key can only access models=["cheap-model","team-models"]. Tried to access other-model',
+    });
+    expect(modelDenied(key(), "other-model", ["other-model"])).toBeUndefined();
+    expect(modelDenied(k, "other-model", undefined)).toBeUndefined(); // an isolate of an earlier version: checked after admission
+  });
+});
+
+describe("budgetHold: admitted while spend + reserved < max, holding the worst case or what is left", () => {
+  const usd = (spend: number, reserved: number, max: number | null, resetAt: number | null = null): BudgetLine => ({ what: "", unit: "usd", spend, reserved, max, resetAt });
+  const worst = (cost: number, tokens = 0) => ({ cost, tokens, model: "alpha" });
+
+  it("holds the worst case while it fits, and what is left when it does not (a partial hold)", () => {
+    expect(budgetHold([usd(5, 0, null)], worst(100), 0, false, NOW)).toEqual({ ok: true, cost: 100, tokens: 0, partial: false });
+    expect(budgetHold([usd(0.5, 0.25, 1)], worst(0.25), 0, false, NOW)).toEqual({ ok: true, cost: 0.25, tokens: 0, partial: false }); // exactly fits
+    // The issue's first call: $1 key, worst case 8.2 (4096 default output tokens at $0.002): admitted, holding the $1.
+    expect(budgetHold([usd(0, 0, 1)], worst(8.2), 0, false, NOW)).toEqual({ ok: true, cost: 1, tokens: 0, partial: true });
+    expect(budgetHold([usd(0.5, 0.25, 1)], worst(0.5), 0, false, NOW)).toEqual({ ok: true, cost: 0.25, tokens: 0, partial: true });
+  });
+
+  it("allows one partial hold at a time: the next call that does not fit waits for the calls in flight (429, retry-after, not budget_exceeded)", () => {
+    const held = budgetHold([usd(0.5, 0.25, 1)], worst(0.5), 1, false, NOW);
+    expect(held).toMatchObject({ ok: false, status: 429, kind: "rate_limit", type: "rate_limit_exceeded", held: true, retryAfter: 1 });
+    expect((held as { message: string }).message).toBe("Budget held by calls in progress: spent 0.5, reserved by calls in progress 0.25, max 1; this call may use up to 0.5. Retry when they finish.");
+    // A call that fits is admitted beside it, in full.
+    expect(budgetHold([usd(0.5, 0.25, 1)], worst(0.2), 1, false, NOW)).toEqual({ ok: true, cost: 0.2, tokens: 0, partial: false });
+    // Nothing left but what calls in flight hold: wait for them.
+    expect(budgetHold([usd(0.5, 0.5, 1)], worst(0.01), 0, false, NOW)).toMatchObject({ held: true, status: 429 });
+  });
+
+  it("refuses at spend >= max with LiteLLM's budget_exceeded, retry-after until the reset", () => {
+    const over = budgetHold([usd(1, 0.25, 1, NOW + 90_500)], worst(0.5), 0, false, NOW);
+    expect(over).toMatchObject({ ok: false, status: 429, kind: "budget", type: "budget_exceeded", retryAfter: 91 });
+    expect((over as { message: string }).message).toBe("Budget has been exceeded! Current cost: 1 (+0.25 reserved by calls in progress), Max budget: 1");
+  });
+
+  it("never refuses a call that cannot cost anything on a USD budget: max_budget 0 means free models only", () => {
+    expect(budgetHold([usd(0, 0, 0)], worst(0), 0, false, NOW)).toEqual({ ok: true, cost: 0, tokens: 0, partial: false });
+    expect(budgetHold([usd(3, 0, 1)], worst(0), 0, false, NOW)).toMatchObject({ ok: true });
+    const priced = budgetHold([usd(0, 0, 0)], worst(0.01), 0, false, NOW);
+    expect((priced as { message: string }).message).toBe(
+      "Budget has been exceeded! Current cost: 0, Max budget: 0. A max_budget of 0 allows free models only (price 0 or unknown, such as a local Ollama); 'alpha' is priced",
+    );
+  });
+
+  it("applies the same rule to token budgets, and holds nothing under disable_budget_reservation (plain spend < max)", () => {
+    const tokens = (spend: number, reserved: number, max: number): BudgetLine => ({ what: "", unit: "tokens", spend, reserved, max, resetAt: null });
+    expect(budgetHold([tokens(900, 0, 1000)], worst(0, 500), 0, false, NOW)).toEqual({ ok: true, cost: 0, tokens: 100, partial: true });
+    expect(budgetHold([tokens(1000, 0, 1000)], worst(0, 1), 0, false, NOW)).toMatchObject({ type: "budget_exceeded", message: "Token budget has been exceeded! Tokens used: 1000, Max token budget: 1000" });
+    expect(budgetHold([usd(0.9, 5, 1)], worst(50), 0, true, NOW)).toEqual({ ok: true, cost: 0, tokens: 0, partial: false });
+    expect(budgetHold([usd(1, 0, 1)], worst(0.1), 0, true, NOW)).toMatchObject({ type: "budget_exceeded" });
+  });
+
+  it("holds the least any budget leaves (key and model budgets)", () => {
+    const model: BudgetLine = { what: "Model=alpha ", unit: "usd", spend: 0.9, reserved: 0, max: 1, resetAt: null };
+    expect(budgetHold([usd(0, 0, 10), model], worst(0.5), 0, false, NOW)).toEqual({ ok: true, cost: expect.closeTo(0.1, 12), tokens: 0, partial: true });
   });
 });
 
@@ -77,7 +130,7 @@ describe("checkKey", () => {
   it("admits a call within every limit", () => {
     const u = usage();
     u.requests.add(NOW, 5);
-    expect(checkKey(key({ max_budget: 1, rpm_limit: 10, tpm_limit: 1000, max_parallel_requests: 3 }), call(), spendOf(0.5), u, NOW)).toBeUndefined();
+    expect(checkKey(key({ max_budget: 1, rpm_limit: 10, tpm_limit: 1000, max_parallel_requests: 3 }), call(), spendOf(0.5), u, NOW)).toEqual({ ok: true, cost: 0.1, tokens: 0, partial: false });
   });
 
   it("checks the budget first, then the model budget, parallel requests, rpm, tpm, and the model's rpm and tpm", () => {
@@ -98,41 +151,45 @@ describe("checkKey", () => {
     const messages: string[] = [];
     let l: Partial<Limits> = { ...limits };
     for (const lift of ["max_budget", "model_max_budget", "max_parallel_requests", "rpm_limit", "tpm_limit", "model_rpm_limit", "model_tpm_limit"] as const) {
-      messages.push(checkKey(key(l), call(), spend, full(), NOW)!.message);
+      const answer = checkKey(key(l), call(), spend, full(), NOW);
+      messages.push(answer.ok ? "admitted" : answer.message);
       l = { ...l, [lift]: null };
     }
     const who = "api_key: sk-...abcd";
     expect(messages).toEqual([
-      "Budget has been exceeded! Current cost: 0.6 (+0.5 reserved by calls in progress), Max budget: 1",
-      "Budget has been exceeded! Model=alpha Current cost: 0.6 (+0.5 reserved by calls in progress), Max budget: 1",
+      "Budget held by calls in progress: spent 0.6, reserved by calls in progress 0.5, max 1; this call may use up to 0.1. Retry when they finish.",
+      "Budget held by calls in progress: Model=alpha spent 0.6, reserved by calls in progress 0.5, max 1; this call may use up to 0.1. Retry when they finish.",
       `Max parallel request limit reached for ${who}. Current: 2, Limit: 2.`,
       `Rate limit exceeded for ${who}. Limit type: requests. Current limit: 10, Remaining: 0.`,
       `Rate limit exceeded for ${who}. Limit type: tokens. Current limit: 100, Remaining: 0.`,
       `Rate limit exceeded for ${who} model: alpha. Limit type: requests. Current limit: 10, Remaining: 0.`,
       `Rate limit exceeded for ${who} model: alpha. Limit type: tokens. Current limit: 100, Remaining: 0.`,
     ]);
-    expect(checkKey(key(l), call(), spend, full(), NOW)).toBeUndefined();
+    expect(checkKey(key(l), call(), spend, full(), NOW)).toEqual({ ok: true, cost: 0.1, tokens: 0, partial: false });
     // Limits of another model do not apply.
-    expect(checkKey(key({ model_rpm_limit: { beta: 1 } }), call(), spend, full(), NOW)).toBeUndefined();
+    expect(checkKey(key({ model_rpm_limit: { beta: 1 } }), call(), spend, full(), NOW).ok).toBe(true);
   });
 });
 
 describe("checkScope", () => {
   const team = (limits: Partial<Limits>, member_budgets: Record<string, number | null> = {}): ScopeConfig => ({ kind: "team", id: "ops", blocked: false, limits: { ...noLimits, ...limits }, member_budgets, version: "1" });
 
+  const message = (a: ReturnType<typeof checkScope>) => (a.ok ? "admitted" : a.message);
+
   it("checks the team's budget, then the member's budget in the team, then parallel and rate limits", () => {
     const req = { kind: "team" as const, id: "ops", requestId: "r", model: "alpha", cost: 0.25, userId: "ana" };
     const spend = spendOf(0.5, { members: { ana: 0.5 } });
-    expect(checkScope(team({ max_budget: 0.7 }), req, spend, usage(), NOW)?.message).toBe("Budget has been exceeded! Team=ops Current cost: 0.5, Max budget: 0.7");
+    expect(checkScope(team({ max_budget: 0.7 }), req, spend, usage(), NOW)).toEqual({ ok: true, cost: expect.closeTo(0.2, 12), tokens: 0, partial: true });
+    expect(message(checkScope(team({ max_budget: 0.5 }), req, spend, usage(), NOW))).toBe("Budget has been exceeded! Team=ops Current cost: 0.5, Max budget: 0.5");
     const member = checkScope(team({ max_budget: 10 }, { ana: 1 }), req, spend, usage({ reservedByMember: new Map([["ana", 0.5]]) }), NOW);
-    expect(member?.message).toBe("Budget has been exceeded! User=ana in Team=ops Current cost: 0.5 (+0.5 reserved by calls in progress), Max budget: 1");
-    expect(checkScope(team({ max_parallel_requests: 1 }), req, spend, usage({ inFlight: 1 }), NOW)?.message).toContain("for team: ops.");
-    expect(checkScope(team({ max_budget: 10 }, { ana: 1 }), { ...req, userId: null }, spend, usage(), NOW)).toBeUndefined();
+    expect(message(member)).toBe("Budget held by calls in progress: User=ana in Team=ops spent 0.5, reserved by calls in progress 0.5, max 1; this call may use up to 0.25. Retry when they finish.");
+    expect(message(checkScope(team({ max_parallel_requests: 1 }), req, spend, usage({ inFlight: 1 }), NOW))).toContain("for team: ops.");
+    expect(checkScope(team({ max_budget: 10 }, { ana: 1 }), { ...req, userId: null }, spend, usage(), NOW).ok).toBe(true);
   });
 
   it("names a user guard's budget as the user's", () => {
     const user: ScopeConfig = { kind: "user", id: "ana", blocked: false, limits: { ...noLimits, max_budget: 1 }, member_budgets: {}, version: "1" };
-    expect(checkScope(user, { kind: "user", id: "ana", requestId: "r", model: "alpha", cost: 2, userId: "ana" }, spendOf(), usage(), NOW)?.message).toContain("User=ana Current cost: 0");
+    expect(message(checkScope(user, { kind: "user", id: "ana", requestId: "r", model: "alpha", cost: 2, userId: "ana" }, spendOf(1), usage(), NOW))).toContain("User=ana Current cost: 1");
   });
 });
 

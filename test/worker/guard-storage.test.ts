@@ -30,6 +30,9 @@ const EARLIER = {
   daily: `${META} ${CALLS}${TOKENS}, slots INTEGER NOT NULL DEFAULT 1, lease_calls INTEGER NOT NULL DEFAULT 0); ${INDEXES} ${OUTBOX.replace(")", ", daily TEXT)")} ${FORWARDS}`,
 };
 
+/** The current schema: the last earlier version's, plus what calls hold in tokens and whether they hold less than their worst case. */
+const CURRENT = `${EARLIER.daily} ALTER TABLE calls ADD COLUMN held_tokens INTEGER NOT NULL DEFAULT 0; ALTER TABLE calls ADD COLUMN partial INTEGER NOT NULL DEFAULT 0;`;
+
 /** A fresh guard's storage to work on (its KeyGuard, asked nothing, has written nothing). */
 function inFreshGuard<T>(work: (sql: SqlStorage) => T): Promise<T> {
   const stub = testEnv.KEY_GUARD.get(testEnv.KEY_GUARD.idFromName(unique("storage-test")));
@@ -50,7 +53,7 @@ const rows = (sql: SqlStorage, query: string) => sql.exec(query).toArray();
 describe("guard storage", () => {
   it("writes nothing for a guard that never wrote, and makes the current tables, versioned, on the first write", async () => {
     const current = await inFreshGuard((sql) => {
-      sql.exec(EARLIER.daily);
+      sql.exec(CURRENT);
       return schemaOf(sql);
     });
     const made = await inFreshGuard((sql) => {
@@ -70,7 +73,7 @@ describe("guard storage", () => {
 
   it.each(Object.entries(EARLIER))("opens storage of the %s version at the current schema, its data kept", async (version, ddl) => {
     const current = await inFreshGuard((sql) => {
-      sql.exec(EARLIER.daily);
+      sql.exec(CURRENT);
       return schemaOf(sql);
     });
     const opened = await inFreshGuard((sql) => {

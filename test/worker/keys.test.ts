@@ -166,7 +166,7 @@ describe("virtual key lifecycle through the HTTP API", () => {
     const gw = await testGateway(config());
     const cases: [unknown, RegExp][] = [
       [{ max_budget: -1 }, /max_budget/],
-      [{ budget_duration: "weekly" }, /budget_duration: expected a duration like 30s/],
+      [{ budget_duration: "fortnightly" }, /budget_duration: expected a duration like 30s/],
       [{ duration: "2mo" }, /monthly durations support 1mo only/],
       [{ rpm_limit: 1.5 }, /rpm_limit/],
       [{ key: "sk-short" }, /custom key must be 'sk-'/],

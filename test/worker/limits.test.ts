@@ -156,13 +156,16 @@ describe("budgets, exact under concurrency", () => {
     expect(total).toBeLessThanOrEqual(budget);
   });
 
-  it("reserves the call's maximum: max_tokens beyond the remaining budget is refused up front", async () => {
+  it("admits a call whose max_tokens would pass the remaining budget, holding what is left (it used to be refused up front)", async () => {
     const gw = await testGateway(config());
-    const { key } = await newKey(gw, { max_budget: 2 * HI_COST });
+    const { key, token } = await newKey(gw, { max_budget: 2 * HI_COST });
     const big = await chat(gw, key, "alpha", { max_tokens: 1000 });
-    expect(big.status).toBe(429);
-    expect((await json(big)).error.type).toBe("budget_exceeded");
+    expect(big.status).toBe(200);
     expect((await chat(gw, key, "alpha")).status).toBe(200);
+    const refused = await chat(gw, key, "alpha");
+    expect(refused.status).toBe(429);
+    expect((await json(refused)).error.type).toBe("budget_exceeded");
+    expect(await keyGuard(token).snapshot()).toMatchObject({ spend: 2 * HI_COST, reserved: 0 });
   });
 
   it("budget_duration 1d resets at the next UTC midnight, by alarm, without traffic", async () => {

@@ -7,6 +7,7 @@ import { LlmCall, type ClientApi, type LlmRequest } from "../../core/call";
 import type { GatewayEnv } from "../../core/hono-env";
 import type { ModelGroup } from "../../core/provider";
 import { mayUse, modelAccessDenied } from "../../core/principal";
+import { checkKey, principalOf } from "../../keys/lookup";
 import { maxBodyBytes, resolveGroup } from "../../config/runtime";
 import { toGatewayError } from "../../errors";
 import { readJsonBody } from "../../lib/body";
@@ -55,9 +56,17 @@ export const readLlmCall = (endpoint: LlmRequest["endpoint"]) =>
     return { request: { endpoint, body: parsed.data } as LlmRequest, model: parsed.data.model };
   });
 
-/** LiteLLM's 403 when a key's model list does not cover the requested model. */
+/**
+ * LiteLLM's 403 when a key's model list does not cover the requested model, decided before any limit
+ * or budget. A list cached in this isolate may be older than a /key/update made elsewhere: before
+ * refusing from it, the key's guard is asked for the current one (a key not cached here is checked by
+ * its guard during admission, models first).
+ */
 export const authorizeModel = createMiddleware<GatewayEnv>(async (c, next) => {
   const { call, principal } = c.var;
-  if (!mayUse(principal, call.group)) throw modelAccessDenied(principal, call.group);
+  if (!mayUse(principal, call.group)) {
+    if (principal.kind === "virtual_key" && principal.key) Object.assign(principal, principalOf(await checkKey(c.env, principal.token!)));
+    if (!mayUse(principal, call.group)) throw modelAccessDenied(principal, call.group);
+  }
   await next();
 });

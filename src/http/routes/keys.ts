@@ -2,7 +2,7 @@
 // /key/regenerate, /key/block, /key/unblock. D1 holds the keys (hashed); after every change the
 // key's guard re-reads it, so the change applies to the next request.
 import { and, count, eq, inArray, sql, type SQL } from "drizzle-orm";
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { z } from "zod";
 import type { GatewayEnv } from "../../core/hono-env";
@@ -24,7 +24,7 @@ import { usableMetadata } from "../../keys/config";
 export const keyRoutes = new Hono<GatewayEnv>();
 
 /** A key as the API shows it: never the key itself, only its token and display name. */
-export function keyView(row: KeyRow, live?: { spend: number; budgetResetAt: number | null }) {
+export function keyView(row: KeyRow, live?: { spend: number; budgetResetAt: number | null; tokenSpend?: number }) {
   return {
     token: row.token,
     key_name: row.key_name,
@@ -39,6 +39,8 @@ export function keyView(row: KeyRow, live?: { spend: number; budgetResetAt: numb
     rpm_limit: row.rpm_limit,
     tpm_limit: row.tpm_limit,
     max_parallel_requests: row.max_parallel_requests,
+    max_token_budget: row.max_token_budget,
+    token_spend: live?.tokenSpend ?? row.token_spend,
     model_max_budget: row.model_max_budget ?? {},
     model_rpm_limit: row.model_rpm_limit ?? {},
     model_tpm_limit: row.model_tpm_limit ?? {},
@@ -64,12 +66,12 @@ export async function findKey(env: Env, ref: string): Promise<KeyRow> {
 }
 
 /** The row changes the body asks for. */
-function keyPatch(input: Partial<KeyFields> & { new_key?: string }, now: number): Partial<KeyRow> {
+function keyPatch(input: Partial<KeyFields> & { new_key?: string }, now: number, tz: string): Partial<KeyRow> {
   const { duration, key: _key, new_key: _newKey, ...fields } = input;
   const patch: Partial<KeyRow> = {};
   for (const [k, v] of Object.entries(fields)) if (v !== undefined) (patch as Record<string, unknown>)[k] = v;
   if (duration !== undefined) patch.expires = duration === null ? null : expiryAfter(duration, now);
-  if (fields.budget_duration !== undefined) patch.budget_reset_at = fields.budget_duration ? nextBudgetReset(fields.budget_duration, now) : null;
+  if (fields.budget_duration !== undefined) patch.budget_reset_at = fields.budget_duration ? nextBudgetReset(fields.budget_duration, now, tz) : null;
   return patch;
 }
 
@@ -106,7 +108,7 @@ function refuseMasterKey(key: string | undefined, masterKey: string | undefined,
   if (key && masterKey && safeEqual(key, masterKey)) throw badRequest(`${param} cannot be the master key; choose another value`, param);
 }
 
-const BOUNDED = ["max_budget", "soft_budget", "budget_duration", "duration", "max_parallel_requests", "tpm_limit", "rpm_limit"] as const;
+const BOUNDED = ["max_budget", "soft_budget", "budget_duration", "duration", "max_parallel_requests", "tpm_limit", "rpm_limit", "max_token_budget"] as const;
 const settingsSchema = z.strictObject(keyFields).partial();
 
 /** litellm_settings.default_key_generate_params fill gaps; upperbound_key_generate_params cap (and fill) the rest. */
@@ -134,10 +136,13 @@ export function applyKeySettings(input: KeyFields, settings: LitellmSettings, no
 }
 
 /** Creates a key; returns the key itself (shown once) and its row. */
-export async function createKey(env: Env, input: KeyFields, now = Date.now()): Promise<{ key: string; row: KeyRow }> {
+/** litellm_settings.timezone: where budget periods start. */
+export const timeZoneOf = (c: Context<GatewayEnv>) => c.var.runtime.config.litellm_settings.timezone ?? "UTC";
+
+export async function createKey(env: Env, input: KeyFields, now: number, tz: string): Promise<{ key: string; row: KeyRow }> {
   const key = input.key ?? generateKey();
   const token = await hashKey(key);
-  const patch = keyPatch(input, now);
+  const patch = keyPatch(input, now, tz);
   await checkOwners(env, patch);
   const row: KeyRow = {
     token,
@@ -153,6 +158,8 @@ export async function createKey(env: Env, input: KeyFields, now = Date.now()): P
     rpm_limit: null,
     tpm_limit: null,
     max_parallel_requests: null,
+    max_token_budget: null,
+    token_spend: 0,
     soft_budget: null,
     model_max_budget: null,
     model_rpm_limit: null,
@@ -199,14 +206,14 @@ keyRoutes.post("/key/generate", ...adminOnly, async (c) => {
   const now = Date.now();
   const input = applyKeySettings(await body(c, generateKeySchema), c.var.runtime.config.litellm_settings, now);
   refuseMasterKey(input.key, c.var.runtime.masterKey, "key");
-  const { key, row } = await createKey(c.env, input, now);
+  const { key, row } = await createKey(c.env, input, now, timeZoneOf(c));
   return c.json({ key, ...keyView(row), token_id: row.token });
 });
 
 keyRoutes.post("/key/update", ...adminOnly, async (c) => {
   const input = await body(c, updateKeySchema);
   const row = await findKey(c.env, input.key);
-  return c.json(keyView(await updateKey(c.env, row, keyPatch(input, Date.now()))));
+  return c.json(keyView(await updateKey(c.env, row, keyPatch(input, Date.now(), timeZoneOf(c)))));
 });
 
 for (const [path, blocked] of [["/key/block", true], ["/key/unblock", false]] as const) {
@@ -270,7 +277,7 @@ keyRoutes.get("/key/list", ...adminOnly, async (c) => {
 });
 
 /** A new key with the old one's settings and spend; the old key stops working at once. */
-async function regenerate(env: Env, ref: string | undefined, input: z.infer<typeof regenerateKeySchema>) {
+async function regenerate(env: Env, ref: string | undefined, input: z.infer<typeof regenerateKeySchema>, tz: string) {
   if (!ref) throw badRequest('give the key to regenerate: POST /key/{key}/regenerate or {"key": ...}', "key");
   const old = await findKey(env, ref);
   const oldGuard = guardFor(env, { kind: "key", token: old.token });
@@ -280,7 +287,7 @@ async function regenerate(env: Env, ref: string | undefined, input: z.infer<type
   const now = Date.now();
   const newKey = input.new_key ?? generateKey();
   const token = await hashKey(newKey);
-  const patch = keyPatch(input, now);
+  const patch = keyPatch(input, now, tz);
   await checkOwners(env, patch, old);
   const row: KeyRow = {
     ...old,
@@ -306,7 +313,7 @@ async function regenerate(env: Env, ref: string | undefined, input: z.infer<type
 keyRoutes.post("/key/regenerate", ...adminOnly, async (c) => {
   const input = await body(c, regenerateKeySchema);
   refuseMasterKey(input.new_key, c.var.runtime.masterKey, "new_key");
-  return c.json(await regenerate(c.env, input.key, input));
+  return c.json(await regenerate(c.env, input.key, input, timeZoneOf(c)));
 });
 
 // POST /key/{key}/regenerate, registered as /key/* after every other /key route: a `/key/:key/...`
@@ -323,6 +330,6 @@ keyRoutes.post(
   async (c) => {
     const input = await optionalBody(c, regenerateKeySchema);
     refuseMasterKey(input.new_key, c.var.runtime.masterKey, "new_key");
-    return c.json(await regenerate(c.env, decodeURIComponent(REGENERATE_PATH.exec(c.req.path)![1]), input));
+    return c.json(await regenerate(c.env, decodeURIComponent(REGENERATE_PATH.exec(c.req.path)![1]), input, timeZoneOf(c)));
   },
 );

@@ -15,8 +15,10 @@ import { costOf } from "../../spend/cost";
 import { estimatePromptTokens } from "../../core/call";
 import { BUNDLED_PRICES_CHECKED, PRICE_MAP_KV_KEY, clearPriceMap, parsePriceMap, priceBook, priceOf, storePriceMap, type StoredPriceMap } from "../../spend/prices";
 import bundledFile from "../../spend/prices.json";
+import { spendReportRoutes } from "./spend-reports";
 
 export const spendRoutes = new Hono<GatewayEnv>();
+spendRoutes.route("/", spendReportRoutes);
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 

@@ -25,15 +25,15 @@ import {
   userQuery,
   type MemberInput,
 } from "../../keys/fields";
-import { applyKeySettings, createKey, keyView } from "./keys";
+import { applyKeySettings, createKey, keyView, timeZoneOf } from "./keys";
 
 export const teamAndUserRoutes = new Hono<GatewayEnv>();
 
 /** Copies the fields the body set; a new budget_duration starts a new budget period now. */
-function patchOf<T extends Record<string, unknown>>(input: T, skip: string[]): Record<string, unknown> {
+function patchOf<T extends Record<string, unknown>>(input: T, skip: string[], tz: string): Record<string, unknown> {
   const patch: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(input)) if (v !== undefined && !skip.includes(k)) patch[k] = v;
-  if (typeof input.budget_duration === "string") patch.budget_reset_at = nextBudgetReset(input.budget_duration, Date.now());
+  if (typeof input.budget_duration === "string") patch.budget_reset_at = nextBudgetReset(input.budget_duration, Date.now(), tz);
   else if (input.budget_duration === null) patch.budget_reset_at = null;
   return patch;
 }
@@ -52,6 +52,8 @@ function teamView(team: TeamRow, members: TeamMemberRow[]) {
     tpm_limit: team.tpm_limit,
     rpm_limit: team.rpm_limit,
     max_parallel_requests: team.max_parallel_requests,
+    max_token_budget: team.max_token_budget,
+    token_spend: team.token_spend,
     metadata: usableMetadata(team.metadata, `team ${team.team_id}`),
     blocked: team.blocked,
     object_permission: team.object_permission ?? null,
@@ -61,7 +63,7 @@ function teamView(team: TeamRow, members: TeamMemberRow[]) {
   };
 }
 
-function userView(user: UserRow, teamIds: string[]) {
+export function userView(user: UserRow, teamIds: string[]) {
   return {
     user_id: user.user_id,
     user_email: user.user_email,
@@ -75,6 +77,8 @@ function userView(user: UserRow, teamIds: string[]) {
     tpm_limit: user.tpm_limit,
     rpm_limit: user.rpm_limit,
     max_parallel_requests: user.max_parallel_requests,
+    max_token_budget: user.max_token_budget,
+    token_spend: user.token_spend,
     metadata: usableMetadata(user.metadata, `user ${user.user_id}`),
     teams: teamIds,
     created_at: iso(user.created_at),
@@ -144,7 +148,7 @@ teamAndUserRoutes.post("/team/new", ...adminOnly, async (c) => {
   const db = database(c.env.DB);
   const inserted = await db
     .insert(teams)
-    .values({ team_id: teamId, created_at: now, updated_at: now, ...patchOf(input, ["team_id", "members_with_roles"]) })
+    .values({ team_id: teamId, created_at: now, updated_at: now, ...patchOf(input, ["team_id", "members_with_roles"], timeZoneOf(c)) })
     .onConflictDoNothing()
     .returning()
     .get();
@@ -158,7 +162,7 @@ teamAndUserRoutes.post("/team/new", ...adminOnly, async (c) => {
 teamAndUserRoutes.post("/team/update", ...adminOnly, async (c) => {
   const input = await body(c, updateTeamSchema);
   const db = database(c.env.DB);
-  const updated = await db.update(teams).set({ ...patchOf(input, ["team_id"]), ...bump(teams.version) }).where(eq(teams.team_id, input.team_id)).returning().get();
+  const updated = await db.update(teams).set({ ...patchOf(input, ["team_id"], timeZoneOf(c)), ...bump(teams.version) }).where(eq(teams.team_id, input.team_id)).returning().get();
   if (!updated) throw notFound(`Team '${input.team_id}'`);
   await teamChanged(c.env, input.team_id);
   const { team, members } = await findTeam(c.env, input.team_id);
@@ -232,7 +236,7 @@ teamAndUserRoutes.post("/user/new", ...adminOnly, async (c) => {
   for (const teamId of input.teams ?? []) await findTeam(c.env, teamId);
   const inserted = await db
     .insert(users)
-    .values({ user_id: userId, created_at: now, updated_at: now, ...patchOf(input, ["user_id", "teams", "auto_create_key", "key_alias", "duration", "send_invite_email"]) })
+    .values({ user_id: userId, created_at: now, updated_at: now, ...patchOf(input, ["user_id", "teams", "auto_create_key", "key_alias", "duration", "send_invite_email"], timeZoneOf(c)) })
     .onConflictDoNothing()
     .returning()
     .get();
@@ -245,7 +249,7 @@ teamAndUserRoutes.post("/user/new", ...adminOnly, async (c) => {
   let created: { key: string; key_name: string; token: string } | undefined;
   if (input.auto_create_key) {
     const fields = applyKeySettings({ user_id: userId, models: input.models, key_alias: input.key_alias, duration: input.duration }, c.var.runtime.config.litellm_settings, now);
-    const { key, row } = await createKey(c.env, fields, now);
+    const { key, row } = await createKey(c.env, fields, now, timeZoneOf(c));
     created = { key, key_name: row.key_name, token: row.token };
   }
   await userChanged(c.env, userId);
@@ -254,7 +258,7 @@ teamAndUserRoutes.post("/user/new", ...adminOnly, async (c) => {
 
 teamAndUserRoutes.post("/user/update", ...adminOnly, async (c) => {
   const input = await body(c, updateUserSchema);
-  const updated = await database(c.env.DB).update(users).set({ ...patchOf(input, ["user_id"]), ...bump(users.version) }).where(eq(users.user_id, input.user_id)).returning().get();
+  const updated = await database(c.env.DB).update(users).set({ ...patchOf(input, ["user_id"], timeZoneOf(c)), ...bump(users.version) }).where(eq(users.user_id, input.user_id)).returning().get();
   if (!updated) throw notFound(`User '${input.user_id}'`);
   await userChanged(c.env, input.user_id);
   return c.json(userView(updated, await teamsOf(c.env, input.user_id)));

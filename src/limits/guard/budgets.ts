@@ -10,6 +10,10 @@ export interface Budget {
   resetAt: number | null;
   /** The budget_duration resetAt was computed for. */
   duration: string | null;
+  /** The time zone resetAt was computed in; absent: UTC (and state written by earlier versions). */
+  tz?: string;
+  /** Tokens spent in the period (max_token_budget); absent: 0. */
+  tokens?: number;
 }
 
 /** Meta "state". */
@@ -26,28 +30,31 @@ const noBudget = (): Budget => ({ spend: 0, resetAt: null, duration: null });
 /** A model group's budget in `state`, made on first use. */
 export const modelBudget = (state: SpendState, model: string): Budget => (state.models[model] ??= noBudget());
 
-/** Starts a new budget period if due (or if the duration changed); true if anything changed. */
-export function roll(b: Budget, duration: string | null, now: number): boolean {
+/** Starts a new budget period if due (or if the duration or time zone changed); true if anything changed. */
+export function roll(b: Budget, duration: string | null, now: number, tz = "UTC"): boolean {
   let changed = false;
-  if (duration !== b.duration) {
+  if (duration !== b.duration || (duration && (b.tz ?? "UTC") !== tz)) {
     b.duration = duration;
-    b.resetAt = duration ? nextBudgetReset(duration, now) : null;
+    b.resetAt = duration ? nextBudgetReset(duration, now, tz) : null;
+    if (tz === "UTC") delete b.tz;
+    else b.tz = tz;
     changed = true;
   }
   if (b.resetAt !== null && now >= b.resetAt) {
     b.spend = 0;
-    b.resetAt = nextBudgetReset(b.duration!, now);
+    if (b.tokens) b.tokens = 0;
+    b.resetAt = nextBudgetReset(b.duration!, now, tz);
     changed = true;
   }
   return changed;
 }
 
 /** Starts every budget period of `state` whose time has come; true if anything changed. */
-export function rollBudgets(state: SpendState, config: KeyConfig | ScopeConfig, now: number): boolean {
-  let changed = roll(state.budget, config.limits.budget_duration, now);
+export function rollBudgets(state: SpendState, config: KeyConfig | ScopeConfig, now: number, tz = "UTC"): boolean {
+  let changed = roll(state.budget, config.limits.budget_duration, now, tz);
   const modelBudgets = "model_max_budget" in config.limits ? config.limits.model_max_budget : undefined;
   for (const [model, b] of Object.entries(modelBudgets ?? {})) {
-    changed = roll(modelBudget(state, model), b.time_period ?? null, now) || changed;
+    changed = roll(modelBudget(state, model), b.time_period ?? null, now, tz) || changed;
   }
   return changed;
 }
@@ -70,9 +77,9 @@ export class Budgets {
   }
 
   /** Starts new budget periods whose time has come (and stores them); true if anything changed. */
-  roll(config: KeyConfig | ScopeConfig | undefined, now: number): boolean {
+  roll(config: KeyConfig | ScopeConfig | undefined, now: number, tz?: string): boolean {
     if (!this.state || !config) return false;
-    const changed = rollBudgets(this.state, config, now);
+    const changed = rollBudgets(this.state, config, now, tz);
     if (changed) this.changed();
     return changed;
   }

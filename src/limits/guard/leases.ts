@@ -21,10 +21,14 @@ const has = (m: Record<string, unknown> | null | undefined) => m !== null && m !
  * be shared (budget and rpm only) and it is far enough from them. With an rpm_limit, the slots are
  * counted in the rpm window at the end of the lease's admitting time, so they leave the window no
  * earlier than its calls; without one, each call is counted when it settles (a limit set later sees it).
+ * Its budget is held in full, and its calls hold their whole worst case from it (never less): a lease
+ * keeps the admission rule's bound, as only the guard makes partial holds. `plain` (no reservations):
+ * no lease for a key with a budget, whose calls must each see the spend.
  */
-export function grantLease(ledger: Ledger, config: KeyConfig, spend: SpendState, callCost: number, now: number): LeaseGrant | undefined {
+export function grantLease(ledger: Ledger, config: KeyConfig, spend: SpendState, callCost: number, now: number, plain = false): LeaseGrant | undefined {
   const l = config.limits;
   if (l.tpm_limit !== null || l.max_parallel_requests !== null || has(l.model_max_budget) || has(l.model_rpm_limit) || has(l.model_tpm_limit)) return undefined;
+  if ((l.max_token_budget ?? null) !== null || (plain && l.max_budget !== null)) return undefined;
   if ((config.team_id && config.team_limited) || (config.user_id && config.user_limited)) return undefined;
   let slots = LEASE_MAX_SLOTS;
   if (l.rpm_limit !== null) slots = Math.min(slots, Math.floor((l.rpm_limit - ledger.requests.total(now)) * LEASE_SHARE));
@@ -39,6 +43,13 @@ export function grantLease(ledger: Ledger, config: KeyConfig, spend: SpendState,
   const counted = l.rpm_limit !== null ? slots : 0;
   ledger.reserve(id, { cost: budget ?? 0, model: "", slots: counted, userId: config.user_id, teamId: config.team_id, at: now + LEASE_TTL_MS });
   return { id, slots, budget, ttlMs: LEASE_TTL_MS };
+}
+
+/** When (guard clock) the last open lease stops admitting calls; 0 if none is open. */
+export function leasesEnd(ledger: Ledger): number {
+  let end = 0;
+  for (const r of ledger.open.values()) if (!r.model && r.at > end) end = r.at; // a lease's `at` is the end of its admitting time
+  return end;
 }
 
 /** A call admitted from a lease cost `cost`: that much of the lease's reservation is now spend. */

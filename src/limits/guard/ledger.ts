@@ -1,20 +1,26 @@
 // The reservations ledger: what calls (and leases) in flight hold of a guard's limits, in memory for
-// the checks (sums per model and per member, the rpm and tpm sliding windows) and in the calls table
-// so it survives a restart. A reservation is made before a call (`reserve`), undone if the call does not
-// run (`release`), turned into a settled row when it ends (`finish`) and dropped if it never ends (`expire`).
+// the checks (sums per model and per member, tokens, the rpm and tpm sliding windows) and in the calls
+// table so it survives a restart. A reservation is made before a call (`reserve`), undone if the call
+// does not run (`release`), turned into a settled row when it ends (`finish`), and charged as it stands
+// if it never ends (`expire`, then settlement.ts's chargeExpired: nothing reserved is ever forgotten).
 import type { Env } from "../../env";
 import { guardFor, type LeaseReturn, type Refusal, type ScopeAdmitRequest, type ScopeIdentity } from "../../core/guard-rpc";
 import { SlidingWindow, WINDOW_MS, WindowMap } from "../window";
 import type { Usage } from "./checks";
 import type { GuardStorage } from "./storage";
 
-/** A reservation whose call never settled (its Worker died) stops holding budget after this. */
-const RESERVATION_TTL_MS = 30 * 60_000;
+/** A reservation whose call has not settled after this (its isolate died) is charged as it stands. */
+export const RESERVATION_TTL_MS = 30 * 60_000;
 /** Settled call ids are kept this long, so a repeated settlement is not counted twice. */
 const SETTLED_TTL_MS = 10 * 60_000;
 
 export interface Reservation {
+  /** USD held: the call's worst case, or what was left of a budget. */
   cost: number;
+  /** Tokens held (max_token_budget); absent: 0. */
+  tokens?: number;
+  /** Holds less than its worst case (budgetHold in checks.ts). */
+  partial?: boolean;
   /** Model group; "" for a lease. */
   model: string;
   /** Requests it counts against rpm_limit: 1 for a call, the slots left for a lease, 0 for a call admitted from a lease. */
@@ -41,9 +47,21 @@ export type CallRow = {
   settled_at: number | null;
   slots: number;
   lease_calls: number;
+  held_tokens: number;
+  partial: number;
 };
 
-const reservationOf = (row: CallRow): Reservation => ({ cost: row.cost, model: row.model, slots: row.slots, calls: row.lease_calls, userId: row.user_id, teamId: row.team_id, at: row.at });
+const reservationOf = (row: CallRow): Reservation => ({
+  cost: row.cost,
+  tokens: row.held_tokens ?? 0,
+  partial: !!row.partial,
+  model: row.model,
+  slots: row.slots,
+  calls: row.lease_calls,
+  userId: row.user_id,
+  teamId: row.team_id,
+  at: row.at,
+});
 
 const SETTLED_COLUMNS = "id, cost, model, user_id, team_id, at, state, tokens, settled_at, slots";
 
@@ -52,6 +70,9 @@ export class Ledger implements Usage {
   /** Lease returns that arrived before some of the lease's settlements (in memory: if lost, the lease expires). */
   readonly returning = new Map<string, LeaseReturn>();
   reserved = 0;
+  reservedTokens = 0;
+  /** Open reservations holding less than their call's worst case. */
+  partialOpen = 0;
   readonly reservedByModel = new Map<string, number>();
   readonly reservedByMember = new Map<string, number>();
   readonly requests = new SlidingWindow();
@@ -84,6 +105,8 @@ export class Ledger implements Usage {
   track(r: Reservation, id: string): void {
     this.open.set(id, r);
     this.reserved += r.cost;
+    this.reservedTokens += r.tokens ?? 0;
+    if (r.partial) this.partialOpen++;
     if (r.model) this.reservedByModel.set(r.model, (this.reservedByModel.get(r.model) ?? 0) + r.cost);
     if (r.userId) this.reservedByMember.set(r.userId, (this.reservedByMember.get(r.userId) ?? 0) + r.cost);
   }
@@ -94,6 +117,8 @@ export class Ledger implements Usage {
     this.open.delete(id);
     // Sums return to exactly 0 when nothing is in flight (no float drift).
     this.reserved = this.open.size ? this.reserved - r.cost : 0;
+    this.reservedTokens = this.open.size ? this.reservedTokens - (r.tokens ?? 0) : 0;
+    if (r.partial) this.partialOpen--;
     const m = (this.reservedByModel.get(r.model) ?? 0) - r.cost;
     if (m > 1e-15) this.reservedByModel.set(r.model, m);
     else if (r.model) this.reservedByModel.delete(r.model);
@@ -110,7 +135,10 @@ export class Ledger implements Usage {
     this.track(r, id);
     this.requests.add(r.at, r.slots);
     if (r.model) this.modelRequests.get(r.model).add(r.at);
-    this.storage.sql.exec("INSERT OR REPLACE INTO calls (id, cost, model, user_id, team_id, at, state, slots) VALUES (?, ?, ?, ?, ?, ?, 'open', ?)", id, r.cost, r.model, r.userId, r.teamId, r.at, r.slots);
+    this.storage.sql.exec(
+      "INSERT OR REPLACE INTO calls (id, cost, model, user_id, team_id, at, state, slots, held_tokens, partial) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)",
+      id, r.cost, r.model, r.userId, r.teamId, r.at, r.slots, r.tokens ?? 0, r.partial ? 1 : 0,
+    );
   }
 
   /** Undoes a reservation refused further along (the request never ran). */
@@ -149,14 +177,36 @@ export class Ledger implements Usage {
     return call;
   }
 
-  /** The alarm's housekeeping: reservations past their time stop holding anything; old rows go. */
-  prune(now: number): void {
+  /**
+   * Reservations past their time, no longer held: their calls (or leases) never settled. The caller
+   * charges each as it stands (settlement.ts chargeExpired), which marks its row settled, so a
+   * settlement arriving later still is not counted again.
+   */
+  expire(now: number): { id: string; r: Reservation }[] {
+    const out: { id: string; r: Reservation }[] = [];
     for (const [id, r] of this.open) {
       if (now - r.at < RESERVATION_TTL_MS) continue;
       this.untrack(id);
       this.returning.delete(id);
-      this.storage.sql.exec("UPDATE calls SET state = 'expired' WHERE id = ?", id);
+      out.push({ id, r });
     }
+    return out;
+  }
+
+  /** Records an expired reservation as settled at what it held (tokens in the tpm windows too). */
+  settleExpired(id: string, r: Reservation, now: number): void {
+    this.storage.sql.exec(
+      "UPDATE calls SET state = 'settled', cost = ?, tokens = ?, settled_at = ? WHERE id = ?",
+      r.cost, r.tokens ?? 0, now, id,
+    );
+    if (r.tokens) {
+      this.tokens.add(now, r.tokens);
+      if (r.model) this.modelTokens.get(r.model).add(now, r.tokens);
+    }
+  }
+
+  /** The alarm's housekeeping: old rows go (expired reservations are charged by the caller first, see `expire`). */
+  prune(now: number): void {
     // Two statements, so each walks an index instead of scanning the whole table (which holds every
     // call of the last SETTLED_TTL_MS) on every alarm. Only settled and returned rows have settled_at.
     this.storage.sql.exec("DELETE FROM calls WHERE settled_at < ?", now - SETTLED_TTL_MS);

@@ -144,13 +144,15 @@ export class Outbox {
   }
 }
 
-/** The guard's totals as D1 keeps them (keys, teams, users rows); none for an unknown or deleted one (only its log rows are written). */
+/**
+ * The guard's totals as D1 keeps them (keys, teams, users rows); none for an unknown or deleted one (only
+ * its log rows are written), nor for the proxy-wide budget (its guard is its record).
+ */
 export function totals(id: GuardIdentity, state: SpendState | undefined, config: Config | undefined): FlushTotals | undefined {
-  if (!state || !config) return undefined;
+  if (!state || !config || id.kind === "proxy") return undefined;
   const b = state.budget;
-  if (id.kind === "key") {
-    return { kind: "key", token: id.token, spend: b.spend, budgetResetAt: b.resetAt, modelSpend: Object.fromEntries(Object.entries(state.models).map(([m, s]) => [m, s.spend])) };
-  }
-  if (id.kind === "team") return { kind: "team", id: id.id, spend: b.spend, budgetResetAt: b.resetAt, memberSpend: state.members };
-  return { kind: "user", id: id.id, spend: b.spend, budgetResetAt: b.resetAt };
+  const common = { spend: b.spend, tokenSpend: b.tokens ?? 0, budgetResetAt: b.resetAt };
+  if (id.kind === "key") return { kind: "key", token: id.token, ...common, modelSpend: Object.fromEntries(Object.entries(state.models).map(([m, s]) => [m, s.spend])) };
+  if (id.kind === "team") return { kind: "team", id: id.id, ...common, memberSpend: state.members };
+  return { kind: "user", id: id.id, ...common };
 }

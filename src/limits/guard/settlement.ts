@@ -4,11 +4,14 @@
 // (`settleMany`: master-key and open-mode calls, calls admitted from leases, and lease returns).
 // A settlement seen before is not counted again (the calls table remembers settled ids for a while).
 import type { Env } from "../../env";
+import type { SpendLogRow } from "../../schema/db";
+import { dailyRow, outboxRow } from "../../spend/flush";
 import { guardFor, type KeyConfig, type LeaseReturn, type ScopeSettlement, type Settlement } from "../../core/guard-rpc";
-import { modelBudget, type Budgets } from "./budgets";
+import { modelBudget, type Budgets, type SpendState } from "./budgets";
 import { chargeLease, returnLease } from "./leases";
 import type { CallRow, Ledger, Reservation } from "./ledger";
 import type { Outbox } from "./outbox";
+import type { Policy } from "./policy";
 import type { Subject } from "./subject";
 
 /** The parts of a guard that settling touches (key-guard.ts hands its own). */
@@ -18,12 +21,15 @@ export interface SettleContext {
   readonly ledger: Ledger;
   readonly budgets: Budgets;
   readonly outbox: Outbox;
+  readonly policy: Policy;
   now(): number;
+  /** Starts the budget periods whose time has come (in the policy's time zone). */
+  roll(now: number): void;
   scheduleAlarm(): void;
 }
 
 /** A calls-table row for calls settled without a reservation here (a batch's: summed per model group). */
-type SettledRow = Omit<CallRow, "state" | "lease_calls">;
+type SettledRow = Omit<CallRow, "state" | "lease_calls" | "held_tokens" | "partial">;
 
 /** One call the guard admitted itself (or an isolate's single retry of one). */
 export async function settle(g: SettleContext, s: Settlement): Promise<void> {
@@ -58,8 +64,8 @@ export async function settleScope(g: SettleContext, s: ScopeSettlement): Promise
   const now = g.now();
   if (!g.ledger.finish(s.requestId, s.tokens, { cost: s.cost, model: s.model, slots: 1, userId: s.userId, teamId: null, at: now }, now)) return;
   const state = g.budgets.ensure();
-  g.budgets.roll(g.subject.config, now);
-  state.budget.spend += s.cost;
+  g.roll(now);
+  addSpend(state, s.cost, s.tokens);
   if (s.kind === "team" && s.userId) state.members[s.userId] = (state.members[s.userId] ?? 0) + s.cost;
   g.ledger.tokens.add(now, s.tokens);
   g.budgets.changed();
@@ -136,16 +142,19 @@ async function settleOne(g: SettleContext, s: Settlement, fresh?: Map<string, Re
   // The first of a batch's settlements for an id it has just recorded uses that record; any other goes the long way.
   const recorded = fresh?.get(s.requestId);
   if (recorded) fresh!.delete(s.requestId);
+  if (s.lease && !ledger.open.has(s.lease) && leaseCharged(ledger, s.lease)) return false; // billed with its lease
   const call = recorded ?? ledger.finish(s.requestId, s.tokens, unreservedCall(ledger, s, g.subject.key, now), now);
-  if (!call) return false; // settled before: a repeated settlement
+  if (!call) return false; // settled before: a repeated settlement (or charged when its reservation expired)
   if (s.lease) {
     chargeLease(ledger, s.lease, s.cost, now);
     if (call.slots) ledger.requests.add(now); // its lease did not count it (unreservedCall)
   }
   const state = g.budgets.ensure();
-  g.budgets.roll(g.subject.config, now);
-  state.budget.spend += s.cost;
+  g.roll(now);
+  const before = state.budget.spend;
+  addSpend(state, s.cost, s.tokens);
   modelBudget(state, s.model).spend += s.cost;
+  softBudgetCrossed(g, before, state.budget.spend);
   ledger.tokens.add(now, s.tokens);
   ledger.modelTokens.get(s.model).add(now, s.tokens);
   if (rows) rows.push(s);
@@ -156,6 +165,82 @@ async function settleOne(g: SettleContext, s: Settlement, fresh?: Map<string, Re
   if (call.teamId) await forward(g, { kind: "team", id: call.teamId, ...base });
   if (call.userId) await forward(g, { kind: "user", id: call.userId, ...base });
   return true;
+}
+
+function addSpend(state: SpendState, cost: number, tokens: number): void {
+  state.budget.spend += cost;
+  if (tokens) state.budget.tokens = (state.budget.tokens ?? 0) + tokens;
+}
+
+/** A lease that is no longer open was either given back (all its calls settled) or charged when it expired. */
+function leaseCharged(ledger: Ledger, lease: string): boolean {
+  return ledger.storage.sql.exec<{ state: string }>("SELECT state FROM calls WHERE id = ?", lease).toArray()[0]?.state === "settled";
+}
+
+/** One log line when a key's spend crosses its soft_budget (LiteLLM's soft_budget_crossed alert). */
+function softBudgetCrossed(g: SettleContext, before: number, after: number): void {
+  const key = g.subject.key;
+  const soft = key?.soft_budget;
+  if (soft === null || soft === undefined || before >= soft || after < soft) return;
+  const name = key!.key_alias ? `${key!.key_name} (${key!.key_alias})` : key!.key_name;
+  console.warn(`[budget] soft_budget_crossed: key ${name} has spent ${Number(after.toPrecision(6))} USD, over its soft_budget of ${soft} (max_budget ${key!.limits.max_budget ?? "none"})`);
+}
+
+/**
+ * Charges reservations whose calls (or leases) never settled (their isolate died before delivering the
+ * settlement) at what they hold: nothing reserved is forgotten. A key guard also writes a spend log row
+ * for each, status "estimated", so /spend/logs shows the charge; a settlement arriving after this is
+ * not counted again (the call's row is settled).
+ */
+export function chargeExpired(g: SettleContext, expired: { id: string; r: Reservation }[]): void {
+  if (!expired.length) return;
+  const now = g.now();
+  const state = g.budgets.ensure();
+  g.roll(now);
+  const rows: Settlement[] = [];
+  const id = g.subject.identity;
+  for (const { id: callId, r } of expired) {
+    g.ledger.settleExpired(callId, r, now);
+    addSpend(state, r.cost, r.tokens ?? 0);
+    if (id?.kind === "key") {
+      if (r.model) modelBudget(state, r.model).spend += r.cost;
+      rows.push(estimatedRow(id.token, callId, r, g.subject.key, now));
+    }
+    if (r.userId && id?.kind === "team") state.members[r.userId] = (state.members[r.userId] ?? 0) + r.cost;
+    console.warn(`[limits] ${r.model ? "call" : "lease"} ${callId} never settled: charged its reservation, ${r.cost} USD${r.tokens ? `, ${r.tokens} tokens` : ""}`);
+  }
+  if (rows.length) g.outbox.queueRows(rows);
+  g.budgets.changed();
+}
+
+/** The spend log row of a reservation charged without its call's own (spend/flush.ts's formats). */
+function estimatedRow(token: string, id: string, r: Reservation, key: KeyConfig | undefined, now: number): Settlement {
+  const model = r.model || "(unsettled lease)";
+  const log: SpendLogRow = {
+    request_id: r.model ? id : `lease:${id}`,
+    api_key: token,
+    user: r.userId,
+    team_id: r.teamId,
+    model,
+    model_group: model,
+    call_type: "unknown",
+    prompt_tokens: 0,
+    completion_tokens: 0,
+    total_tokens: r.tokens ?? 0,
+    spend: r.cost,
+    status: "estimated",
+    start_time: r.at,
+    end_time: now,
+    duration_ms: Math.max(0, now - r.at),
+    metadata: {
+      ...(key?.key_alias ? { user_api_key_alias: key.key_alias } : {}),
+      usage_estimated: true,
+      estimated_reason: r.model
+        ? "the call's settlement never reached its guard (its isolate stopped): charged what it reserved"
+        : "a lease was never given back (its isolate stopped): charged what it still held",
+    },
+  };
+  return { token, requestId: log.request_id, model, cost: r.cost, tokens: r.tokens ?? 0, row: outboxRow(log, true), daily: dailyRow(log, false) };
 }
 
 /** Sends a settlement to a team/user guard; queued durably (outbox.ts drains it) when that fails. */

@@ -1,7 +1,7 @@
 // A guard's SQLite storage: its schema, brought up to date by numbered migrations, and the meta table.
 //
 // Tables (names and columns are read by every version of the guard, old and new, during a deploy):
-//   meta      k -> JSON v: identity, epoch, config, state, dirty, clock, schema_version
+//   meta      k -> JSON v: identity, epoch, config, state, dirty, clock, policy, schema_version
 //   calls     the calls (and leases) this guard admitted or settled, kept a while after settling
 //   outbox    spend log rows waiting for the flush to D1, with their daily_spend sums
 //   forwards  settlements for team/user guards that could not be delivered yet
@@ -54,6 +54,11 @@ const MIGRATIONS: readonly Migration[] = [
     version: 3,
     what: "outbox entries carry their daily_spend sums",
     columns: [column("outbox", "daily", "TEXT")],
+  },
+  {
+    version: 4,
+    what: "budgets that admit what fits: tokens a call holds (max_token_budget), and whether it holds less than its worst case",
+    columns: [column("calls", "held_tokens", "INTEGER NOT NULL DEFAULT 0"), column("calls", "partial", "INTEGER NOT NULL DEFAULT 0")],
   },
 ];
 

@@ -1,9 +1,10 @@
-// Who a guard guards (a key, a team or a user) and the config it enforces for them: loaded from D1 on
-// first use, re-read in the background once a minute and at once when an admin route changes it.
+// Who a guard guards (a key, a team, a user, or the proxy-wide budget) and the config it enforces for
+// them: loaded from D1 on first use, re-read in the background once a minute and at once when an admin
+// route changes it. The proxy's comes from the config (litellm_settings.max_budget) with each admission.
 // Kept in meta "identity" (stored once the guard holds anything: unknown keys leave no storage behind),
 // "epoch" and "config".
 import type { Env } from "../../env";
-import type { GuardIdentity, KeyConfig, ScopeConfig } from "../../core/guard-rpc";
+import type { BudgetPolicy, GuardIdentity, KeyConfig, ScopeConfig } from "../../core/guard-rpc";
 import { loadKeyConfig, loadScopeConfig } from "../../keys/config";
 import type { Budgets } from "./budgets";
 import type { GuardStorage } from "./storage";
@@ -39,6 +40,8 @@ export class Subject {
     private readonly storage: GuardStorage,
     private readonly budgets: Budgets,
     private readonly now: () => number,
+    /** Starts budget periods due (with the guard's policy). */
+    private readonly roll: () => void,
   ) {
     this.identity = storage.meta<GuardIdentity>("identity");
     this.identityStored = this.identity !== undefined;
@@ -51,9 +54,23 @@ export class Subject {
     return this.config as KeyConfig | undefined;
   }
 
+  /** The proxy-wide budget's guard: its limits are the config's, sent with each admission (not in D1). */
+  useProxyBudget(id: string, budget: BudgetPolicy["proxy"]): void {
+    this.identity ??= { kind: "proxy", id };
+    const version = budget ? `${budget.max_budget}/${budget.budget_duration ?? ""}` : "none";
+    if (this.config?.version === version) return;
+    const limits = { max_budget: budget?.max_budget ?? null, budget_duration: budget?.budget_duration ?? null, rpm_limit: null, tpm_limit: null, max_parallel_requests: null };
+    this.config = { kind: "proxy", id, blocked: false, limits, member_budgets: {}, version };
+    this.loadedAt = Date.now();
+    this.remember(this.identity);
+    this.storage.putMeta("config", this.config);
+    this.budgets.ensure();
+  }
+
   /** Makes sure the config is loaded (from D1 on first use); refreshes it in the background once a minute. */
   async ready(id: GuardIdentity): Promise<void> {
     this.identity ??= id;
+    if (id.kind === "proxy") return; // useProxyBudget keeps it
     if (this.config || this.missing) {
       if (Date.now() - this.loadedAt > CONFIG_REFRESH_MS && !this.loading) {
         this.loading = this.reload().catch((err) => console.warn(`[limits] config refresh failed: ${(err as Error).message}`)).finally(() => (this.loading = undefined));
@@ -84,7 +101,7 @@ export class Subject {
   /** Reads the config from D1; on the first load, the spend D1 holds too. */
   async reload(): Promise<void> {
     const id = this.identity;
-    if (!id) return;
+    if (!id || id.kind === "proxy") return;
     const loaded = id.kind === "key" ? await loadKeyConfig(this.env.DB, id.token) : await loadScopeConfig(this.env.DB, id.kind, id.id);
     this.loadedAt = Date.now();
     if (!loaded) {
@@ -103,12 +120,12 @@ export class Subject {
     if (!this.budgets.state) {
       // First load: D1 holds the spend written by earlier guards (or by key regeneration).
       this.budgets.state = {
-        budget: { spend: loaded.spend, resetAt: loaded.budgetResetAt, duration: loaded.config.limits.budget_duration },
+        budget: { spend: loaded.spend, resetAt: loaded.budgetResetAt, duration: loaded.config.limits.budget_duration, ...(loaded.tokenSpend ? { tokens: loaded.tokenSpend } : {}) },
         models: Object.fromEntries(Object.entries("modelSpend" in loaded ? loaded.modelSpend : {}).map(([m, spend]) => [m, { spend, resetAt: null, duration: null }])),
         members: "memberSpend" in loaded ? loaded.memberSpend : {},
       };
       this.storage.putMeta("state", this.budgets.state);
     }
-    if (this.budgets.roll(this.config, this.now())) this.budgets.changed();
+    this.roll();
   }
 }

@@ -150,8 +150,8 @@ export function anthropicClientFormat(requestedModel: string, estimatedInputToke
       if (choice?.finish_reason) finish = choice.finish_reason;
       return out;
     },
-    end(translator: StreamTranslator) {
-      const usage = usageToAnthropic(translator.usage);
+    end(translator: StreamTranslator, cost?: number) {
+      const usage = cost === undefined ? usageToAnthropic(translator.usage) : { ...usageToAnthropic(translator.usage), cost };
       return (
         start({ id: translator.id, model: translator.model }) +
         close() +

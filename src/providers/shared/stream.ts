@@ -64,6 +64,8 @@ export interface PipeOptions {
   chunkObject: string;
   /** Called once, when the stream ends after it was handed over (not for failures before the first chunk, which reject). */
   onEnd(outcome: StreamOutcome): void;
+  /** The USD a usage costs, when known: written into the final usage chunk as `usage.cost` (LiteLLM's form). */
+  usageCost?(usage: Usage): number | undefined;
   /** Absent: OpenAI's format. */
   format?: ClientStreamFormat;
 }
@@ -78,10 +80,10 @@ function sse(chunk: object | string): string {
 function openAIFormat(options: PipeOptions): ClientStreamFormat {
   return {
     write: sse,
-    end(translator) {
+    end(translator, cost) {
       if (!options.includeUsage || !translator.usage) return DONE;
-      const usage = { id: translator.id, object: options.chunkObject, created: Math.floor(Date.now() / 1000), model: translator.model, choices: [], usage: translator.usage };
-      return sse(usage) + DONE;
+      const usage = cost === undefined ? translator.usage : { ...translator.usage, cost };
+      return sse({ id: translator.id, object: options.chunkObject, created: Math.floor(Date.now() / 1000), model: translator.model, choices: [], usage }) + DONE;
     },
     error: (error) => sse(error.toBody()),
   };
@@ -167,7 +169,7 @@ export async function openTranslatedStream(
   const closing = () => {
     for (const event of decoder.end()) translate(event);
     guarded(() => translator.onEnd?.(emit));
-    return take() + format.end(translator);
+    return take() + format.end(translator, translator.usage && options.usageCost?.(translator.usage));
   };
 
   /** Reads upstream chunks until some output exists; returns null at the upstream's end. */
