@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { responsesModelInfoShape, responsesSettingsShape } from "./responses";
 import { capabilityShape } from "./capabilities";
+import { modelStoreSettingsShape } from "./model-store";
 
 const num = z.number();
 const posInt = z.number().int().positive();
@@ -176,6 +177,7 @@ export const generalSettingsSchema = z.looseObject({
   /** Largest accepted request body, in MB (LiteLLM's max_request_size_mb). */
   max_request_size_mb: z.number().positive().optional(),
   ...responsesSettingsShape,
+  ...modelStoreSettingsShape,
 });
 
 export const configSchema = z.looseObject({
@@ -190,6 +192,7 @@ export const configSchema = z.looseObject({
 
 export type GatewayConfigInput = z.input<typeof configSchema>;
 export type ParsedConfig = z.infer<typeof configSchema>;
+export type ModelEntry = z.infer<typeof modelEntrySchema>;
 export type LitellmParams = z.infer<typeof litellmParamsSchema>;
 export type ModelInfo = z.infer<typeof modelInfoSchema>;
 export type RouterSettings = z.infer<typeof routerSettingsSchema>;

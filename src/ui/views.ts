@@ -55,8 +55,8 @@ export async function deploymentsView(runtime: Runtime, env: Env, principal: Pri
         cooldown: cooldown ? { until: new Date(cooldown.until).toISOString(), status: cooldown.status, reason: cooldown.reason } : null,
         litellm_params: maskValue(params, false),
         model_info: d.info,
-        /** Where the deployment is defined: config.yaml (models stored at runtime come later). */
-        source: "config",
+        /** Where the deployment is defined: config.yaml, or stored at runtime (/model/new: "db", as LiteLLM's UI says). */
+        source: d.info.db_model === true ? "db" : "config",
       };
     }),
   );
