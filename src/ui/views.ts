@@ -60,7 +60,7 @@ export async function deploymentsView(runtime: Runtime, env: Env, principal: Pri
       };
     }),
   );
-  return { data, wildcard_patterns: runtime.patternNames, routing_strategy: router.settings.strategy };
+  return { data, wildcard_patterns: runtime.patternNames, routing_strategy: router.settings.strategy, store_model_in_db: runtime.newest !== undefined };
 }
 
 /** api_key, master_key, aws_access_key_id, aws_secret_access_key, azure_ad_token, vertex_credentials, UI_PASSWORD ... (not input_cost_per_token). */
