@@ -180,6 +180,7 @@ describe("models stored at runtime", () => {
     // LiteLLM's PATCH form; a new credential replaces the old one.
     const patched = await gw.fetch(`/model/${model_id}/update`, { method: "PATCH", json: { litellm_params: { api_key: "sk-rotated-key-000" } } });
     expect(patched.status).toBe(200);
+    expect(await patched.text()).not.toContain("sk-rotated-key-000");
     const marker2 = `marker-${uid()}`;
     await chat(gw, `${name}-renamed`, marker2);
     expect((await upstreamRequests(marker2))[0].headers.authorization).toBe("Bearer sk-rotated-key-000");
