@@ -1,6 +1,6 @@
 // Turns a raw config.yaml object into the compiled config the Worker bundles. Runs at build/start
 // time (scripts/build-config.ts) and in tests; never on the request path.
-import { configSchema, type ParsedConfig } from "../schema/config";
+import { configSchema, type ModelEntry, type ParsedConfig } from "../schema/config";
 import { PROVIDERS } from "../providers/registry";
 import { EXPLAINED, explainedWarnings, unsupportedKeys } from "./support";
 import { splitModel } from "../providers/infer";
@@ -42,18 +42,9 @@ export async function compileConfig(raw: unknown, readWarnings: readonly string[
   const inferred: string[] = [];
   const ids = new Set<string>();
   for (const [i, entry] of config.model_list.entries()) {
-    const model = entry.litellm_params.model;
-    if (entry.litellm_params.mock_response === undefined && model !== "*" && !model.includes("*")) {
-      const split = splitModel(model);
-      if (!split) issues.push(`model_list[${i}].litellm_params.model: expected '<provider>/<model id>', got '${model}' (no provider can be inferred from that name)`);
-      else if (!PROVIDERS.includes(split.provider)) issues.push(`model_list[${i}].litellm_params.model: unknown provider '${split.provider}' (supported: ${PROVIDERS.join(", ")})`);
-      else if (split.inferred) inferred.push(`${model} -> ${split.provider}/${model}`);
-    }
-    // LiteLLM's default deployment id: a stable hash of the deployment's params.
-    const id = entry.model_info?.id ?? (await sha256Hex(stableStringify({ model_name: entry.model_name, ...entry.litellm_params })));
-    if (ids.has(id)) issues.push(`model_list[${i}].model_info.id: duplicate id '${id}'`);
-    ids.add(id);
-    entry.model_info = { ...entry.model_info, id };
+    const checked = await checkModelEntry(entry, `model_list[${i}].`, ids);
+    issues.push(...checked.issues);
+    if (checked.inferred) inferred.push(checked.inferred);
   }
   issues.push(...unknownFallbackTargets(config));
   const mcp = checkMcpServers(config);
@@ -74,6 +65,29 @@ export async function compileConfig(raw: unknown, readWarnings: readonly string[
   }
   const ignoredKeys = [...unsupported, ...Object.keys(EXPLAINED)];
   return { config, warnings, builtAt: Math.floor(Date.now() / 1000), ignoredKeys };
+}
+
+/**
+ * What compile checks of each model_list entry, for the config's entries and for models stored at runtime
+ * (src/config/stored-models.ts) alike: a provider that exists (or is inferred as LiteLLM does), and an id
+ * not in `ids`. Gives the entry its id (LiteLLM's default: a stable hash of its params) and adds it to `ids`.
+ * `path` prefixes the issues ("model_list[3]." here, "" for a /model/new body).
+ */
+export async function checkModelEntry(entry: ModelEntry, path: string, ids: Set<string>): Promise<{ issues: string[]; inferred?: string }> {
+  const issues: string[] = [];
+  let inferred: string | undefined;
+  const model = entry.litellm_params.model;
+  if (entry.litellm_params.mock_response === undefined && model !== "*" && !model.includes("*")) {
+    const split = splitModel(model);
+    if (!split) issues.push(`${path}litellm_params.model: expected '<provider>/<model id>', got '${model}' (no provider can be inferred from that name)`);
+    else if (!PROVIDERS.includes(split.provider)) issues.push(`${path}litellm_params.model: unknown provider '${split.provider}' (supported: ${PROVIDERS.join(", ")})`);
+    else if (split.inferred) inferred = `${model} -> ${split.provider}/${model}`;
+  }
+  const id = entry.model_info?.id ?? (await sha256Hex(stableStringify({ model_name: entry.model_name, ...entry.litellm_params })));
+  if (ids.has(id)) issues.push(`${path}model_info.id: duplicate id '${id}'`);
+  ids.add(id);
+  entry.model_info = { ...entry.model_info, id };
+  return { issues, inferred };
 }
 
 /** Fallback lists may only name model groups that exist (exactly, by alias, or through a wildcard entry). */

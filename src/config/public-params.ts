@@ -2,8 +2,8 @@
 // credential, header names without their values, api_base without its query string.
 import type { LitellmParams } from "../schema/config";
 
-/** litellm_params fields never shown to anyone. */
-const SECRET_PARAMS = new Set(["api_key", "aws_access_key_id", "aws_secret_access_key", "aws_session_token", "vertex_credentials", "azure_ad_token"]);
+/** litellm_params fields never shown to anyone (and sealed in D1 for stored models, as are extra_headers values). */
+export const SECRET_PARAMS: ReadonlySet<string> = new Set(["api_key", "aws_access_key_id", "aws_secret_access_key", "aws_session_token", "vertex_credentials", "azure_ad_token"]);
 
 export function publicParams(params: LitellmParams): Record<string, unknown> {
   const out: Record<string, unknown> = {};

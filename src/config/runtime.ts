@@ -1,6 +1,7 @@
 // The per-isolate view of the compiled config: `os.environ/NAME` references resolved against the
 // Worker's env, deployments bound to their adapters, and the model-name lookup tables. Built once
-// per isolate (per env object) on the first request, then only read. A name the config references
+// per isolate (per env object) on the first request, then only read; with stored models on, built
+// again (a new object) when they change (./live-runtime.ts). A name the config references
 // but neither the env nor environment_variables has is said once per isolate, and a deployment
 // needing it fails with a message naming it: never a silent fall back to another credential.
 import type { Env } from "../env";
@@ -11,7 +12,8 @@ import { splitModel } from "../providers/infer";
 import { ENV_PREFIX, usedEnvReferences } from "./env-refs";
 import type { Deployment, ModelGroup, Runtime } from "../core/provider";
 import type { CompiledConfig } from "./compile";
-import type { LitellmParams, ModelInfo, ParsedConfig } from "../schema/config";
+import type { LitellmParams, ModelEntry, ModelInfo, ParsedConfig } from "../schema/config";
+import { stableStringify } from "../lib/sha256";
 
 const DEFAULT_MAX_BODY_MB = 4;
 
@@ -79,18 +81,53 @@ interface Pattern {
   entries: { params: LitellmParams; info: ModelInfo; misconfigured?: string }[];
 }
 
-export function buildRuntime(compiled: CompiledConfig, env: Env): Runtime {
-  const config = compiled.config;
+/** A model stored at runtime (./stored-models.ts has checked it as compile checks config entries). */
+export interface StoredEntry {
+  entry: ModelEntry;
+  /** Why it cannot be called (its credentials do not open with this LITELLM_SALT_KEY): its calls fail saying so. */
+  problem?: string;
+}
+
+export interface RuntimeOptions {
+  /** Models stored at runtime, merged after the config's (./live-runtime.ts; the config's win on an id clash). */
+  stored?: readonly StoredEntry[];
+  /** The runtime this one replaces: its groups whose deployments did not change are kept as they are. */
+  previous?: Runtime;
+  /** Runtime.isolate; a new identity when absent. */
+  isolate?: object;
+  newest?: Runtime["newest"];
+}
+
+/** The same deployments, param for param: a group left as it was by a stored-model change keeps its object. */
+function sameDeployments(a: readonly Deployment[], b: readonly Deployment[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((d, i) => {
+      const e = b[i];
+      return d.id === e.id && d.misconfigured === e.misconfigured && stableStringify([d.params, d.info]) === stableStringify([e.params, e.info]);
+    })
+  );
+}
+
+export function buildRuntime(compiled: CompiledConfig, env: Env, options: RuntimeOptions = {}): Runtime {
+  const stored = options.stored ?? [];
+  const fromFile = compiled.config.model_list.length;
+  const config: ParsedConfig = stored.length ? { ...compiled.config, model_list: [...compiled.config.model_list, ...stored.map((s) => s.entry)] } : compiled.config;
   const lookup = envLookup(env, config);
   const groups = new Map<string, ModelGroup>();
   const patterns: Pattern[] = [];
   const unset = usedEnvReferences(config, compiled.ignoredKeys ?? []).filter((ref) => lookup(ENV_PREFIX + ref.name) === undefined);
-  for (const ref of unset) console.warn(`[gateway] warning: ${ref.path} is os.environ/${ref.name}, which is not set (wrangler secret put ${ref.name})`);
+  for (const ref of unset) {
+    const i = Number(/^model_list\[(\d+)\]/.exec(ref.path)?.[1] ?? -1);
+    // The config's were said when this isolate built its first runtime; a stored model's, at each rebuild.
+    if (i >= fromFile) console.warn(`[gateway] warning: stored model ${config.model_list[i].model_name} (id ${config.model_list[i].model_info?.id}) ${ref.path.replace(/^model_list\[\d+\]\./, "")} is os.environ/${ref.name}, which is not set (wrangler secret put ${ref.name})`);
+    else if (!options.previous) console.warn(`[gateway] warning: ${ref.path} is os.environ/${ref.name}, which is not set (wrangler secret put ${ref.name})`);
+  }
 
   for (const [i, entry] of config.model_list.entries()) {
     const params = resolveDeep(entry.litellm_params, lookup);
     const missing = unset.filter((ref) => ref.path.startsWith(`model_list[${i}].`)).map((ref) => ({ name: ref.name, path: ref.path.slice(`model_list[${i}].`.length) }));
-    const misconfigured = missing.length ? unsetMessage(entry.model_name, missing) : undefined;
+    const misconfigured = stored[i - fromFile]?.problem ?? (missing.length ? unsetMessage(entry.model_name, missing) : undefined);
     const info = entry.model_info ?? {};
     if (entry.model_name.includes("*")) {
       const star = entry.model_name.indexOf("*");
@@ -104,6 +141,10 @@ export function buildRuntime(compiled: CompiledConfig, env: Env): Runtime {
     const deployment = makeDeployment(entry.model_name, params, info, info.id!, misconfigured);
     const group = groups.get(entry.model_name);
     groups.set(entry.model_name, { name: entry.model_name, deployments: [...(group?.deployments ?? []), deployment] });
+  }
+  for (const [name, group] of groups) {
+    const before = options.previous?.groups.get(name);
+    if (before && sameDeployments(before.deployments, group.deployments)) groups.set(name, before);
   }
   // Most specific pattern first: "openai/gpt-4*" beats "openai/*" beats "*".
   patterns.sort((a, b) => b.prefix.length + b.suffix.length - (a.prefix.length + a.suffix.length));
@@ -153,5 +194,7 @@ export function buildRuntime(compiled: CompiledConfig, env: Env): Runtime {
     patternNames: patterns.map((p) => `${p.prefix}*${p.suffix}`),
     groups,
     resolveModel,
+    isolate: options.isolate ?? {},
+    newest: options.newest,
   };
 }

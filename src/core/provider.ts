@@ -55,6 +55,18 @@ export interface Runtime {
   readonly groups: ReadonlyMap<string, ModelGroup>;
   /** Resolves a requested model name to its group (exact names, aliases, then wildcard patterns). */
   resolveModel(name: string): ModelGroup | undefined;
+  /**
+   * The same object for every Runtime an isolate builds from its config (they differ only in the models
+   * stored at runtime): per-isolate state that must outlive a models change (the router's cooldowns,
+   * in-flight counts, latencies) is keyed by it, not by the Runtime.
+   */
+  readonly isolate: object;
+  /**
+   * With stored models on (general_settings.store_model_in_db): this isolate's newest Runtime, after asking
+   * D1 when the last check is older than the refresh interval, or at once with `force` (this isolate just
+   * changed a model). Absent when the config is all there is.
+   */
+  readonly newest?: (force?: boolean) => Promise<Runtime>;
 }
 
 /** One upstream stream event: an SSE message, an NDJSON line, or a binary-framed message. */

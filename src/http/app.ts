@@ -3,9 +3,8 @@
 import { Hono, type Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { CompiledConfig } from "../config/compile";
-import { buildRuntime } from "../config/runtime";
+import { LiveRuntime } from "../config/live-runtime";
 import type { GatewayEnv } from "../core/hono-env";
-import type { Runtime } from "../core/provider";
 import type { Env } from "../env";
 import { GatewayError, toGatewayError } from "../errors";
 import { uuidv7 } from "../lib/ids";
@@ -16,6 +15,7 @@ import { llmRoutes } from "./routes/llm";
 import { mcpRoutes, serverMcp } from "./routes/mcp";
 import { messagesRoutes } from "./routes/messages";
 import { modelRoutes } from "./routes/models";
+import { storedModelRoutes } from "./routes/stored-models";
 import { responsesRoutes } from "./routes/responses";
 import { realtimeRoutes } from "./routes/realtime";
 import { spendRoutes } from "./routes/spend";
@@ -27,19 +27,21 @@ import { logText } from "../lib/safe-text";
 const errorShape = (path: string) => (path.startsWith("/v1/messages") ? "anthropic" : "openai");
 
 export function createGateway(compiled: CompiledConfig) {
-  // One runtime per env object, i.e. per isolate in production.
-  const runtimes = new WeakMap<Env, Runtime>();
+  // One live runtime per env object, i.e. per isolate in production (two apps on one env: two isolates).
+  const runtimes = new WeakMap<Env, LiveRuntime>();
   const runtimeFor = (env: Env) => {
-    let runtime = runtimes.get(env);
-    if (!runtime) runtimes.set(env, (runtime = buildRuntime(compiled, env)));
-    return runtime;
+    let live = runtimes.get(env);
+    if (!live) runtimes.set(env, (live = new LiveRuntime(compiled, env)));
+    return live.current();
   };
 
   const app = new Hono<GatewayEnv>();
 
   app.use(
     createMiddleware<GatewayEnv>(async (c, next) => {
-      c.set("runtime", runtimeFor(c.env));
+      // The Runtime this request keeps to its end, even if stored models change meanwhile.
+      const runtime = runtimeFor(c.env);
+      c.set("runtime", runtime instanceof Promise ? await runtime : runtime);
       c.set("callId", uuidv7());
       await next();
       // An LLM call's answer has it from successHeaders already.
@@ -49,6 +51,7 @@ export function createGateway(compiled: CompiledConfig) {
 
   app.route("/", healthRoutes);
   app.route("/", modelRoutes);
+  app.route("/", storedModelRoutes);
   app.route("/", llmRoutes);
   app.route("/", messagesRoutes);
   app.route("/", responsesRoutes);

@@ -29,12 +29,12 @@ type Identity = string | typeof IS_MASTER | undefined;
  * Keys presented to this isolate (per runtime): the master key, or a virtual key's token. Only in
  * memory, never logged; a key's validity is not cached here (see the key cache below).
  */
-const seenKeys = new WeakMap<Runtime, Map<string, string | typeof IS_MASTER>>();
+const seenKeys = new WeakMap<object, Map<string, string | typeof IS_MASTER>>();
 
 /** IS_MASTER for the master key, the token of an `sk-` key, undefined for anything else: at once for a key seen before. */
 function identify(runtime: Runtime, key: string): Identity | Promise<Identity> {
-  let seen = seenKeys.get(runtime);
-  if (!seen) seenKeys.set(runtime, (seen = new Map()));
+  let seen = seenKeys.get(runtime.isolate); // per isolate: the master key is the config's, whatever models change
+  if (!seen) seenKeys.set(runtime.isolate, (seen = new Map()));
   return seen.get(key) ?? identifyNew(seen, runtime, key);
 }
 

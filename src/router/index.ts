@@ -15,12 +15,14 @@ import { Router } from "./router";
 
 export { Router } from "./router";
 
-// One router per isolate (per env object, like the Runtime it is built from).
-const routers = new WeakMap<Runtime, Router>();
+// One router per isolate (Runtime.isolate): a Runtime rebuilt for a stored-model change keeps its router,
+// whose state is per deployment id (cooldowns, in-flight counts, latencies) and per group object (tables
+// rebuilt on a changed group's first use). Its settings come from the config file, which no change touches.
+const routers = new WeakMap<object, Router>();
 
 export function routerFor(runtime: Runtime, env: Env): Router {
-  let router = routers.get(runtime);
-  if (!router) routers.set(runtime, (router = new Router(runtime.config, env)));
+  let router = routers.get(runtime.isolate);
+  if (!router) routers.set(runtime.isolate, (router = new Router(runtime.config, env)));
   return router;
 }
 

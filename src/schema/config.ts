@@ -6,6 +6,7 @@ import { responsesModelInfoShape, responsesSettingsShape } from "./responses";
 import { capabilityShape } from "./capabilities";
 import { mcpServersSchema } from "./mcp";
 import { generalBudgetSettings, litellmBudgetSettings } from "./budgets";
+import { modelStoreSettingsShape } from "./model-store";
 
 const num = z.number();
 const posInt = z.number().int().positive();
@@ -183,6 +184,7 @@ export const generalSettingsSchema = z.looseObject({
   max_request_size_mb: z.number().positive().optional(),
   ...responsesSettingsShape,
   ...generalBudgetSettings,
+  ...modelStoreSettingsShape,
 });
 
 export const configSchema = z.looseObject({
@@ -197,6 +199,7 @@ export const configSchema = z.looseObject({
 
 export type GatewayConfigInput = z.input<typeof configSchema>;
 export type ParsedConfig = z.infer<typeof configSchema>;
+export type ModelEntry = z.infer<typeof modelEntrySchema>;
 export type LitellmParams = z.infer<typeof litellmParamsSchema>;
 export type ModelInfo = z.infer<typeof modelInfoSchema>;
 export type RouterSettings = z.infer<typeof routerSettingsSchema>;

@@ -205,7 +205,7 @@ export const storedResponses = sqliteTable(
 
 /**
  * MCP servers added with POST /v1/mcp/server, merged with the config's `mcp_servers`. The credential
- * and static headers are one AES-GCM blob under a key derived from LITELLM_SALT_KEY (src/mcp/secrets.ts).
+ * and static headers are one sealed blob (src/mcp/secrets.ts, lib/secret-box.ts).
  */
 export const mcpServers = sqliteTable("mcp_servers", {
   server_id: text("server_id").primaryKey(),
@@ -226,9 +226,33 @@ export const mcpServers = sqliteTable("mcp_servers", {
   ...timestamps,
 });
 
+/**
+ * Models added at runtime (general_settings.store_model_in_db; migrations/0005). `litellm_params` is the
+ * entry's JSON with each credential sealed (src/config/stored-models.ts); `model_info` holds its id too.
+ */
+export const storedModels = sqliteTable("stored_models", {
+  model_id: text("model_id").primaryKey(),
+  model_name: text("model_name").notNull(),
+  litellm_params: json<JsonObject>("litellm_params").notNull(),
+  model_info: json<JsonObject>("model_info").notNull().default(sql`'{}'`),
+  created_at: integer("created_at").notNull(),
+  /** "admin" (the master key or the UI's admin session). */
+  created_by: text("created_by").notNull(),
+  updated_at: integer("updated_at").notNull(),
+  updated_by: text("updated_by").notNull(),
+});
+
+/** One row (id 1): bumped with every stored-model change; isolates poll it, not the table. */
+export const storedModelsVersion = sqliteTable("stored_models_version", {
+  id: integer("id").primaryKey(),
+  version: integer("version").notNull(),
+  updated_at: integer("updated_at").notNull(),
+});
+
 export type KeyRow = typeof keys.$inferSelect;
 export type McpServerRow = typeof mcpServers.$inferSelect;
 export type TeamRow = typeof teams.$inferSelect;
 export type UserRow = typeof users.$inferSelect;
 export type TeamMemberRow = typeof teamMembers.$inferSelect;
 export type SpendLogRow = typeof spendLogs.$inferInsert;
+export type StoredModelRow = typeof storedModels.$inferSelect;

@@ -7,6 +7,8 @@
 // session id with the same key: the page reads it from /ui/api/session and sends it as a header.
 import { z } from "zod";
 import type { Env } from "../env";
+import { base64url, fromBase64url } from "../lib/base64url";
+import { derivedKey, type KeyPurpose } from "../lib/derived-key";
 
 /** How long a sign-in lasts. */
 export const SESSION_TTL_S = 12 * 60 * 60;
@@ -33,42 +35,13 @@ export function sessionSecret(env: Env, masterKey: string | undefined): string |
 
 const encoder = new TextEncoder();
 
-function base64url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
-function fromBase64url(text: string): Uint8Array<ArrayBuffer> | undefined {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) return undefined;
-  const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
-  const out = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
-  return out;
-}
-
-/** One HMAC key per secret and isolate (a secret rarely changes; keep the last few). */
-const signingKeys = new Map<string, Promise<CryptoKey>>();
-
-function signingKey(secret: string): Promise<CryptoKey> {
-  let key = signingKeys.get(secret);
-  if (!key) {
-    if (signingKeys.size >= 4) signingKeys.delete(signingKeys.keys().next().value!);
-    key = crypto.subtle
-      .importKey("raw", encoder.encode(secret), "HKDF", false, ["deriveKey"])
-      .then((material) =>
-        crypto.subtle.deriveKey(
-          { name: "HKDF", hash: "SHA-256", salt: encoder.encode("edge-llm-gateway admin UI"), info: encoder.encode("session v1") },
-          material,
-          { name: "HMAC", hash: "SHA-256", length: 256 },
-          false,
-          ["sign", "verify"],
-        ),
-      );
-    signingKeys.set(secret, key);
-  }
-  return key;
-}
+const SESSION_KEY: KeyPurpose = {
+  salt: "edge-llm-gateway admin UI",
+  info: "session v1",
+  algorithm: { name: "HMAC", hash: "SHA-256", length: 256 },
+  usages: ["sign", "verify"],
+};
+const signingKey = (secret: string) => derivedKey(secret, SESSION_KEY);
 
 async function mac(secret: string, text: string): Promise<string> {
   return base64url(new Uint8Array(await crypto.subtle.sign("HMAC", await signingKey(secret), encoder.encode(text))));

@@ -55,12 +55,12 @@ export async function deploymentsView(runtime: Runtime, env: Env, principal: Pri
         cooldown: cooldown ? { until: new Date(cooldown.until).toISOString(), status: cooldown.status, reason: cooldown.reason } : null,
         litellm_params: maskValue(params, false),
         model_info: d.info,
-        /** Where the deployment is defined: config.yaml (models stored at runtime come later). */
-        source: "config",
+        /** Where the deployment is defined: config.yaml, or stored at runtime (/model/new: "db", as LiteLLM's UI says). */
+        source: d.info.db_model === true ? "db" : "config",
       };
     }),
   );
-  return { data, wildcard_patterns: runtime.patternNames, routing_strategy: router.settings.strategy };
+  return { data, wildcard_patterns: runtime.patternNames, routing_strategy: router.settings.strategy, store_model_in_db: runtime.newest !== undefined };
 }
 
 /** api_key, master_key, aws_access_key_id, aws_secret_access_key, azure_ad_token, vertex_credentials, UI_PASSWORD ... (not input_cost_per_token). */

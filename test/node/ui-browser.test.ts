@@ -1,6 +1,7 @@
 // The admin UI in a real browser (Debian's chromium, driven by playwright-core) against `npm start`:
 // sign in, create a key with a budget, use it through the OpenAI SDK, see its spend and its call,
-// block it, chat in the Playground, sign in as the key itself, and an XSS attempt that stays text.
+// block it, chat in the Playground, add a model at runtime and call it, sign in as the key itself,
+// and an XSS attempt that stays text.
 // Screenshots of every page go to test/node/screenshots/ (gitignored).
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -13,6 +14,7 @@ const CHROMIUM = "/usr/bin/chromium";
 const MASTER = "sk-ui-browser-master-0001";
 const UI_PASSWORD = "correct horse battery staple";
 const XSS = "<img src=x onerror=alert(1)>";
+const RUNTIME_MODEL_KEY = "sk-runtime-upstream-key-4242";
 const SHOTS = join(ROOT, "test/node/screenshots");
 
 /** Launches chromium, or says loudly why the browser test cannot run (it is skipped, never left hanging). */
@@ -44,6 +46,7 @@ model_list:
 general_settings:
   master_key: os.environ/UI_TEST_MASTER_KEY
   store_prompts_in_spend_logs: true
+  store_model_in_db: true
 litellm_settings:
   success_callback: ["prometheus"]
 `;
@@ -69,7 +72,7 @@ describe.skipIf(!browser)("admin UI in a browser", () => {
     rmSync(SHOTS, { recursive: true, force: true });
     mkdirSync(SHOTS, { recursive: true });
     console.log(`[ui-browser] screenshots: ${SHOTS}`);
-    gw = await startGateway(CONFIG, { UI_TEST_MASTER_KEY: MASTER, UI_USERNAME: "lead", UI_PASSWORD });
+    gw = await startGateway(CONFIG, { UI_TEST_MASTER_KEY: MASTER, UI_USERNAME: "lead", UI_PASSWORD, LITELLM_SALT_KEY: "ui-browser-test-salt-0001" });
     context = await browser!.newContext({ viewport: { width: 1360, height: 900 } });
     await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: gw.url });
     page = await context.newPage();
@@ -206,23 +209,57 @@ describe.skipIf(!browser)("admin UI in a browser", () => {
     await shot("11-playground");
   });
 
-  it("shows models with prices and health, and says plainly that runtime models are not there yet", async () => {
+  it("shows models with prices and health", async () => {
     await go("models");
     await page.getByTestId("deployment-row").first().waitFor();
     await expect(page.getByTestId("deployment-row").count()).resolves.toBe(2);
     await page.getByRole("button", { name: "Run health check" }).click();
     await expect.poll(() => page.getByText("healthy", { exact: true }).count(), { timeout: 30_000 }).toBe(2);
     await shot("12-models");
+  });
+
+  it("adds a model at runtime, calls it through the OpenAI SDK at once, edits it and deletes it", async () => {
+    const admin = new OpenAI({ apiKey: MASTER, baseURL: `${gw.url}/v1`, maxRetries: 0 });
+    const runtimeRow = () => page.getByTestId("deployment-row").filter({ hasText: "runtime-model" });
+    await go("models");
     await page.getByRole("button", { name: "+ Add model" }).click();
     await page.locator('input[name="model_name"]').fill("runtime-model");
     await page.locator('input[name="model"]').fill("openai/gpt-4o-mini");
+    await page.locator('input[name="api_key"]').fill(RUNTIME_MODEL_KEY);
+    await page.locator('input[name="input_cost_per_token"]').fill("0.0000002");
+    await page.locator('input[name="output_cost_per_token"]').fill("0.0000008");
+    await page.locator('input[name="rpm"]').fill("120");
+    await page.locator('input[name="mock_response"]').fill("Hello from a model added at runtime.");
+    await shot("13-models-add-form");
     await page.getByRole("button", { name: "Add model", exact: true }).click();
-    await page.getByText("cannot change models at runtime yet").waitFor();
-    await shot("13-models-add-404");
-    await page.keyboard.press("Escape");
-  });
+    await page.getByText("Model added.").waitFor();
+    await runtimeRow().getByText("· db").waitFor();
+    await expect(page.getByTestId("deployment-row").count()).resolves.toBe(3);
+    expect(await page.content()).not.toContain(RUNTIME_MODEL_KEY);
+    await shot("14-models-added-at-runtime");
 
-  it.todo("adds a model at runtime and calls it (waits for POST /model/new, /model/update, /model/delete: D1-stored models merged with the config)");
+    const answer = await admin.chat.completions.create({ model: "runtime-model", messages: [{ role: "user", content: "are you there?" }] });
+    expect(answer.choices[0].message.content).toBe("Hello from a model added at runtime.");
+    expect((await admin.models.list()).data.map((m) => m.id)).toContain("runtime-model");
+
+    await runtimeRow().getByRole("button", { name: "Edit" }).click();
+    await expect(page.locator('input[name="api_key"]').inputValue()).resolves.toBe(""); // never shown; empty keeps it
+    await page.locator('input[name="mock_response"]').fill("Edited at runtime.");
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByText("Model saved.").waitFor();
+    const edited = await admin.chat.completions.create({ model: "runtime-model", messages: [{ role: "user", content: "again?" }] });
+    expect(edited.choices[0].message.content).toBe("Edited at runtime.");
+
+    await runtimeRow().getByRole("button", { name: "Delete" }).click();
+    await page.getByRole("button", { name: "Delete", exact: true }).last().click();
+    await page.getByText("Model deleted.").waitFor();
+    await expect(page.getByTestId("deployment-row").count()).resolves.toBe(2);
+    const gone = await admin.chat.completions.create({ model: "runtime-model", messages: [{ role: "user", content: "gone?" }] }).then(
+      () => undefined,
+      (err: InstanceType<typeof OpenAI.APIError>) => err,
+    );
+    expect(gone?.status).toBe(400);
+  });
 
   it("manages teams and users and shows the running config with secrets masked", async () => {
     await go("teams");
@@ -232,7 +269,7 @@ describe.skipIf(!browser)("admin UI in a browser", () => {
     await page.getByRole("button", { name: "Create team", exact: true }).click();
     await page.getByText("Team platform created.").waitFor();
     await page.getByRole("cell", { name: /^platform/ }).waitFor();
-    await shot("14-teams");
+    await shot("15-teams");
 
     await go("users");
     await page.getByRole("button", { name: "+ Create user" }).click();
@@ -240,12 +277,12 @@ describe.skipIf(!browser)("admin UI in a browser", () => {
     await page.getByRole("button", { name: "Create user", exact: true }).click();
     await page.getByText("User dev@example.com created.").waitFor();
     await page.getByRole("cell", { name: "dev@example.com" }).waitFor();
-    await shot("15-users");
+    await shot("16-users");
 
     await go("settings");
     await page.getByTestId("callback-settings").getByText("prometheus").waitFor();
     expect(await page.content()).not.toContain(MASTER);
-    await shot("16-settings");
+    await shot("17-settings");
   });
 
   it("signs in with a virtual key, which sees only its own data", async () => {
@@ -262,17 +299,17 @@ describe.skipIf(!browser)("admin UI in a browser", () => {
     expect(nav).toEqual(["Dashboard", "My key", "Models", "Logs", "Playground"]);
     await page.getByTestId("by-key").getByText("ci-agent").waitFor();
     expect(await page.getByTestId("by-key").locator("tbody tr").count()).toBe(1);
-    await shot("17-key-dashboard");
+    await shot("18-key-dashboard");
 
     await go("logs");
     await page.getByTestId("log-row").first().waitFor();
     const keysShown = await page.getByTestId("log-row").locator("td:nth-child(3)").allTextContents();
     expect(new Set(keysShown)).toEqual(new Set(["ci-agent"]));
-    await shot("18-key-logs");
+    await shot("19-key-logs");
 
     await go("my-key");
     await page.getByTestId("key-details").getByText("ci-agent").first().waitFor();
-    await shot("19-key-my-key");
+    await shot("20-key-my-key");
 
     const status = await page.evaluate(async () => (await fetch("/key/list")).status);
     expect(status).toBe(403);

@@ -41,14 +41,17 @@ describe("keyDenied", () => {
 describe("modelDenied", () => {
   it("refuses a model outside the key's list with LiteLLM's 403, by name or access group; an empty list allows all", () => {
     const k = key({}, { models: ["cheap-model", "team-models"] });
-    expect(modelDenied(k, "cheap-model", ["cheap-model"])).toBeUndefined();
-    expect(modelDenied(k, "grouped", ["grouped", "team-models"])).toBeUndefined();
-    expect(modelDenied(k, "other-model", ["other-model"])).toMatchObject({
+    expect(modelDenied(k, "cheap-model", { names: ["cheap-model"], models: ["openai/gpt-4o-mini"] })).toBeUndefined();
+    expect(modelDenied(k, "grouped", { names: ["grouped", "team-models"], models: [] })).toBeUndefined();
+    expect(modelDenied(k, "other-model", { names: ["other-model"], models: ["openai/gpt-4o"] })).toMatchObject({
       status: 403, type: "key_model_access_denied",
       message: 'key not allowed to access model. This key can only access models=["cheap-model","team-models"]. Tried to access other-model',
     });
-    expect(modelDenied(key(), "other-model", ["other-model"])).toBeUndefined();
+    expect(modelDenied(key(), "other-model", { names: ["other-model"], models: [] })).toBeUndefined();
     expect(modelDenied(k, "other-model", undefined)).toBeUndefined(); // an isolate of an earlier version: checked after admission
+    const wild = key({}, { models: ["openai/*"] });
+    expect(modelDenied(wild, "gpt-4o", { names: ["gpt-4o"], models: ["openai/gpt-4o", "openai/gpt-4o-2024"] })).toBeUndefined();
+    expect(modelDenied(wild, "mixed", { names: ["mixed"], models: ["openai/gpt-4o", "anthropic/claude"] })).toMatchObject({ status: 403 });
   });
 });
 

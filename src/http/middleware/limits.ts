@@ -22,14 +22,15 @@ import { candidateGroups, costOf, reservationFor, type Reservation } from "../..
 import { priceBook, priceOf, type PriceBook } from "../../spend/prices";
 import { callCost } from "../../spend/spend-log";
 
-const masterTokens = new WeakMap<Runtime, Promise<string>>();
+/** Per isolate (Runtime.isolate): the master key is the config's, whatever stored models change. */
+const masterTokens = new WeakMap<object, Promise<string>>();
 
 /** The token spend is logged under: the virtual key's, the master key's hash, or "" in open mode. */
 function tokenOf(principal: Principal, runtime: Runtime): Promise<string> | string {
   if (principal.token !== undefined) return principal.token;
   if (principal.kind !== "master" || !runtime.masterKey) return "";
-  let token = masterTokens.get(runtime);
-  if (!token) masterTokens.set(runtime, (token = hashKey(runtime.masterKey)));
+  let token = masterTokens.get(runtime.isolate);
+  if (!token) masterTokens.set(runtime.isolate, (token = hashKey(runtime.masterKey)));
   return token;
 }
 

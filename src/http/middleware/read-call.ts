@@ -1,7 +1,7 @@
 // Reads an LLM request into c.var.call, and ends the call if anything after it fails; then LiteLLM's
 // 403 when the caller may not use the model. The chain itself is listed in src/http/routes/llm.ts.
 import { createMiddleware } from "hono/factory";
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { z } from "zod";
 import { LlmCall, type ClientApi, type LlmRequest } from "../../core/call";
 import type { GatewayEnv } from "../../core/hono-env";
@@ -38,12 +38,22 @@ export interface ReadRequest {
 export const readCall = (read: (c: Parameters<MiddlewareHandler<GatewayEnv>>[0]) => Promise<ReadRequest>) =>
   createMiddleware<GatewayEnv>(async (c, next) => {
     const { request, model, client, group: narrowed } = await read(c);
-    const group = narrowed ?? resolveGroup(c.var.runtime, model);
+    const group = narrowed ?? c.var.runtime.resolveModel(model) ?? (await groupInNewest(c, model));
     const call = new LlmCall(c.var.callId, request, group, c.var.principal, c.req.raw.signal, client);
     c.set("call", call);
     await next();
     if (c.error) call.fail(toGatewayError(c.error));
   });
+
+/**
+ * A name this isolate does not know may be a model another isolate stored a moment ago: with stored models on,
+ * ask D1 (at most once per refresh interval) and carry on in the newest Runtime; else LiteLLM's 400.
+ */
+export async function groupInNewest(c: Context<GatewayEnv>, model: string): Promise<ModelGroup> {
+  const newest = await c.var.runtime.newest?.();
+  if (newest) c.set("runtime", newest);
+  return resolveGroup(c.var.runtime, model);
+}
 
 /** Reads an OpenAI-format request for one endpoint (chat, completion, embedding). */
 export const readLlmCall = (endpoint: LlmRequest["endpoint"]) =>

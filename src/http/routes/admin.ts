@@ -20,7 +20,7 @@ export const adminOnly = [
       throw new GatewayError(403, "permission", "Only the proxy admin (master key) can call this route; virtual keys cannot.", { type: "auth_error" });
     }
     if (!runtime.masterKey) {
-      throw new GatewayError(400, "bad_request", "Virtual keys, teams and users need a master key: set general_settings.master_key (or LITELLM_MASTER_KEY).");
+      throw new GatewayError(400, "bad_request", "The management API (virtual keys, teams, users, stored models) needs a master key: set general_settings.master_key (or LITELLM_MASTER_KEY).");
     }
     await next();
   }),

@@ -1,10 +1,11 @@
-// GET /v1/models (OpenAI's list, only what the caller may use) and GET /model/info (LiteLLM's, secrets removed).
+// GET /v1/models (OpenAI's list, only what the caller may use) and GET /model/info (LiteLLM's, secrets removed),
+// both with the models stored at runtime (src/config/live-runtime.ts) after the config's.
 import { Hono } from "hono";
 import type { GatewayEnv } from "../../core/hono-env";
 import { authenticate } from "../middleware/auth";
 import { publicParams } from "../../config/public-params";
-import type { LitellmParams } from "../../schema/config";
 import { mayUse, modelPatternMatches } from "../../core/principal";
+import { isStored } from "../../config/stored-models";
 
 export const modelRoutes = new Hono<GatewayEnv>();
 
@@ -22,15 +23,18 @@ for (const path of ["/models", "/v1/models"]) {
   });
 }
 
+// Config models and stored ones (model_info.db_model, as LiteLLM marks them); `?litellm_model_id=` narrows to one.
 for (const path of ["/model/info", "/v1/model/info"]) {
   modelRoutes.get(path, authenticate, (c) => {
     const { runtime, principal } = c.var;
+    const only = c.req.query("litellm_model_id");
     const data = runtime.config.model_list
       .filter((entry) => {
+        if (only && entry.model_info?.id !== only) return false;
         const group = runtime.groups.get(entry.model_name);
         return group ? mayUse(principal, group) : !principal.models?.length;
       })
-      .map((entry) => ({ model_name: entry.model_name, litellm_params: publicParams(entry.litellm_params), model_info: entry.model_info ?? {} }));
+      .map((entry) => ({ model_name: entry.model_name, litellm_params: publicParams(entry.litellm_params), model_info: { ...entry.model_info, db_model: isStored(entry) } }));
     return c.json({ data });
   });
 }

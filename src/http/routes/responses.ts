@@ -12,7 +12,7 @@ import { createMiddleware } from "hono/factory";
 import type { LlmCall } from "../../core/call";
 import type { GatewayEnv } from "../../core/hono-env";
 import type { AdapterContext } from "../../core/provider";
-import { maxBodyBytes, resolveGroup } from "../../config/runtime";
+import { maxBodyBytes } from "../../config/runtime";
 import { GatewayError } from "../../errors";
 import { inBackground } from "../../lib/background";
 import { readCapped } from "../../lib/body";
@@ -23,7 +23,7 @@ import { DEFAULT_TTL, deleteRecord, loadRecord, loadRecords, saveRecord, sweepEx
 import { send } from "../../router/attempt";
 import { inputItemsQuerySchema, responsesRequestSchema } from "../../schema/responses";
 import { authenticate } from "../middleware/auth";
-import { readCall, readValidBody } from "../middleware/read-call";
+import { groupInNewest, readCall, readValidBody } from "../middleware/read-call";
 import { llmChain } from "./llm";
 
 /** The longest the answer's end waits for its record to be stored; past it the store goes on in the background. */
@@ -34,7 +34,7 @@ const FORWARD_TIMEOUT_MS = 60_000;
 const readResponsesCall = readCall(async (c) => {
   const runtime = c.var.runtime;
   const req = await readValidBody(c.req.raw, maxBodyBytes(runtime), responsesRequestSchema);
-  const group = resolveGroup(runtime, req.model);
+  const group = runtime.resolveModel(req.model) ?? (await groupInNewest(c, req.model));
   const owner = ownerOf(c.var.principal);
   const records = await loadRecords(c.env.DB, recordIdsFor(req), owner);
   const { chat, group: routed, client } = planResponsesCall(req, group, records, owner);

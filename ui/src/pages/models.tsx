@@ -1,8 +1,9 @@
 // Every model group and deployment: provider, prices, limits, health and cooldown state; a health
-// check on demand. Admins add, edit and delete models through LiteLLM's /model/new, /model/update and
-// /model/delete (models stored at runtime); a gateway without those routes says so plainly.
+// check on demand. With general_settings.store_model_in_db, admins add, edit and delete models through
+// LiteLLM's /model/new, /model/update and /model/delete (stored in D1, served at once); config.yaml's
+// models change with the file.
 import { useState } from "preact/hooks";
-import { ApiError, api, post, useApi, withQuery, type Session } from "../api";
+import { api, post, useApi, withQuery, type Session } from "../api";
 import { Badge, Confirm, DataTable, Loading, Modal, Notice, PageHeader, RowActions } from "../components";
 import { EntityForm, type FieldSpec } from "../form";
 import { limit, num, when } from "../format";
@@ -50,6 +51,12 @@ const modelSpecs: FieldSpec[] = [
   { name: "model_info", label: "model_info", kind: "json", placeholder: '{"mode": "chat", "max_input_tokens": 128000}', emptyValue: {} },
 ];
 
+/** model_info without what the gateway sets (its id, db_model): the form edits the rest. */
+function withoutServerFields(info: Record<string, unknown>) {
+  const { id: _id, db_model: _db, ...rest } = info;
+  return rest;
+}
+
 /** The flat form as LiteLLM's {model_name, litellm_params, model_info}. */
 function modelBody(flat: Record<string, unknown>) {
   const { model_name, model_info, ...params } = flat;
@@ -57,23 +64,9 @@ function modelBody(flat: Record<string, unknown>) {
   return { model_name, litellm_params, model_info: (model_info as Record<string, unknown> | null) ?? {} };
 }
 
-/** LiteLLM's runtime model routes; a 404 means this gateway does not have them (yet). */
-async function modelChange(path: string, body: unknown): Promise<void> {
-  try {
-    await post(path, body);
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 404 && /Route not found/.test(err.message)) {
-      throw new Error(
-        `This gateway cannot change models at runtime yet: POST ${path} answered 404. Models come from config.yaml: change it and redeploy (or restart npm start). Runtime models (LiteLLM's store_model_in_db) will use this form.`,
-      );
-    }
-    throw err;
-  }
-}
-
 export function Models(props: { session: Session }) {
   const admin = props.session.role === "admin";
-  const { data, error, reload } = useApi<{ data: Deployment[]; wildcard_patterns: string[]; routing_strategy: string }>("/ui/api/models");
+  const { data, error, reload } = useApi<{ data: Deployment[]; wildcard_patterns: string[]; routing_strategy: string; store_model_in_db: boolean }>("/ui/api/models");
   const [health, setHealth] = useState<Map<string, HealthEntry & { healthy: boolean }>>(new Map());
   const [checking, setChecking] = useState<string | null>(null);
   const [checkedAt, setCheckedAt] = useState<string>();
@@ -109,9 +102,11 @@ export function Models(props: { session: Session }) {
             <button disabled={checking !== null} onClick={() => check()}>
               {checking === "*" ? "Checking…" : "Run health check"}
             </button>
-            <button class="primary" onClick={() => setDialog({ kind: "add" })}>
-              + Add model
-            </button>
+            {data?.store_model_in_db && (
+              <button class="primary" onClick={() => setDialog({ kind: "add" })}>
+                + Add model
+              </button>
+            )}
           </>
         )}
       </PageHeader>
@@ -125,6 +120,7 @@ export function Models(props: { session: Session }) {
             Routing: {data.routing_strategy}
             {data.wildcard_patterns.length > 0 && ` · wildcard names: ${data.wildcard_patterns.join(", ")}`}
             {checkedAt && ` · health checked ${when(checkedAt)}`}
+            {admin && !data.store_model_in_db && " · models come from config.yaml (set general_settings.store_model_in_db: true to add and edit them here)"}
           </p>
           <DataTable head={["Model group", "Deployment", "Price in / out per 1M", "Limits", "Context", "Health", "Cooldown", ...(admin ? [""] : [])]} empty="No models in the config.">
             {data.data.map((d) => {
@@ -180,7 +176,12 @@ export function Models(props: { session: Session }) {
                       <span class="muted">–</span>
                     )}
                   </td>
-                  {admin && <RowActions onEdit={() => setDialog({ kind: "edit", d })} onDelete={() => setDialog({ kind: "delete", d })} />}
+                  {admin &&
+                    (d.source === "db" ? (
+                      <RowActions onEdit={() => setDialog({ kind: "edit", d })} onDelete={() => setDialog({ kind: "delete", d })} />
+                    ) : (
+                      <td class="muted small">config.yaml</td>
+                    ))}
                 </tr>
               );
             })}
@@ -194,7 +195,7 @@ export function Models(props: { session: Session }) {
             submitLabel="Add model"
             onCancel={close}
             onSubmit={async (flat) => {
-              await modelChange("/model/new", modelBody(flat));
+              await post("/model/new", modelBody(flat));
               setMessage("Model added.");
               close();
               reload();
@@ -206,12 +207,12 @@ export function Models(props: { session: Session }) {
         <Modal title={`Edit ${dialog.d.model_name}`} onClose={close} wide>
           <EntityForm
             specs={modelSpecs}
-            initial={{ ...dialog.d.litellm_params, model: `${dialog.d.provider === "mock" ? "openai" : dialog.d.provider}/${dialog.d.model}`, model_name: dialog.d.model_name, model_info: dialog.d.model_info }}
+            initial={{ ...dialog.d.litellm_params, model_name: dialog.d.model_name, model_info: withoutServerFields(dialog.d.model_info) }}
             submitLabel="Save"
             onCancel={close}
             onSubmit={async (flat) => {
               const body = modelBody(flat);
-              await modelChange("/model/update", { ...body, model_info: { ...body.model_info, id: dialog.d.model_id } });
+              await post("/model/update", { ...body, model_info: { ...body.model_info, id: dialog.d.model_id } });
               setMessage("Model saved.");
               close();
               reload();
@@ -226,7 +227,7 @@ export function Models(props: { session: Session }) {
           action="Delete"
           onClose={close}
           onConfirm={async () => {
-            await modelChange("/model/delete", { id: dialog.d.model_id });
+            await post("/model/delete", { id: dialog.d.model_id });
             setMessage("Model deleted.");
             close();
             reload();
