@@ -5,11 +5,15 @@ import { PROVIDERS } from "../providers/registry";
 import { unsupportedKeys } from "./support";
 import { describeIssues } from "../lib/zod-issues";
 import { sha256Hex, stableStringify } from "../lib/sha256";
+import { compileGuardrails, GuardrailConfigError, type CompileOptions } from "../guardrails/compile";
+import type { CompiledGuardrails } from "../guardrails/spec";
 
 export interface CompiledConfig {
   config: ParsedConfig;
   /** Human-readable lines about keys that are accepted but not acted on. */
   warnings: string[];
+  /** The guardrails, ready for the isolates (src/guardrails); their `notes` are printed at start like the warnings. */
+  guardrails: CompiledGuardrails;
   /** Unix seconds when the config was compiled (the `created` of /v1/models). */
   builtAt: number;
 }
@@ -21,8 +25,15 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * What the build step knows besides the config: its environment (LiteLLM's default variables such as
+ * LAKERA_API_KEY count when set; environment_variables are consulted after it) and the files the config
+ * names (blocked_words_file, read relative to the config's directory). Tests compile without either.
+ */
+export type CompileContext = CompileOptions;
+
 /** Validates and normalises a raw config; throws ConfigError naming each bad field's path. */
-export async function compileConfig(raw: unknown): Promise<CompiledConfig> {
+export async function compileConfig(raw: unknown, context: CompileContext = {}): Promise<CompiledConfig> {
   const result = configSchema.safeParse(raw ?? {});
   if (!result.success) {
     throw new ConfigError(describeIssues(result.error));
@@ -44,10 +55,17 @@ export async function compileConfig(raw: unknown): Promise<CompiledConfig> {
     entry.model_info = { ...entry.model_info, id };
   }
   issues.push(...unknownFallbackTargets(config));
+  let guardrails: CompiledGuardrails = { specs: [], notes: [] };
+  try {
+    guardrails = compileGuardrails(raw, { ...context, env: (name) => context.env?.(name) ?? config.environment_variables[name] });
+  } catch (err) {
+    if (!(err instanceof GuardrailConfigError)) throw err;
+    issues.push(...err.issues);
+  }
   if (issues.length) throw new ConfigError(issues);
   const unsupported = unsupportedKeys(raw);
   const warnings = unsupported.length ? [`config keys not supported yet (ignored): ${unsupported.join(", ")}`] : [];
-  return { config, warnings, builtAt: Math.floor(Date.now() / 1000) };
+  return { config, warnings, guardrails, builtAt: Math.floor(Date.now() / 1000) };
 }
 
 /** Fallback lists may only name model groups that exist (exactly, by alias, or through a wildcard entry). */

@@ -6,6 +6,7 @@ import { GatewayError } from "../errors";
 import { adapterFor } from "../providers/registry";
 import type { Deployment, ModelGroup, Runtime } from "../core/provider";
 import type { CompiledConfig } from "./compile";
+import { buildGuardrails } from "./guardrails";
 import type { LitellmParams, ModelInfo, ParsedConfig } from "../schema/config";
 
 const ENV_PREFIX = "os.environ/";
@@ -132,7 +133,7 @@ export function buildRuntime(compiled: CompiledConfig, env: Env): Runtime {
 
   const masterKey = (config.general_settings.master_key && lookup(config.general_settings.master_key)) || env.LITELLM_MASTER_KEY || undefined;
 
-  return {
+  const runtime: Runtime = {
     config,
     masterKey: typeof masterKey === "string" ? masterKey : undefined,
     createdAt: compiled.builtAt,
@@ -140,4 +141,6 @@ export function buildRuntime(compiled: CompiledConfig, env: Env): Runtime {
     groups,
     resolveModel,
   };
+  buildGuardrails(runtime, compiled.guardrails, env);
+  return runtime;
 }

@@ -71,6 +71,8 @@ export class LlmCall {
   /** Set with `done`: middleware reads it synchronously once the call is over. */
   outcome?: CallOutcome;
   private resolveDone!: (outcome: CallOutcome) => void;
+  /** Set by holdEnd: `done` waits for it. */
+  private hold?: Promise<GatewayError | undefined>;
 
   constructor(
     readonly id: string,
@@ -118,10 +120,27 @@ export class LlmCall {
     this.finish({ status: this.signal.aborted ? "aborted" : "error", httpStatus: error.status, error });
   }
 
+  /**
+   * A step that judges the answer after the upstream produced it (guardrails' post_call, outside the
+   * cache) holds `done` until it has: `release()` lets the call end as it did, `release(error)` ends it
+   * as that refusal instead (a blocked answer is not charged). Call before the call is dispatched, and
+   * release on every path; nothing on the request path may await `done` meanwhile.
+   */
+  holdEnd(): (refusal?: GatewayError) => void {
+    let release!: (refusal?: GatewayError) => void;
+    this.hold = new Promise((resolve) => (release = resolve));
+    return release;
+  }
+
   /** Settles `done` once; later calls are ignored. */
   finish(outcome: Omit<CallOutcome, "endedAt" | "deployment"> & { deployment?: Deployment }): void {
     if (this.outcome) return;
-    this.outcome = { deployment: this.deployment, ...outcome, endedAt: Date.now() };
-    this.resolveDone(this.outcome);
+    const ended: CallOutcome = { deployment: this.deployment, ...outcome, endedAt: Date.now() };
+    this.outcome = ended;
+    if (!this.hold) return this.resolveDone(ended);
+    void this.hold.then((refusal) => {
+      if (refusal) this.outcome = { ...ended, status: "error", httpStatus: refusal.status, error: refusal };
+      this.resolveDone(this.outcome!);
+    });
   }
 }

@@ -3,6 +3,7 @@
 import { z } from "zod";
 import type { ModelBudgets } from "../schema/db";
 import { durationSchema } from "../lib/duration";
+import { principalGuardrailsSchema } from "../schema/guardrails";
 
 const money = z.number().min(0);
 const count = z.number().int().min(0);
@@ -34,6 +35,8 @@ export const keyFields = {
   model_rpm_limit: z.record(z.string().min(1), count).nullable().optional(),
   model_tpm_limit: z.record(z.string().min(1), count).nullable().optional(),
   tags: z.array(z.string()).optional(),
+  /** Guardrails every call with the key runs (names from the config). */
+  guardrails: principalGuardrailsSchema.optional(),
   user_id: id.nullable().optional(),
   team_id: id.nullable().optional(),
   blocked: z.boolean().optional(),
@@ -78,7 +81,7 @@ const member = z.strictObject({
 }).refine((m) => m.user_id || m.user_email, "a member needs user_id or user_email");
 export type MemberInput = z.infer<typeof member>;
 
-const teamFields = { ...limitFields, team_alias: id.nullable().optional(), blocked: z.boolean().optional() };
+const teamFields = { ...limitFields, team_alias: id.nullable().optional(), blocked: z.boolean().optional(), guardrails: principalGuardrailsSchema.optional() };
 
 export const newTeamSchema = z.strictObject({ ...teamFields, team_id: id.optional(), members_with_roles: z.array(member).optional() });
 export const updateTeamSchema = z.strictObject({ ...teamFields, team_id: id });

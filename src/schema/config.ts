@@ -2,6 +2,7 @@
 // from here. Objects are "loose": keys we do not know survive parsing so that `unsupportedKeys`
 // (./support.ts) can report them in one warning line instead of dropping them silently.
 import { z } from "zod";
+import { guardrailConfigShape } from "./guardrails";
 
 const num = z.number();
 const posInt = z.number().int().positive();
@@ -144,6 +145,7 @@ export const litellmSettingsSchema = z.looseObject({
   upperbound_key_generate_params: z.record(z.string(), z.unknown()).optional(),
   set_verbose: z.boolean().optional(),
   json_logs: z.boolean().optional(),
+  ...guardrailConfigShape.litellmSettings,
 });
 
 export const generalSettingsSchema = z.looseObject({
@@ -162,6 +164,7 @@ export const configSchema = z.looseObject({
   litellm_settings: litellmSettingsSchema.default({}),
   router_settings: routerSettingsSchema.default({}),
   general_settings: generalSettingsSchema.default({}),
+  guardrails: guardrailConfigShape.guardrails,
   environment_variables: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
 });
 

@@ -55,6 +55,8 @@ export const keys = sqliteTable(
     blocked: integer("blocked", { mode: "boolean" }).notNull().default(false),
     metadata: json<JsonObject>("metadata").notNull().default(sql`'{}'`),
     tags: json<string[]>("tags").notNull().default(sql`'[]'`),
+    /** Guardrails every call with this key runs (names from the config's guardrails). */
+    guardrails: json<string[]>("guardrails").notNull().default(sql`'[]'`),
     /** Bumped on every change; the KeyGuard ignores older configurations. */
     version: integer("version").notNull().default(1),
     ...timestamps,
@@ -69,6 +71,8 @@ export const teams = sqliteTable("teams", {
   ...limits,
   blocked: integer("blocked", { mode: "boolean" }).notNull().default(false),
   metadata: json<JsonObject>("metadata").notNull().default(sql`'{}'`),
+  /** Guardrails every call with one of the team's keys runs. */
+  guardrails: json<string[]>("guardrails").notNull().default(sql`'[]'`),
   version: integer("version").notNull().default(1),
   ...timestamps,
 });

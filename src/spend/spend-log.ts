@@ -54,6 +54,12 @@ function requestContent(call: LlmCall): unknown {
   return r.endpoint === "chat" ? r.body.messages : r.endpoint === "completion" ? r.body.prompt : r.body.input;
 }
 
+/** The spend log's `status`: success, failure, aborted (the client left), or blocked (refused by a guardrail, charged nothing). */
+function logStatus(outcome: CallOutcome): string {
+  if (outcome.error?.type === "guardrail_violation") return "blocked";
+  return outcome.status === "ok" ? "success" : outcome.status === "aborted" ? "aborted" : "failure";
+}
+
 export interface SpendLogInput {
   call: LlmCall;
   outcome: CallOutcome;
@@ -68,6 +74,9 @@ export interface SpendLogInput {
 
 export function spendLogRow({ call, outcome, principal, token, cost, storePrompts, response }: SpendLogInput): SpendLogRow {
   const { usage } = cost;
+  const status = logStatus(outcome);
+  // What a guardrail refused (a secret in the prompt or the answer) is not kept, even when prompts are.
+  const keep = storePrompts && status !== "blocked";
   const d = outcome.deployment;
   const body = call.request.body as { user?: unknown };
   return {
@@ -88,13 +97,13 @@ export function spendLogRow({ call, outcome, principal, token, cost, storePrompt
     total_tokens: usage?.total_tokens ?? 0,
     spend: cost.cost,
     cache_hit: false,
-    status: outcome.status === "ok" ? "success" : outcome.status === "aborted" ? "aborted" : "failure",
+    status,
     start_time: call.startedAt,
     end_time: outcome.endedAt,
     duration_ms: outcome.endedAt - call.startedAt,
     request_tags: tagsOf(call, principal),
-    messages: storePrompts ? requestContent(call) : null,
-    response: storePrompts ? (response ?? null) : null,
+    messages: keep ? requestContent(call) : null,
+    response: keep ? (response ?? null) : null,
     metadata: {
       ...(principal.key?.key_alias ? { user_api_key_alias: principal.key.key_alias } : {}),
       ...(outcome.error ? { error: outcome.error.message, status_code: outcome.httpStatus } : {}),

@@ -19,6 +19,7 @@ import { workersAiMock } from "./workers-ai";
 import { geminiMock } from "./gemini";
 import { inflight } from "./inflight";
 import { guardrailsMock } from "./guardrails";
+import { scriptedWords } from "./wire";
 
 export interface RecordedRequest {
   path: string;
@@ -87,6 +88,8 @@ async function openai(req: IncomingMessage, res: ServerResponse, path: string, b
     res.end("this is not json");
     return;
   }
+  const words = scriptedWords(model) ?? WORDS;
+  const text = words.join("");
   const created = 1700000000;
   const id = "chatcmpl-mock123";
   const usage = { prompt_tokens: 11, completion_tokens: 5, total_tokens: 16, prompt_tokens_details: { cached_tokens: 0 }, completion_tokens_details: { reasoning_tokens: 0 } };
@@ -105,12 +108,12 @@ async function openai(req: IncomingMessage, res: ServerResponse, path: string, b
   const toolCall = isChat && Array.isArray(body.tools) && body.tools.length > 0;
   if (!body.stream) {
     if (!isChat) {
-      json(res, 200, { id: "cmpl-mock123", object: "text_completion", created, model, choices: [{ index: 0, text: TEXT, finish_reason: "stop", logprobs: null }], usage });
+      json(res, 200, { id: "cmpl-mock123", object: "text_completion", created, model, choices: [{ index: 0, text, finish_reason: "stop", logprobs: null }], usage });
       return;
     }
     const message = toolCall
       ? { role: "assistant", content: null, tool_calls: [{ id: "call_abc", type: "function", function: { name: body.tools[0].function.name, arguments: '{"city":"Paris"}' } }] }
-      : { role: "assistant", content: TEXT, refusal: null };
+      : { role: "assistant", content: text, refusal: null };
     // OpenAI's API answers pretty-printed, with fields this gateway has no schema for (service_tier).
     json(res, 200, { id, object: "chat.completion", created, model, choices: [{ index: 0, message, logprobs: null, finish_reason: toolCall ? "tool_calls" : "stop" }], usage, service_tier: "default", system_fingerprint: "fp_mock" }, {}, 2);
     return;
@@ -128,7 +131,7 @@ async function openai(req: IncomingMessage, res: ServerResponse, path: string, b
     send({ ...base, choices: [{ index: 0, delta: { tool_calls: [{ index: 0, id: "call_abc", type: "function", function: { name, arguments: "" } }] }, finish_reason: null }] });
     for (const part of ['{"city"', ':"Paris"}']) send({ ...base, choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: part } }] }, finish_reason: null }] });
   } else {
-    for (const [i, word] of WORDS.entries()) {
+    for (const [i, word] of words.entries()) {
       if (gap) await sleep(gap);
       if (res.destroyed) return;
       send({ ...base, choices: [isChat ? { index: 0, delta: { content: word }, logprobs: null, finish_reason: null } : { index: 0, text: word, logprobs: null, finish_reason: null }] });

@@ -52,6 +52,7 @@ function teamView(team: TeamRow, members: TeamMemberRow[]) {
     rpm_limit: team.rpm_limit,
     max_parallel_requests: team.max_parallel_requests,
     metadata: team.metadata,
+    guardrails: team.guardrails,
     blocked: team.blocked,
     members_with_roles: members.map((m) => ({ user_id: m.user_id, role: m.role })),
     created_at: iso(team.created_at),
