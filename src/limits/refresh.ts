@@ -1,7 +1,9 @@
 // Admin changes to keys, teams and users reach their guards at once: each re-reads D1, and this
-// isolate stops admitting their calls from leases (other isolates' leases run out within LEASE_TTL_MS).
+// isolate stops admitting their calls from leases (other isolates' leases run out within LEASE_TTL_MS)
+// and forgets its copy of a changed key.
 import { guardFor } from "../core/guard-rpc";
 import type { Env } from "../env";
+import { forgetKey } from "../keys/lookup";
 import { dropAllLeases, dropLease } from "./lease";
 
 /**
@@ -10,7 +12,11 @@ import { dropAllLeases, dropLease } from "./lease";
  */
 export async function refreshGuards(env: Env, ids: { keys?: string[]; teams?: string[]; users?: string[] }): Promise<void> {
   if (ids.teams?.length || ids.users?.length) dropAllLeases(env);
-  for (const token of ids.keys ?? []) dropLease(env, token);
+  for (const token of ids.keys ?? []) {
+    dropLease(env, token);
+    // Its next call here reads the new config before anything uses it (the guardrails step runs before admission).
+    forgetKey(token);
+  }
   await Promise.all([
     ...(ids.keys ?? []).map((token) => guardFor(env, { kind: "key", token }).refresh({ kind: "key", token })),
     ...(ids.teams ?? []).map((id) => guardFor(env, { kind: "team", id }).refresh({ kind: "team", id })),

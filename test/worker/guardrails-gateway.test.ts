@@ -7,7 +7,8 @@ import { scriptModel } from "../mocks/wire";
 import { MASTER_KEY, MOCK_URL, openaiModel, testGateway, upstreamRequests, type TestGateway } from "./helpers";
 import { anthropicEvents, streamedText } from "./guardrails-helpers";
 
-const guard = (name: string, params: Record<string, unknown>) => ({ guardrail_name: name, litellm_params: { default_on: true, ...params } });
+type Params = { guardrail: string; mode: unknown } & Record<string, unknown>;
+const guard = (name: string, params: Params) => ({ guardrail_name: name, litellm_params: { default_on: true, ...params } });
 /** A deployment whose upstream answers with these pieces, one per streamed chunk. */
 const scripted = (name: string, ...pieces: string[]) => openaiModel(name, scriptModel(...pieces));
 const anthropicModel = (name: string, model: string) => ({
@@ -104,7 +105,7 @@ describe("pre_call", () => {
 });
 
 describe("masking and unmasking", () => {
-  const presidio = (params: Record<string, unknown> = {}) => ({ guardrails: [guard("pii", { guardrail: "presidio", mode: "pre_call", output_parse_pii: true, ...params })] });
+  const presidio = (params: Partial<Params> = {}) => ({ guardrails: [guard("pii", { guardrail: "presidio", mode: "pre_call", output_parse_pii: true, ...params })] });
 
   it("sends the masked text upstream and gives the client its values back, in a JSON answer", async () => {
     const gw = await testGateway({ model_list: [scripted("gpt", "I wrote to <EMAIL_ADDRESS_1> and ", "<PHONE_NUMBER_1>.")], ...presidio() });
@@ -168,10 +169,10 @@ describe("masking and unmasking", () => {
  * Each built-in on the answer: the offending text is split across two chunks; a masking guardrail
  * shows `masked`, a blocking one refuses the answer (`blocked`: its message), and `never` reaches the client.
  */
-const BUILT_INS: { name: string; params: Record<string, unknown>; pieces: string[]; masked?: string; blocked?: string; never?: string }[] = [
+const BUILT_INS: { name: string; params: Params; pieces: string[]; masked?: string; blocked?: string; never?: string }[] = [
   {
     name: "content_policy",
-    params: { guardrail: "content_policy" },
+    params: { guardrail: "content_policy", mode: "post_call" }, // litellm_settings.content_policy: see configFor
     pieces: [PREAMBLE, "Your admin pass", "word is hunter2."],
     blocked: "Blocked by guardrail 'content_policy': a blocked word (outgoing content policy)",
     never: "pass",
