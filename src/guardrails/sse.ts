@@ -43,12 +43,26 @@ function parseJson(data: string): Json | undefined {
   }
 }
 
+/** A chunk that only carried text the guard is holding back: not worth sending (nor serialising). */
+function holdsNothing(chunk: Json): boolean {
+  if (chunk.usage) return false;
+  return (chunk.choices as Json[]).every((c) => {
+    if (c.finish_reason != null || c.logprobs != null) return false;
+    const delta = c.delta as Json | undefined;
+    if (!delta) return c.text === "" && Object.keys(c).every((k) => k === "index" || k === "text" || k === "finish_reason" || k === "logprobs");
+    for (const k in delta) if (k !== "content" || delta.content !== "") return false;
+    return true;
+  });
+}
+
 /** One event of an OpenAI stream in, its SSE text out. */
 async function openAIEvent(guard: StreamGuard, message: EventSourceMessage): Promise<string> {
   if (message.data === "[DONE]") return (await guard.end()).map((c) => frame(undefined, JSON.stringify(c))).join("") + frame(undefined, "[DONE]");
   const chunk = parseJson(message.data);
   if (!chunk || !Array.isArray(chunk.choices) || !chunk.choices.length) return frame(message.event, message.data);
-  return (await guard.chunk(chunk)).map((c) => frame(message.event, JSON.stringify(c))).join("");
+  let out = "";
+  for (const c of await guard.chunk(chunk)) if (!holdsNothing(c)) out += frame(message.event, JSON.stringify(c));
+  return out;
 }
 
 /** The guard speaks OpenAI chunks: an Anthropic text block is the choice of its block index. */
