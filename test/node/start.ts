@@ -24,11 +24,15 @@ export interface RunningGateway {
   stop(): Promise<void>;
 }
 
-/** Starts `npm start -- --config <yaml> --port <free> --persist-to <tmp>` and waits for /health/liveliness. */
-export async function startGateway(configYaml: string, env: Record<string, string> = {}): Promise<RunningGateway> {
+/**
+ * Starts `npm start -- --config <yaml> --port <free> --persist-to <tmp>` and waits for /health/liveliness.
+ * `files` are written next to the config (files it names, such as a blocked_words_file).
+ */
+export async function startGateway(configYaml: string, env: Record<string, string> = {}, files: Record<string, string> = {}): Promise<RunningGateway> {
   const dir = mkdtempSync(join(tmpdir(), "gw-e2e-"));
   const configPath = join(dir, "config.yaml");
   writeFileSync(configPath, configYaml);
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   const port = await freePort();
   let output = "";
   const child: ChildProcess = spawn("npm", ["start", "--", "--config", configPath, "--port", String(port), "--persist-to", join(dir, "state")], {
