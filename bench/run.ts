@@ -25,7 +25,7 @@ import { type StreamSample, answeredBy, closedLoop, newAgent, postStream, sequen
 import { ROOT, cpuMs, descendants, hasCommand, listeners, pin, rssMiB } from "./proc";
 import { type ArmResult, type Results, renderReport } from "./report";
 import { median, percentile, slope } from "./stats";
-import { buildGatewayBundle, runtimeVersions } from "./workerd";
+import { benchVirtualKey, buildGatewayBundle, runtimeVersions } from "./workerd";
 import { WORKLOAD, measureGuardrails } from "./guardrails";
 
 const { values: flags } = parseArgs({
@@ -184,15 +184,7 @@ try {
 
   // --- Arm 4g: arm 4's virtual key and model, with the guardrail on. ---
   if (guarded) {
-    const res = await fetch(`${guarded.baseUrl}/key/generate`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${masterKey}`, "content-type": "application/json" },
-      body: JSON.stringify({ rpm_limit: 1_000_000, max_budget: 1_000_000, models: ["bench-pair"] }),
-    });
-    const body = (await res.json().catch(() => ({}))) as { key?: string };
-    if (!res.ok || typeof body.key !== "string") throw new Error(`arm 4g: POST /key/generate answered HTTP ${res.status}`);
-    guarded.target.headers.authorization = `Bearer ${body.key}`;
-    guarded.target.model = "bench-pair";
+    guarded.target.headers.authorization = `Bearer ${await benchVirtualKey(guarded.baseUrl, masterKey, "bench-pair")}`;
     guarded.notes.push("as arm 4 (virtual key, least-busy, spend), plus hide-secrets on pre_call and post_call, default_on (bench/configs/guarded.yaml)");
   }
 
