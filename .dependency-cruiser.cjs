@@ -5,7 +5,8 @@ const DOMAIN = `(${DOMAIN_FOLDERS.join("|")})`;
 // Edges between domain folders that the layout allows; any other goes through core/.
 const ALLOWED_DOMAIN_EDGES = [
   ["router", "providers"],
-  ["config", "providers"],
+  // config compiles (build time) and builds (per isolate) every part of the config, the guardrails' included.
+  ["config", "providers|guardrails"],
   ["limits", "keys|spend"],
   ["cache|guardrails|observability|ui", "spend"],
   // The admin UI's views read the running gateway: deployments' public params and cooldowns.

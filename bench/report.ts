@@ -1,5 +1,6 @@
 // Turns what bench/run.ts measured into the markdown report it prints and saves. Only measured
 // values appear; a phase that did not run leaves its section out.
+import type { GuardrailCost, WORKLOAD } from "./guardrails";
 import { fmt, median, signed, table } from "./stats";
 
 export interface ArmResult {
@@ -26,6 +27,8 @@ export interface Results {
   arms: ArmResult[];
   soaks: { label: string; before: number; first: number; max: number; end: number; after: number; growthMiBPerMin: number; lateGrowthMiBPerMin: number; requests: number; streams: number; errors: number; firstError?: string }[];
   bundle: { wranglerPrinted: string; file: string; kib: number; gzipKib: number };
+  /** The "guardrails" phase: each built-in on the 27 KB agent prompt (bench/guardrails.ts). */
+  guardrails?: { workload: typeof WORKLOAD; costs: GuardrailCost[] };
 }
 
 /** Median over rounds of (arm − base) for one percentile: drift between rounds cancels out. */
@@ -44,7 +47,7 @@ export function renderReport(r: Results): string {
   const direct = r.arms.find((a) => a.key === "direct");
   const nullWorker = r.arms.find((a) => a.key === "null");
   const portkey = r.arms.find((a) => a.key === "portkey");
-  const gateways = r.arms.filter((a) => a.key === "gateway" || a.key === "full" || a.key === "wranglerdev");
+  const gateways = r.arms.filter((a) => a.key === "gateway" || a.key === "full" || a.key === "guarded" || a.key === "wranglerdev");
   const out: string[] = [];
   // Blocks (tables, paragraphs, lists) are separated by blank lines so that markdown keeps them apart.
   const section = (title: string, ...blocks: string[]) => out.push(`## ${title}`, "", ...blocks.flatMap((b) => [b, ""]));
@@ -188,9 +191,42 @@ export function renderReport(r: Results): string {
       : []),
   );
 
+  const full = r.arms.find((a) => a.key === "full");
+  const guarded = r.arms.find((a) => a.key === "guarded");
+  if (r.guardrails || (full && guarded)) section("Feature cost: guardrails", ...guardrailBlocks(r, full, guarded));
+
   section(
     "Worker bundle (wrangler deploy --dry-run)",
     `- wrangler printed: \`${r.bundle.wranglerPrinted}\`\n- ${r.bundle.file}: ${fmt(r.bundle.kib, 1)} KiB, ${fmt(r.bundle.gzipKib, 1)} KiB gzipped (gzip level 6, by the harness)`,
   );
   return out.join("\n");
+}
+
+/** Each built-in on the agent prompt, and arm 4g (a default_on guardrail) against arm 4 in the same run. */
+function guardrailBlocks(r: Results, full: ArmResult | undefined, guarded: ArmResult | undefined): string[] {
+  const blocks: string[] = [];
+  if (r.guardrails) {
+    const w = r.guardrails.workload;
+    blocks.push(
+      `Each built-in on a ${fmt(w.requestKiB, 1)} KB coding-agent request (test/worker/fixtures/agent-prompt.ts) and the same ${w.answerChars} characters as the answer, streamed in ${w.deltas} deltas of ${w.deltaChars}; CPU µs per call in the harness's Node (V8), best of 7 batches:`,
+      table(
+        ["built-in", "pre_call", "JSON answer", "stream guard (per delta)", "SSE step (per delta)"],
+        r.guardrails.costs.map((c) => [c.name, fmt(c.preCall, 0), fmt(c.jsonAnswer, 0), `${fmt(c.stream, 0)} (${fmt(c.stream / w.deltas, 2)})`, `${fmt(c.sse, 0)} (${fmt(c.sse / w.deltas, 2)})`]),
+      ),
+      "\"SSE step\" is what the request path runs on a streamed answer: the client's SSE parsed, each chunk through the stream guard, re-serialised (src/guardrails/sse.ts).",
+    );
+  }
+  if (full && guarded) {
+    const perRound = (stat: "p50" | "p99") => median(guarded.latency[stat].map((v, i) => v - full.latency[stat][i]));
+    const cpu = (a: ArmResult, c: number) => median((a.load[c] ?? []).map((x) => x.cpuUs));
+    blocks.push(
+      table(
+        ["", "added p50 ms", "added p99 ms", ...r.parameters.concurrency.map((c) => `server CPU µs/req at ${c}`)],
+        [
+          ["4g minus 4 (same rounds)", signed(perRound("p50")), signed(perRound("p99")), ...r.parameters.concurrency.map((c) => signed(cpu(guarded, c) - cpu(full, c), 0))],
+        ],
+      ),
+    );
+  }
+  return blocks;
 }

@@ -10,9 +10,9 @@
 //   --delay-ms N [0]          mock upstream delay for JSON answers
 //   --soak-seconds N [300]    soak length per soaked arm, RSS sampled every second
 //   --soak-arms list [null,full]  arms to soak one after the other (the null Worker is the reference)
-//   --arms list               subset of direct,null,gateway,full,portkey (default all)
+//   --arms list               subset of direct,null,gateway,full,guarded,portkey (default all)
 //   --wrangler-dev            also run the arm-3 gateway under `wrangler dev` (what `npm start` runs)
-//   --phases list             subset of latency,stream,load,soak (default all)
+//   --phases list             subset of guardrails,latency,stream,load,soak (default all)
 //   --no-pin                  do not pin processes to CPUs
 //   A full run takes about 17 minutes on a 2-CPU machine (10 of them soaking); --quick about 3.
 import { spawnSync } from "node:child_process";
@@ -25,7 +25,8 @@ import { type StreamSample, answeredBy, closedLoop, newAgent, postStream, sequen
 import { ROOT, cpuMs, descendants, hasCommand, listeners, pin, rssMiB } from "./proc";
 import { type ArmResult, type Results, renderReport } from "./report";
 import { median, percentile, slope } from "./stats";
-import { buildGatewayBundle, runtimeVersions } from "./workerd";
+import { benchVirtualKey, buildGatewayBundle, runtimeVersions } from "./workerd";
+import { WORKLOAD, measureGuardrails } from "./guardrails";
 
 const { values: flags } = parseArgs({
   options: {
@@ -41,10 +42,10 @@ const { values: flags } = parseArgs({
     "chunk-ms": { type: "string", default: "10" },
     "delay-ms": { type: "string", default: "0" },
     "soak-seconds": { type: "string" },
-    arms: { type: "string", default: "direct,null,gateway,full,portkey" },
+    arms: { type: "string", default: "direct,null,gateway,full,guarded,portkey" },
     "wrangler-dev": { type: "boolean", default: false },
     "no-pin": { type: "boolean", default: false },
-    phases: { type: "string", default: "latency,stream,load,soak" },
+    phases: { type: "string", default: "guardrails,latency,stream,load,soak" },
     "soak-arms": { type: "string", default: "null,full" },
     help: { type: "boolean", default: false },
   },
@@ -111,6 +112,9 @@ process.on("SIGINT", () => {
   });
 });
 try {
+  // --- Each built-in guardrail on the 27 KB agent prompt, in this process, before any server runs. ---
+  const guardrailCosts = phases.has("guardrails") ? await measureGuardrails((line) => progress(`guardrails: ${line}`)) : [];
+
   // --- Bundles, exactly as `wrangler deploy` would upload them. ---
   const gatewayConfig = resolve(ROOT, "bench/configs/gateway.yaml");
   const fullConfig = resolve(ROOT, "bench/configs/full.yaml");
@@ -119,6 +123,7 @@ try {
   builtFrom = gitDescribe();
   const gatewayBundle = buildGatewayBundle(gatewayConfig, join(bundleDir, "gateway"));
   const fullBundle = buildGatewayBundle(fullConfig, join(bundleDir, "full"));
+  const guardedBundle = wantedArms.has("guarded") ? buildGatewayBundle(resolve(ROOT, "bench/configs/guarded.yaml"), join(bundleDir, "guarded")) : undefined;
 
   const masterKey = `sk-bench-master-${crypto.randomUUID()}`;
   progress("starting the mock upstream and the arms ...");
@@ -128,6 +133,8 @@ try {
   if (wantedArms.has("gateway")) arms.push(await gatewayArm("gateway", gatewayBundle, mock, masterKey, SERVER_CPUS));
   let full: Awaited<ReturnType<typeof gatewayArm>> | undefined;
   if (wantedArms.has("full")) arms.push((full = await gatewayArm("full", fullBundle, mock, masterKey, SERVER_CPUS)));
+  let guarded: Awaited<ReturnType<typeof gatewayArm>> | undefined;
+  if (guardedBundle) arms.push((guarded = await gatewayArm("guarded", guardedBundle, mock, masterKey, SERVER_CPUS)));
   if (wantedArms.has("portkey")) arms.push(await portkeyArm(mock, SERVER_CPUS));
   const compiledPath = resolve(ROOT, "build/config.json");
   const savedCompiled = existsSync(compiledPath) ? readFileSync(compiledPath) : undefined;
@@ -173,6 +180,12 @@ try {
     full.notes.push(strategy ? `RAN WITHOUT LEAST-BUSY: this build ignores ${strategy} (config warning), so simple-shuffle picked the deployment` : "least-busy routing over two deployments");
     const prices = ignored.filter((k) => k.includes("cost_per_token"));
     if (prices.length) full.notes.push(`this build ignores the per-token prices (${prices.join(", ")}), so no spend can be computed`);
+  }
+
+  // --- Arm 4g: arm 4's virtual key and model, with the guardrail on. ---
+  if (guarded) {
+    guarded.target.headers.authorization = `Bearer ${await benchVirtualKey(guarded.baseUrl, masterKey, "bench-pair")}`;
+    guarded.notes.push("as arm 4 (virtual key, least-busy, spend), plus hide-secrets on pre_call and post_call, default_on (bench/configs/guarded.yaml)");
   }
 
   // --- Warm-up (dropped): JIT, connection pools, the gateway's per-isolate runtime. ---
@@ -334,6 +347,7 @@ try {
     phases: [...phases],
     arms: [...results.values()],
     soaks,
+    guardrails: guardrailCosts.length ? { workload: WORKLOAD, costs: guardrailCosts } : undefined,
     bundle: {
       wranglerPrinted: gatewayBundle.wranglerSize,
       file: gatewayBundle.path.split("/").pop()!,

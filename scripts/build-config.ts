@@ -20,13 +20,17 @@ export async function buildConfig(configPath: string): Promise<CompiledConfig> {
   }
   let compiled: CompiledConfig;
   try {
-    compiled = await compileConfig(read.raw, read.warnings);
+    // Files the config names (blocked_words_file) are read now, relative to it, and bundled.
+    compiled = await compileConfig(read.raw, { readWarnings: read.warnings, env: (name) => process.env[name], readFile: (file) => readFileSync(resolve(dirname(configPath), file), "utf8") });
   } catch (err) {
     if (err instanceof ConfigError) fail(configPath, err.issues);
     throw err;
   }
   // wrangler's [build] step re-runs this under `npm start`, which has already printed the warnings.
-  if (!process.env.GATEWAY_BUILD_QUIET) for (const warning of compiled.warnings) console.warn(`[gateway] warning: ${warning}`);
+  if (!process.env.GATEWAY_BUILD_QUIET) {
+    for (const warning of compiled.warnings) console.warn(`[gateway] warning: ${warning}`);
+    for (const note of compiled.guardrails.notes) console.warn(`[gateway] note: ${note}`);
+  }
   mkdirSync(dirname(COMPILED_PATH), { recursive: true });
   writeFileSync(COMPILED_PATH, JSON.stringify(compiled));
   return compiled;

@@ -8,11 +8,15 @@ import { checkMcpServers } from "./mcp";
 import { describeIssues } from "../lib/zod-issues";
 import { sha256Hex, stableStringify } from "../lib/sha256";
 import { MAX_REQUEST_JSON_DEPTH, tooDeep } from "../lib/input-limits";
+import { compileGuardrails, GuardrailConfigError, type CompileOptions } from "../guardrails/compile";
+import type { CompiledGuardrails } from "../guardrails/spec";
 
 export interface CompiledConfig {
   config: ParsedConfig;
   /** Human-readable lines printed at start: keys accepted but not acted on, and what was inferred. */
   warnings: string[];
+  /** The guardrails, ready for the isolates (src/guardrails); their `notes` are printed at start like the warnings. */
+  guardrails: CompiledGuardrails;
   /** Unix seconds when the config was compiled (the `created` of /v1/models). */
   builtAt: number;
   /** Key paths warned about as ignored (no os.environ/ warning for what is under them: nothing reads it). */
@@ -27,10 +31,17 @@ export class ConfigError extends Error {
 }
 
 /**
- * Validates and normalises a raw config; throws ConfigError naming each bad field's path.
- * `readWarnings` are the YAML reader's (./yaml.ts), printed first.
+ * What the build step knows besides the config: its environment (LiteLLM's default variables such as
+ * LAKERA_API_KEY count when set; environment_variables are consulted after it), the files the config
+ * names (blocked_words_file, read relative to the config's directory) and the YAML reader's warnings
+ * (./yaml.ts, printed first). Tests compile without them.
  */
-export async function compileConfig(raw: unknown, readWarnings: readonly string[] = []): Promise<CompiledConfig> {
+export interface CompileContext extends CompileOptions {
+  readWarnings?: readonly string[];
+}
+
+/** Validates and normalises a raw config; throws ConfigError naming each bad field's path. */
+export async function compileConfig(raw: unknown, context: CompileContext = {}): Promise<CompiledConfig> {
   // Every walk over the config (validation, ids, os.environ/ resolution) recurses at most this deep.
   if (tooDeep(raw, MAX_REQUEST_JSON_DEPTH)) throw new ConfigError([`the config is nested more than ${MAX_REQUEST_JSON_DEPTH} levels deep`]);
   const result = configSchema.safeParse(raw ?? {});
@@ -49,10 +60,17 @@ export async function compileConfig(raw: unknown, readWarnings: readonly string[
   issues.push(...unknownFallbackTargets(config));
   const mcp = checkMcpServers(config);
   issues.push(...mcp.issues);
+  let guardrails: CompiledGuardrails = { specs: [], notes: [] };
+  try {
+    guardrails = compileGuardrails(raw, { ...context, env: (name) => context.env?.(name) ?? config.environment_variables[name] });
+  } catch (err) {
+    if (!(err instanceof GuardrailConfigError)) throw err;
+    issues.push(...err.issues);
+  }
   if (issues.length) throw new ConfigError(issues);
   const unsupported = unsupportedKeys(raw);
   const warnings = [
-    ...readWarnings,
+    ...(context.readWarnings ?? []),
     ...explainedWarnings(raw),
     ...mcp.warnings,
     ...(inferred.length ? [`model without a provider prefix, inferred as LiteLLM does (write the prefix to be explicit): ${[...new Set(inferred)].join(", ")}`] : []),
@@ -64,7 +82,7 @@ export async function compileConfig(raw: unknown, readWarnings: readonly string[
     warnings.push(`general_settings.max_budget (${keyBudget.max_budget} USD${period}) is read as the budget of every virtual key without a max_budget of its own (the proxy-wide budget is litellm_settings.max_budget)`);
   }
   const ignoredKeys = [...unsupported, ...Object.keys(EXPLAINED)];
-  return { config, warnings, builtAt: Math.floor(Date.now() / 1000), ignoredKeys };
+  return { config, warnings, guardrails, builtAt: Math.floor(Date.now() / 1000), ignoredKeys };
 }
 
 /**

@@ -12,6 +12,7 @@ import { splitModel } from "../providers/infer";
 import { ENV_PREFIX, usedEnvReferences } from "./env-refs";
 import type { Deployment, ModelGroup, Runtime } from "../core/provider";
 import type { CompiledConfig } from "./compile";
+import { buildGuardrails } from "./guardrails";
 import type { LitellmParams, ModelEntry, ModelInfo, ParsedConfig } from "../schema/config";
 import { stableStringify } from "../lib/sha256";
 
@@ -187,7 +188,7 @@ export function buildRuntime(compiled: CompiledConfig, env: Env, options: Runtim
   const named = config.general_settings.master_key;
   const masterKey = named !== undefined ? lookup(named) : env.LITELLM_MASTER_KEY;
 
-  return {
+  const runtime: Runtime = {
     config,
     masterKey: typeof masterKey === "string" ? masterKey : undefined,
     createdAt: compiled.builtAt,
@@ -197,4 +198,6 @@ export function buildRuntime(compiled: CompiledConfig, env: Env, options: Runtim
     isolate: options.isolate ?? {},
     newest: options.newest,
   };
+  buildGuardrails(runtime, compiled.guardrails, env);
+  return runtime;
 }

@@ -95,6 +95,8 @@ export class LlmCall {
   /** Set with `done`: middleware reads it synchronously once the call is over. */
   outcome?: CallOutcome;
   private resolveDone!: (outcome: CallOutcome) => void;
+  /** Set by holdEnd: `done` waits for it. */
+  private hold?: Promise<GatewayError | undefined>;
 
   constructor(
     readonly id: string,
@@ -151,10 +153,27 @@ export class LlmCall {
     return { deployment: this.deployment, ...outcome, endedAt: Date.now() };
   }
 
+  /**
+   * A step that judges the answer after the upstream produced it (guardrails' post_call, outside the
+   * cache) holds `done` until it has: `release()` lets the call end as it did, `release(error)` ends it
+   * as that refusal instead (a blocked answer is not charged). Call before the call is dispatched, and
+   * release on every path; nothing on the request path may await `done` meanwhile.
+   */
+  holdEnd(): (refusal?: GatewayError) => void {
+    let release!: (refusal?: GatewayError) => void;
+    this.hold = new Promise((resolve) => (release = resolve));
+    return release;
+  }
+
   /** Settles `done` once; later calls are ignored. */
   finish(outcome: (Omit<CallOutcome, "endedAt" | "deployment"> & { deployment?: Deployment }) | CallOutcome): void {
     if (this.outcome) return;
-    this.outcome = "endedAt" in outcome ? outcome : this.ending(outcome);
-    this.resolveDone(this.outcome);
+    const ended = "endedAt" in outcome ? outcome : this.ending(outcome);
+    this.outcome = ended;
+    if (!this.hold) return this.resolveDone(ended);
+    void this.hold.then((refusal) => {
+      if (refusal) this.outcome = { ...ended, status: "error", httpStatus: refusal.status, error: refusal };
+      this.resolveDone(this.outcome!);
+    });
   }
 }

@@ -79,6 +79,8 @@ export interface KeyConfig {
   soft_budget: number | null;
   metadata: JsonObject;
   tags: string[];
+  /** Guardrails every call runs: the key's and its team's (absent when none; isolates of an earlier version leave it out). */
+  guardrails?: string[];
   /** Whether the team / user has limits of its own, so admission must ask their guards too. */
   team_limited: boolean;
   user_limited: boolean;

@@ -8,6 +8,7 @@
 // Local guardrails configured `during_call` run with pre_call: they take microseconds, and masking
 // only helps before the text leaves. Third-party ones run in parallel with the upstream call, and
 // what they would change is discarded (the request has already gone); only their block counts.
+import { badRequest } from "../errors";
 import { envResolver, buildGuardrail } from "./build";
 import { GuardrailViolation } from "./errors";
 import { listGuardrails, selectGuardrails, type PrincipalGuardrails } from "./select";
@@ -37,6 +38,15 @@ export class GuardrailEngine {
   /** GET /guardrails/list. */
   list() {
     return listGuardrails(this.specs);
+  }
+
+  /** For the key and team `guardrails` fields: a 400 naming the first guardrail that is not configured. */
+  requireConfigured(names: readonly string[]): void {
+    const unknown = names.find((n) => !this.guardrails.some((g) => g.name === n));
+    if (unknown !== undefined) {
+      const configured = this.guardrails.length ? this.guardrails.map((g) => g.name).join(", ") : "none";
+      throw badRequest(`Unknown guardrail '${unknown}'. Configured guardrails: ${configured}`, "guardrails");
+    }
   }
 
   /**

@@ -48,6 +48,23 @@ export function requestedGuardrails(body: Record<string, unknown>): Requested {
   return requested;
 }
 
+/**
+ * The body without the fields that select guardrails (`guardrails`, `metadata.guardrails`): for a body
+ * sent upstream as the client wrote it (Anthropic's API refuses fields it does not know). The same
+ * object when it has none.
+ */
+export function withoutGuardrailFields(body: Record<string, unknown>): Record<string, unknown> {
+  const metadata = body.metadata as Record<string, unknown> | undefined;
+  const inMetadata = !!metadata && typeof metadata === "object" && "guardrails" in metadata;
+  if (!("guardrails" in body) && !inMetadata) return body;
+  const { guardrails: _, ...rest } = body;
+  if (inMetadata) {
+    const { guardrails: _m, ...keep } = metadata;
+    rest.metadata = keep;
+  }
+  return rest;
+}
+
 export function selectGuardrails(all: readonly Guardrail[], body: Record<string, unknown>, principal: PrincipalGuardrails = {}): Selection {
   const requested = requestedGuardrails(body);
   const byName = new Map(all.map((g) => [g.name, g]));

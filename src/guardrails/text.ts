@@ -42,11 +42,16 @@ function slots(list: Slot[], body: Json): TextSlots {
   };
 }
 
-/** Text blocks of an Anthropic-style content list ([{type: "text", text}]) under `path`. */
+/**
+ * Text blocks of a content list ([{type: "text", text}]) under `path`, and the text of Anthropic's
+ * tool results in it (file contents, command output: what a coding agent sends most), as role "tool".
+ */
 function textParts(list: Slot[], parts: unknown[], role: string, path: (string | number)[]) {
   parts.forEach((part, j) => {
     const p = part as Json | undefined;
     if (p?.type === "text" && typeof p.text === "string") list.push({ text: p.text, role, path: [...path, j, "text"] });
+    else if (p?.type === "tool_result" && typeof p.content === "string") list.push({ text: p.content, role: "tool", path: [...path, j, "content"] });
+    else if (p?.type === "tool_result" && Array.isArray(p.content)) textParts(list, p.content, "tool", [...path, j, "content"]);
   });
 }
 

@@ -8,6 +8,7 @@ import type { GatewayEnv } from "../core/hono-env";
 import type { Env } from "../env";
 import { GatewayError, toGatewayError } from "../errors";
 import { uuidv7 } from "../lib/ids";
+import { guardrailRoutes } from "./routes/guardrails";
 import { healthRoutes } from "./routes/health";
 import { keyRoutes } from "./routes/keys";
 import { lifecycleRoutes } from "./routes/lifecycle";
@@ -62,6 +63,7 @@ export function createGateway(compiled: CompiledConfig) {
   app.route("/", realtimeRoutes);
   app.route("/", mcpRoutes);
   app.route("/", lifecycleRoutes);
+  app.route("/", guardrailRoutes);
 
   // The one error renderer: every route's failures end here.
   const renderError = (err: Error, c: Context<GatewayEnv>) => {

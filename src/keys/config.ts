@@ -40,6 +40,7 @@ function limitsOf(row: LimitColumns): Limits {
 const hasLimits = (l: Limits) => l.max_budget !== null || l.rpm_limit !== null || l.tpm_limit !== null || l.max_parallel_requests !== null || (l.max_token_budget ?? null) !== null;
 
 export function keyConfigOf(key: KeyRow, team: TeamRow | undefined, user: UserRow | undefined, teamHasMemberBudgets: boolean): KeyConfig {
+  const guardrails = [...new Set([...(key.guardrails ?? []), ...(team?.guardrails ?? [])])];
   return {
     token: key.token,
     key_name: key.key_name,
@@ -54,6 +55,7 @@ export function keyConfigOf(key: KeyRow, team: TeamRow | undefined, user: UserRo
     soft_budget: key.soft_budget,
     metadata: usableMetadata(key.metadata, `key ${key.key_name}`),
     tags: key.tags,
+    ...(guardrails.length ? { guardrails } : {}),
     team_limited: !!team && (hasLimits(limitsOf(team)) || teamHasMemberBudgets),
     user_limited: !!user && hasLimits(limitsOf(user)),
     version: `${key.version}.${team?.version ?? 0}.${user?.version ?? 0}`,

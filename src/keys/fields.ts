@@ -5,6 +5,7 @@ import type { ModelBudgets } from "../schema/db";
 import { durationSchema } from "../lib/duration";
 import { objectPermissionSchema } from "../schema/mcp";
 import { MAX_MODEL_NAME_LENGTH, STORED_JSON_LIMITS, storedJsonProblem } from "../lib/input-limits";
+import { principalGuardrailsSchema } from "../schema/guardrails";
 
 const money = z.number().min(0);
 const count = z.number().int().min(0);
@@ -61,6 +62,8 @@ export const keyFields = {
   model_rpm_limit: perModel(count).nullable().optional(),
   model_tpm_limit: perModel(count).nullable().optional(),
   tags: stored(z.array(z.string().max(256))).optional(),
+  /** Guardrails every call with the key runs (names from the config). */
+  guardrails: principalGuardrailsSchema.optional(),
   user_id: id.nullable().optional(),
   team_id: id.nullable().optional(),
   blocked: z.boolean().optional(),
@@ -110,7 +113,7 @@ const member = z.strictObject({
 }).refine((m) => m.user_id || m.user_email, "a member needs user_id or user_email");
 export type MemberInput = z.infer<typeof member>;
 
-const teamFields = { ...limitFields, team_alias: id.nullable().optional(), blocked: z.boolean().optional(), object_permission: objectPermissionSchema.nullable().optional() };
+const teamFields = { ...limitFields, team_alias: id.nullable().optional(), blocked: z.boolean().optional(), object_permission: objectPermissionSchema.nullable().optional(), guardrails: principalGuardrailsSchema.optional() };
 
 export const newTeamSchema = z.strictObject({ ...teamFields, team_id: id.optional(), members_with_roles: z.array(member).max(1000).optional() });
 export const updateTeamSchema = z.strictObject({ ...teamFields, team_id: id });

@@ -17,6 +17,7 @@ const LEASE_CLOCK_MARGIN_MS = 250;
  */
 export async function refreshGuards(env: Env, ids: { keys?: string[]; teams?: string[]; users?: string[] }): Promise<void> {
   const keys = ids.keys ?? [];
+  // Its next call here reads the new config before anything uses it (the guardrails step runs before admission).
   for (const token of keys) forgetKey(token);
   // This isolate's leases go back first, so the guards do not wait for them.
   await (ids.teams?.length || ids.users?.length ? dropAllLeases(env) : Promise.all(keys.map((token) => dropLease(env, token))));

@@ -7,6 +7,7 @@ import { capabilityShape } from "./capabilities";
 import { mcpServersSchema } from "./mcp";
 import { generalBudgetSettings, litellmBudgetSettings } from "./budgets";
 import { modelStoreSettingsShape } from "./model-store";
+import { guardrailConfigShape } from "./guardrails";
 
 const num = z.number();
 const posInt = z.number().int().positive();
@@ -170,6 +171,7 @@ export const litellmSettingsSchema = z.looseObject({
   upperbound_key_generate_params: z.record(z.string(), z.unknown()).optional(),
   set_verbose: z.boolean().optional(),
   json_logs: z.boolean().optional(),
+  ...guardrailConfigShape.litellmSettings,
 });
 
 export const generalSettingsSchema = z.looseObject({
@@ -192,6 +194,7 @@ export const configSchema = z.looseObject({
   litellm_settings: litellmSettingsSchema.default({}),
   router_settings: routerSettingsSchema.default({}),
   general_settings: generalSettingsSchema.default({}),
+  guardrails: guardrailConfigShape.guardrails,
   environment_variables: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
   /** MCP servers the gateway fronts (src/mcp). */
   mcp_servers: mcpServersSchema.optional(),

@@ -62,6 +62,8 @@ export const keys = sqliteTable(
     tags: json<string[]>("tags").notNull().default(sql`'[]'`),
     /** LiteLLM's object_permission: the MCP servers and tools the key may use (src/mcp). */
     object_permission: json<ObjectPermission>("object_permission"),
+    /** Guardrails every call with this key runs (names from the config's guardrails). */
+    guardrails: json<string[]>("guardrails").notNull().default(sql`'[]'`),
     /** Bumped on every change; the KeyGuard ignores older configurations. */
     version: integer("version").notNull().default(1),
     ...timestamps,
@@ -77,6 +79,8 @@ export const teams = sqliteTable("teams", {
   blocked: integer("blocked", { mode: "boolean" }).notNull().default(false),
   metadata: json<JsonObject>("metadata").notNull().default(sql`'{}'`),
   object_permission: json<ObjectPermission>("object_permission"),
+  /** Guardrails every call with one of the team's keys runs. */
+  guardrails: json<string[]>("guardrails").notNull().default(sql`'[]'`),
   version: integer("version").notNull().default(1),
   ...timestamps,
 });

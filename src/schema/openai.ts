@@ -2,6 +2,7 @@
 // Objects are loose so provider-specific extras (top_k, repetition_penalty, ...) survive to the adapter.
 import { z } from "zod";
 import { modelNameProblem } from "../lib/input-limits";
+import { requestGuardrailsSchema } from "./guardrails";
 
 const nonNegInt = z.number().int().min(0);
 
@@ -71,6 +72,8 @@ export const gatewayParamsShape = {
   metadata: z.record(z.string(), z.unknown()).optional(),
   tags: z.array(z.string()).optional(),
   drop_params: z.boolean().optional(),
+  /** Guardrails to run on this call (src/guardrails/select.ts). */
+  guardrails: requestGuardrailsSchema.optional(),
 };
 export const GATEWAY_PARAMS: ReadonlySet<string> = new Set(Object.keys(gatewayParamsShape));
 

@@ -59,6 +59,9 @@ export interface Reservation {
   priced: boolean;
 }
 
+/** A call that holds nothing (refused before admission, or answered without an upstream). */
+export const NOTHING_RESERVED: Readonly<Reservation> = { cost: 0, promptTokens: 0, tokens: 0, outputTokens: 0, outputFrom: "default", priced: true };
+
 /** The most a call can cost: estimated prompt + its output bound, at the priciest deployment it may reach. */
 export function reservationFor(request: LlmRequest, groups: readonly ModelGroup[], book: PriceBook): Reservation {
   const promptTokens = estimatePromptTokens(request);

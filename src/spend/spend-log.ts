@@ -23,10 +23,12 @@ export interface CallCost {
  * estimated from its text); for a call cut short (the client left, the gateway could not deliver, the
  * upstream failed mid-stream) the upstream's count when it covers what was generated, else an estimate:
  * the prompt (the provider processed it) plus the text generated so far (~4 characters a token). A failure
- * is charged only for text an upstream generated before failing mid-stream.
+ * is charged only for text an upstream generated before failing mid-stream; a call a guardrail refused, nothing.
  */
 function chargedUsage(outcome: CallOutcome, reservation: Reservation): { usage?: Usage; estimated: boolean; charged: boolean } {
   const { usage, status } = outcome;
+  // Refused by a guardrail: never charged (the upstream's tokens, if any, stay in the log row).
+  if (outcome.error?.type === "guardrail_violation") return { usage, estimated: false, charged: false };
   const generated = tokensOfLength(outcome.generatedChars ?? 0);
   if (status === "error" && !generated) return { estimated: false, charged: false };
   if (usage && (status === "ok" || usage.completion_tokens >= generated)) return { usage, estimated: false, charged: true };
@@ -72,6 +74,11 @@ function requestContent(call: LlmCall): unknown {
 /** The spend log's `status` (README "Spend log status"): what the client got; the tokens and spend say what the upstream charged. */
 const SPEND_STATUS = { ok: "success", error: "failure", aborted: "aborted", undelivered: "undelivered" } as const satisfies Record<CallOutcome["status"], string>;
 
+/** Blocked (refused by a guardrail, charged nothing), else SPEND_STATUS. */
+function logStatus(outcome: CallOutcome): string {
+  return outcome.error?.type === "guardrail_violation" ? "blocked" : SPEND_STATUS[outcome.status];
+}
+
 export interface SpendLogInput {
   call: LlmCall;
   outcome: CallOutcome;
@@ -86,6 +93,9 @@ export interface SpendLogInput {
 
 export function spendLogRow({ call, outcome, principal, token, cost, storePrompts, response }: SpendLogInput): SpendLogRow {
   const { usage } = cost;
+  const status = logStatus(outcome);
+  // What a guardrail refused (a secret in the prompt or the answer) is not kept, even when prompts are.
+  const keep = storePrompts && status !== "blocked";
   const d = outcome.deployment;
   const body = call.request.body as { user?: unknown };
   return {
@@ -106,13 +116,13 @@ export function spendLogRow({ call, outcome, principal, token, cost, storePrompt
     total_tokens: usage?.total_tokens ?? 0,
     spend: cost.cost,
     cache_hit: false,
-    status: SPEND_STATUS[outcome.status],
+    status,
     start_time: call.startedAt,
     end_time: outcome.endedAt,
     duration_ms: outcome.endedAt - call.startedAt,
     request_tags: tagsOf(call, principal),
-    messages: storePrompts ? requestContent(call) : null,
-    response: storePrompts ? (response ?? null) : null,
+    messages: keep ? requestContent(call) : null,
+    response: keep ? (response ?? null) : null,
     metadata: {
       ...(principal.key?.key_alias ? { user_api_key_alias: principal.key.key_alias } : {}),
       ...(outcome.error ? { error: outcome.error.message, status_code: outcome.httpStatus } : {}),

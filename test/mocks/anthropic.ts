@@ -5,7 +5,7 @@
 // Model names pick behaviour: error-<status>[-context|-policy], stream-error, stream-break, think-*,
 // stream-words-<n>-<ms> (n one-token words " w00", <ms> apart; output_tokens n).
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { cut, json, requestedError, WORDS, TEXT } from "./wire";
+import { cut, json, requestedError, scriptedWords, WORDS, TEXT } from "./wire";
 
 const ALLOWED = new Set([
   "model", "messages", "max_tokens", "system", "stop_sequences", "stream", "temperature", "top_p", "top_k", "tools",
@@ -62,7 +62,7 @@ function answer(body: Record<string, any>): { content: any[]; stop: string } {
     content.push({ type: "tool_use", id: "toolu_mock_1", name: tool.name, input });
     return { content, stop: "tool_use" };
   }
-  content.push({ type: "text", text: TEXT });
+  content.push({ type: "text", text: (scriptedWords(body.model) ?? WORDS).join("") });
   return { content, stop: body.model.includes("maxed") ? "max_tokens" : "end_turn" };
 }
 
@@ -111,7 +111,7 @@ export async function anthropicRespond(res: ServerResponse, body: Record<string,
   for (const [index, block] of content.entries()) {
     if (block.type === "text") {
       event(res, { type: "content_block_start", index, content_block: { type: "text", text: "" } } as any);
-      for (const [i, word] of (counted ? countedWords : block.text === TEXT ? WORDS : [block.text]).entries()) {
+      for (const [i, word] of (counted ? countedWords : (scriptedWords(model) ?? (block.text === TEXT ? WORDS : [block.text]))).entries()) {
         if (counted) await new Promise((r) => setTimeout(r, Number(counted[2])));
         if (res.destroyed) return;
         event(res, { type: "content_block_delta", index, delta: { type: "text_delta", text: word } } as any);

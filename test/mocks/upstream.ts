@@ -27,6 +27,7 @@ import { cohereMock } from "./cohere";
 import { azureAiMock } from "./azure-ai";
 import { vertexMock } from "./vertex";
 import { shapeMock } from "./shapes";
+import { scriptedWords } from "./wire";
 
 export interface RecordedRequest {
   path: string;
@@ -95,6 +96,8 @@ async function openai(req: IncomingMessage, res: ServerResponse, path: string, b
     res.end("this is not json");
     return;
   }
+  let words = scriptedWords(model) ?? WORDS;
+  const text = words.join("");
   const created = 1700000000;
   const id = "chatcmpl-mock123";
   const usage = { prompt_tokens: 11, completion_tokens: 5, total_tokens: 16, prompt_tokens_details: { cached_tokens: 0 }, completion_tokens_details: { reasoning_tokens: 0 } };
@@ -113,12 +116,12 @@ async function openai(req: IncomingMessage, res: ServerResponse, path: string, b
   const toolCall = isChat && Array.isArray(body.tools) && body.tools.length > 0;
   if (!body.stream) {
     if (!isChat) {
-      json(res, 200, { id: "cmpl-mock123", object: "text_completion", created, model, choices: [{ index: 0, text: TEXT, finish_reason: "stop", logprobs: null }], usage });
+      json(res, 200, { id: "cmpl-mock123", object: "text_completion", created, model, choices: [{ index: 0, text, finish_reason: "stop", logprobs: null }], usage });
       return;
     }
     const message = toolCall
       ? { role: "assistant", content: null, tool_calls: [{ id: "call_abc", type: "function", function: { name: body.tools[0].function.name, arguments: '{"city":"Paris"}' } }] }
-      : { role: "assistant", content: TEXT, refusal: null };
+      : { role: "assistant", content: text, refusal: null };
     // OpenAI's API answers pretty-printed, with fields this gateway has no schema for (service_tier).
     json(res, 200, { id, object: "chat.completion", created, model, choices: [{ index: 0, message, logprobs: null, finish_reason: toolCall ? "tool_calls" : "stop" }], usage, service_tier: "default", system_fingerprint: "fp_mock" }, {}, 2);
     return;
@@ -130,7 +133,7 @@ async function openai(req: IncomingMessage, res: ServerResponse, path: string, b
   const send = (chunk: object) => res.write(`data: ${JSON.stringify(includeUsage ? { ...chunk, usage: null } : chunk)}\n\n`);
   const base = isChat ? { id, object: "chat.completion.chunk", created, model, system_fingerprint: "fp_mock" } : { id: "cmpl-mock123", object: "text_completion", created, model };
   const counted = /^stream-words-(\d+)-(\d+)/.exec(model);
-  const words = counted ? Array.from({ length: Number(counted[1]) }, (_, i) => ` w${String(i % 100).padStart(2, "0")}`) : WORDS;
+  if (counted) words = Array.from({ length: Number(counted[1]) }, (_, i) => ` w${String(i % 100).padStart(2, "0")}`);
   if (counted) Object.assign(usage, { completion_tokens: words.length, total_tokens: usage.prompt_tokens + words.length });
   const gap = Number(/^stream-slow-(\d+)/.exec(model)?.[1] ?? counted?.[2] ?? 0);
   if (isChat) send({ ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }] });

@@ -7,6 +7,18 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const WORDS = ["Hello", " from", " the", " mock", "."];
 export const TEXT = WORDS.join("");
 
+/**
+ * `script-<base64url of a JSON list of strings>` in the model name: the answer's pieces, streamed one per
+ * chunk (tests that need a given answer, e.g. a word split across two chunks). scriptModel() makes the name.
+ */
+export function scriptedWords(model: string): string[] | undefined {
+  const m = /script-([A-Za-z0-9_-]+)/.exec(model);
+  return m ? (JSON.parse(Buffer.from(m[1], "base64url").toString("utf8")) as string[]) : undefined;
+}
+
+export const scriptModel = (...pieces: string[]) =>
+  `script-${btoa(String.fromCharCode(...new TextEncoder().encode(JSON.stringify(pieces)))).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "")}`;
+
 export function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
   res.writeHead(status, { "content-type": "application/json", ...headers });
   res.end(JSON.stringify(body));

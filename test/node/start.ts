@@ -45,6 +45,7 @@ export async function startGateway(configYaml: string, env: Record<string, strin
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   const configPath = join(dir, "config.yaml");
   writeFileSync(configPath, configYaml);
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   const port = await freePort();
   let output = "";
   const child: ChildProcess = spawn("npm", ["start", "--", "--config", configPath, "--port", String(port), "--persist-to", join(dir, "state"), ...extraArgs], {

@@ -52,3 +52,27 @@ export async function rejection(p: Promise<unknown> | (() => unknown)): Promise<
   }
   throw new Error("expected a rejection");
 }
+
+// ---- through the gateway ----
+
+/** The text a client read from an OpenAI SSE answer (chat deltas or completion text), and its error event if any. */
+export async function streamedText(res: Response): Promise<{ text: string; error?: { message: string; type: string; param: string | null; code: string } }> {
+  let text = "";
+  let error;
+  for (const block of (await res.text()).split("\n\n")) {
+    const data = /^data: (.*)$/m.exec(block)?.[1];
+    if (!data || data === "[DONE]") continue;
+    const chunk = JSON.parse(data);
+    if (chunk.error) error = chunk.error;
+    for (const choice of chunk.choices ?? []) text += choice.delta?.content ?? choice.text ?? "";
+  }
+  return { text, error };
+}
+
+/** Anthropic's SSE: named events with JSON data. */
+export async function anthropicEvents(res: Response): Promise<{ event: string; data: any }[]> {
+  return (await res.text())
+    .split("\n\n")
+    .filter((block) => block.trim())
+    .map((block) => ({ event: /^event: (.*)$/m.exec(block)?.[1] ?? "", data: JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? "null") }));
+}

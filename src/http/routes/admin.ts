@@ -5,6 +5,7 @@ import { createMiddleware } from "hono/factory";
 import type { z } from "zod";
 import type { GatewayEnv } from "../../core/hono-env";
 import { authenticate } from "../middleware/auth";
+import { guardrailsOf } from "../../config/guardrails";
 import { GatewayError } from "../../errors";
 import { readJsonBody } from "../../lib/body";
 import { invalidRequest } from "../../lib/zod-issues";
@@ -30,6 +31,9 @@ export const adminOnly = [
 export async function body<S extends z.ZodType>(c: Context<GatewayEnv>, schema: S): Promise<z.infer<S>> {
   const parsed = schema.safeParse(await readJsonBody(c.req.raw, MAX_ADMIN_BODY));
   if (!parsed.success) throw invalidRequest(parsed.error);
+  // A key's or team's `guardrails` must name configured guardrails (else each of its calls would be refused).
+  const guardrails = (parsed.data as { guardrails?: unknown }).guardrails;
+  if (Array.isArray(guardrails)) guardrailsOf(c.var.runtime).requireConfigured(guardrails);
   return parsed.data;
 }
 

@@ -55,6 +55,7 @@ function teamView(team: TeamRow, members: TeamMemberRow[]) {
     max_token_budget: team.max_token_budget,
     token_spend: team.token_spend,
     metadata: usableMetadata(team.metadata, `team ${team.team_id}`),
+    guardrails: team.guardrails,
     blocked: team.blocked,
     object_permission: team.object_permission ?? null,
     members_with_roles: members.map((m) => ({ user_id: m.user_id, role: m.role })),
