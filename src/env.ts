@@ -13,6 +13,8 @@ export interface Env {
   ALLOW_TEST_CLOCK?: string;
   /** Per-model-group in-flight counts and rpm/tpm windows (least-busy, usage-based-routing-v2). */
   ROUTER_STATE?: DurableObjectNamespace;
+  /** The semantic cache's vectors when no Vectorize index is bound: one SemanticCacheIndex per cache namespace (src/cache/semantic). */
+  CACHE_INDEX?: DurableObjectNamespace;
   /** Workers AI, when bound. */
   AI?: Ai;
   LITELLM_MASTER_KEY?: string;

@@ -5,6 +5,7 @@ import { PROVIDERS } from "../providers/registry";
 import { unsupportedKeys } from "./support";
 import { describeIssues } from "../lib/zod-issues";
 import { sha256Hex, stableStringify } from "../lib/sha256";
+import { cacheIssues, cacheNotice } from "./cache";
 
 export interface CompiledConfig {
   config: ParsedConfig;
@@ -43,19 +44,26 @@ export async function compileConfig(raw: unknown): Promise<CompiledConfig> {
     ids.add(id);
     entry.model_info = { ...entry.model_info, id };
   }
-  issues.push(...unknownFallbackTargets(config));
+  issues.push(...unknownFallbackTargets(config), ...cacheIssues(config, modelNameKnown(config)));
   if (issues.length) throw new ConfigError(issues);
   const unsupported = unsupportedKeys(raw);
   const warnings = unsupported.length ? [`config keys not supported yet (ignored): ${unsupported.join(", ")}`] : [];
+  const notice = cacheNotice(config);
+  if (notice) warnings.push(notice);
   return { config, warnings, builtAt: Math.floor(Date.now() / 1000) };
 }
 
-/** Fallback lists may only name model groups that exist (exactly, by alias, or through a wildcard entry). */
-function unknownFallbackTargets(config: ParsedConfig): string[] {
+/** Whether a model name reaches a model group (exactly, by alias, or through a wildcard entry). */
+function modelNameKnown(config: ParsedConfig): (name: string) => boolean {
   const names = new Set(config.model_list.map((e) => e.model_name));
   for (const alias of Object.keys(config.router_settings.model_group_alias ?? {})) names.add(alias);
   const patterns = [...names].filter((n) => n.includes("*")).map((n) => n.split("*") as [string, string]);
-  const known = (name: string) => names.has(name) || patterns.some(([pre, post]) => name.startsWith(pre) && name.endsWith(post ?? ""));
+  return (name) => names.has(name) || patterns.some(([pre, post]) => name.startsWith(pre) && name.endsWith(post ?? ""));
+}
+
+/** Fallback lists may only name model groups that exist. */
+function unknownFallbackTargets(config: ParsedConfig): string[] {
+  const known = modelNameKnown(config);
   const issues: string[] = [];
   for (const section of ["router_settings", "litellm_settings"] as const) {
     for (const kind of ["fallbacks", "context_window_fallbacks", "content_policy_fallbacks"] as const) {

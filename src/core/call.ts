@@ -41,8 +41,18 @@ export interface ClientApi extends PassthroughClient {
   streamFormat(passthrough: boolean): ClientStreamFormat;
 }
 
+/**
+ * An answer a middleware already holds (a cache hit): dispatch sends it instead of routing the call
+ * upstream. The same shapes as an upstream's result; a stream ends the call itself when it ends.
+ */
+export type ReadyAnswer =
+  | { kind: "json"; body: object; usage?: Usage; text: string }
+  | { kind: "stream"; body: ReadableStream<Uint8Array> };
+
 export interface CallOutcome {
   status: "ok" | "error" | "aborted";
+  /** Answered from the response cache: costs nothing, reserves nothing. */
+  cacheHit?: boolean;
   /** HTTP status sent (or that would have been sent) to the client. */
   httpStatus: number;
   usage?: Usage;
@@ -66,6 +76,8 @@ export class LlmCall {
   readonly headers: Record<string, string> = {};
   /** Set once successHeaders has built the answer's headers (and run the onAnswer hooks). */
   answered = false;
+  /** Set by the response cache before the limits step: the answer to send, found in the cache (src/cache). */
+  cacheHit?: ReadyAnswer;
   private answerHooks?: ((headers: Record<string, string>) => void)[];
   readonly done: Promise<CallOutcome>;
   /** Set with `done`: middleware reads it synchronously once the call is over. */
@@ -122,6 +134,7 @@ export class LlmCall {
   finish(outcome: Omit<CallOutcome, "endedAt" | "deployment"> & { deployment?: Deployment }): void {
     if (this.outcome) return;
     this.outcome = { deployment: this.deployment, ...outcome, endedAt: Date.now() };
+    if (this.cacheHit) this.outcome.cacheHit = true;
     this.resolveDone(this.outcome);
   }
 }

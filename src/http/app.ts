@@ -9,6 +9,7 @@ import type { Runtime } from "../core/provider";
 import type { Env } from "../env";
 import { GatewayError, toGatewayError } from "../errors";
 import { uuidv7 } from "../lib/ids";
+import { cacheRoutes } from "./routes/cache";
 import { healthRoutes } from "./routes/health";
 import { keyRoutes } from "./routes/keys";
 import { llmRoutes } from "./routes/llm";
@@ -48,6 +49,7 @@ export function createGateway(compiled: CompiledConfig) {
   app.route("/", keyRoutes);
   app.route("/", teamAndUserRoutes);
   app.route("/", spendRoutes);
+  app.route("/", cacheRoutes);
 
   app.notFound((c) => new GatewayError(404, "not_found", `Route not found: ${c.req.method} ${c.req.path}`).toResponse({ "x-litellm-call-id": c.get("callId") ?? "" }));
 

@@ -33,6 +33,8 @@ export function keyConfigOf(key: KeyRow, team: TeamRow | undefined, user: UserRo
     soft_budget: key.soft_budget,
     metadata: key.metadata,
     tags: key.tags,
+    allowed_cache_controls: key.allowed_cache_controls,
+    team_metadata: team?.metadata,
     team_limited: !!team && (hasLimits(limitsOf(team)) || teamHasMemberBudgets),
     user_limited: !!user && hasLimits(limitsOf(user)),
     version: `${key.version}.${team?.version ?? 0}.${user?.version ?? 0}`,

@@ -3,6 +3,7 @@
 import { z } from "zod";
 import type { ModelBudgets } from "../schema/db";
 import { durationSchema } from "../lib/duration";
+import { CACHE_CONTROL_NAMES } from "../schema/cache";
 
 const money = z.number().min(0);
 const count = z.number().int().min(0);
@@ -34,6 +35,7 @@ export const keyFields = {
   model_rpm_limit: z.record(z.string().min(1), count).nullable().optional(),
   model_tpm_limit: z.record(z.string().min(1), count).nullable().optional(),
   tags: z.array(z.string()).optional(),
+  allowed_cache_controls: z.array(z.enum(CACHE_CONTROL_NAMES)).optional(),
   user_id: id.nullable().optional(),
   team_id: id.nullable().optional(),
   blocked: z.boolean().optional(),

@@ -34,7 +34,8 @@ export async function settleCall(env: Env, s: SettleInput): Promise<void> {
   const cost = callCost(outcome, s.book, reservation);
   const response = s.storePrompts && s.response ? await s.response : undefined;
   const log = spendLogRow({ call, outcome, principal, token, cost, storePrompts: s.storePrompts, response });
-  const settlement = { token, requestId: call.id, model: call.group.name, cost: cost.cost, tokens: cost.usage?.total_tokens ?? 0, row: outboxRow(log, s.keepLogRow), daily: dailyRow(log, cost.unpriced) };
+  // A cache hit used no upstream tokens: its usage is logged, not counted against tpm.
+  const settlement = { token, requestId: call.id, model: call.group.name, cost: cost.cost, tokens: outcome.cacheHit ? 0 : (cost.usage?.total_tokens ?? 0), row: outboxRow(log, s.keepLogRow), daily: dailyRow(log, cost.unpriced) };
   // No reservation of its own to release (master key, open mode, admitted from a lease): batched per isolate.
   if (lease) return settleFromLease(env, lease, reservation.cost, settlement);
   if (principal.kind !== "virtual_key") return settleBatched(env, token, settlement);

@@ -2,6 +2,7 @@
 // from here. Objects are "loose": keys we do not know survive parsing so that `unsupportedKeys`
 // (./support.ts) can report them in one warning line instead of dropping them silently.
 import { z } from "zod";
+import { cacheParamsSchema } from "./cache";
 
 const num = z.number();
 const posInt = z.number().int().positive();
@@ -43,6 +44,8 @@ export const litellmParamsSchema = z.looseObject({
   azure_ad_token: str.optional(),
   /** Name of a Workers VPC / service binding to call instead of the global fetch. */
   vpc_binding: z.string().optional(),
+  /** Seconds the response cache keeps this deployment's answers (over cache_params.ttl). */
+  ttl: seconds.optional(),
 });
 
 export const modelInfoSchema = z.looseObject({
@@ -123,6 +126,9 @@ export const routerSettingsSchema = z.looseObject({
   timeout: seconds.optional(),
   stream_timeout: seconds.optional(),
   enable_pre_call_checks: z.boolean().optional(),
+  /** Either turns the response cache on, as litellm_settings.cache does. */
+  enable_cache: z.boolean().optional(),
+  cache_responses: z.boolean().optional(),
   model_group_alias: z
     .record(z.string(), z.union([z.string(), z.looseObject({ model: z.string(), hidden: z.boolean().optional() })]))
     .optional(),
@@ -135,7 +141,7 @@ export const litellmSettingsSchema = z.looseObject({
   max_budget: z.number().min(0).optional(),
   budget_duration: z.string().optional(),
   cache: z.boolean().optional(),
-  cache_params: z.record(z.string(), z.unknown()).optional(),
+  cache_params: cacheParamsSchema.optional(),
   success_callback: z.array(z.string()).optional(),
   failure_callback: z.array(z.string()).optional(),
   callbacks: z.array(z.string()).optional(),

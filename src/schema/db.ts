@@ -55,6 +55,8 @@ export const keys = sqliteTable(
     blocked: integer("blocked", { mode: "boolean" }).notNull().default(false),
     metadata: json<JsonObject>("metadata").notNull().default(sql`'{}'`),
     tags: json<string[]>("tags").notNull().default(sql`'[]'`),
+    /** Request cache controls the key may send (`no-cache`, `ttl`, ...); empty = any (LiteLLM's). */
+    allowed_cache_controls: json<string[]>("allowed_cache_controls").notNull().default(sql`'[]'`),
     /** Bumped on every change; the KeyGuard ignores older configurations. */
     version: integer("version").notNull().default(1),
     ...timestamps,

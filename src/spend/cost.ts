@@ -49,6 +49,8 @@ export interface Reservation {
   priced: boolean;
 }
 
+export const NOTHING_RESERVED: Reservation = { cost: 0, promptTokens: 0, priced: true };
+
 /** The most a call can cost: estimated prompt + its output bound, at the priciest deployment it may reach. */
 export function reservationFor(request: LlmRequest, groups: readonly ModelGroup[], book: PriceBook): Reservation {
   const promptTokens = estimatePromptTokens(request);

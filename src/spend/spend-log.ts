@@ -16,8 +16,9 @@ export interface CallCost {
   estimated: boolean;
 }
 
-/** What the call cost: its usage at its deployment's price; failures cost nothing. */
+/** What the call cost: its usage at its deployment's price; failures and cache hits cost nothing. */
 export function callCost(outcome: CallOutcome, book: PriceBook, reservation: Reservation): CallCost {
+  if (outcome.cacheHit) return { cost: 0, usage: outcome.usage, unpriced: false, estimated: false };
   const deployment = outcome.deployment;
   if (!deployment) return { cost: 0, unpriced: false, estimated: false };
   let usage = outcome.usage;
@@ -87,7 +88,7 @@ export function spendLogRow({ call, outcome, principal, token, cost, storePrompt
     cached_tokens: usage ? cachedTokens(usage) : 0,
     total_tokens: usage?.total_tokens ?? 0,
     spend: cost.cost,
-    cache_hit: false,
+    cache_hit: outcome.cacheHit === true,
     status: outcome.status === "ok" ? "success" : outcome.status === "aborted" ? "aborted" : "failure",
     start_time: call.startedAt,
     end_time: outcome.endedAt,

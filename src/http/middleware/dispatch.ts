@@ -27,10 +27,13 @@ export function successHeaders(call: LlmCall, contentType: string): Record<strin
   return h;
 }
 
-/** Routes the call upstream and answers with JSON or an SSE stream (a failure ends the call in readCall). */
+/**
+ * Routes the call upstream (or takes the answer the cache found) and answers with JSON or an SSE stream
+ * (a failure ends the call in readCall).
+ */
 export const dispatchCall: MiddlewareHandler<GatewayEnv> = async (c) => {
   const call = c.var.call;
-  const result = await routeCall(call, c.var.runtime, c.env);
+  const result = call.cacheHit ?? (await routeCall(call, c.var.runtime, c.env));
   if (result.kind === "stream") {
     const headers = successHeaders(call, "text/event-stream");
     headers["cache-control"] = "no-cache";

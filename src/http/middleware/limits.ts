@@ -10,7 +10,7 @@ import type { Runtime } from "../../core/provider";
 import { hashKey } from "../../keys/token";
 import { admitCall, setRateHeaders, type Admission } from "../../limits/admission";
 import { settleCall } from "../../limits/settle";
-import { candidateGroups, reservationFor } from "../../spend/cost";
+import { candidateGroups, NOTHING_RESERVED, reservationFor } from "../../spend/cost";
 import { priceBook } from "../../spend/prices";
 import { callCost } from "../../spend/spend-log";
 
@@ -30,7 +30,8 @@ export const enforceLimits = createMiddleware<GatewayEnv>(async (c, next) => {
   // Plain values on the hot path, promises only when something must load: every await costs a turn.
   const loading = priceBook(c.env);
   const book = loading instanceof Promise ? await loading : loading;
-  const reservation = reservationFor(call.request, candidateGroups(call.group, runtime), book);
+  // A cache hit costs nothing: it reserves nothing, but counts against the key's rpm like any call.
+  const reservation = call.cacheHit ? NOTHING_RESERVED : reservationFor(call.request, candidateGroups(call.group, runtime), book);
   let admission: Admission | undefined;
   if (principal.kind === "virtual_key" && principal.token) {
     // The guard answers for the key now (accepted or refused): auth need not ask it again.
