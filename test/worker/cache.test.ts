@@ -2,6 +2,7 @@
 // ttl, streams stored and replayed, per-item embeddings, spend and limits of hits, the admin routes.
 import { describe, expect, it } from "vitest";
 import { cacheWorkDone } from "../../src/cache/pending";
+import { compileConfig } from "../../src/config/compile";
 import type { GatewayConfigInput } from "../../src/schema/config";
 import { MASTER_KEY, openaiModel, readSse, testGateway, upstreamRequests, type TestGateway } from "./helpers";
 import { flushKey, json, newKey, pricedMock, testEnv } from "./keys-helpers";
@@ -23,6 +24,20 @@ async function ask(gw: TestGateway, content: string, extra: Record<string, unkno
 }
 
 const upstreamCount = async (m: string) => (await upstreamRequests(m)).length;
+
+describe("config", () => {
+  it("accepts LiteLLM's cache settings, says in one line that KV serves them, and checks semantic settings", async () => {
+    const compiled = await compileConfig(cacheConfig({ ttl: 600, namespace: "n", supported_call_types: ["acompletion"], password: "secret" }));
+    expect(compiled.warnings).toEqual([
+      "response cache on: cache_params.type 'redis' is served by Workers KV (binding KV); not used here: host, port, password",
+    ]);
+    await expect(compileConfig(cacheConfig({ type: "redis-semantic" }))).rejects.toThrow(/similarity_threshold/);
+    await expect(compileConfig(cacheConfig({ type: "redis-semantic", similarity_threshold: 0.8 }))).rejects.toThrow(/embedding model 'text-embedding-ada-002' is not a model_name/);
+    const semantic = await compileConfig(cacheConfig({ type: "redis-semantic", similarity_threshold: 0.8, redis_semantic_cache_embedding_model: "embed" }));
+    expect(semantic.warnings[0]).toContain("semantic matches (similarity >= 0.8, embeddings from 'embed') in a Durable Object per namespace");
+    await expect(compileConfig(cacheConfig({ type: "memcached" }))).rejects.toThrow(/cache_params.type/);
+  });
+});
 
 describe("exact-match cache", () => {
   it("answers the same request twice with one upstream call, the second a hit with identical content", async () => {
