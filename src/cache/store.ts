@@ -2,7 +2,9 @@
 // no flush, so: writes go in the background (never on an answer's path), a read that fails or is slow
 // is a miss, values over KV's limit are skipped, and a flush bumps a generation number that is part of
 // every key (old entries are orphaned and expire). Each isolate reads a namespace's generation once and
-// refreshes it in the background.
+// refreshes it in the background. The entries this isolate read or wrote last are also kept in memory
+// (bounded in size, for at most a minute: no staler than KV itself may be elsewhere), so a hot answer
+// costs no KV read.
 import { inBackground } from "../lib/background";
 import { bounded } from "./bounded";
 import type { Usage } from "../schema/openai";
@@ -47,6 +49,10 @@ const READ_TIMEOUT_MS = 1_000;
 /** KV's bulk get takes up to 100 keys. */
 const BULK = 100;
 
+/** The in-memory copies: at most this many characters of entries, each for at most a minute. */
+const MEMORY_MAX_CHARS = 8 * 1024 * 1024;
+const MEMORY_MAX_AGE_MS = 60_000;
+
 const GLOBAL_GENERATION = "cache-gen";
 const generationKey = (namespace: string) => `cache-gen/${namespace}`;
 
@@ -56,20 +62,57 @@ interface Generation {
   refreshing?: Promise<void>;
 }
 
-function parseEntry(text: string | null | undefined, now: number, maxAgeMs: number | undefined): CacheEntry | undefined {
+function parseEntry(text: string | null | undefined): CacheEntry | undefined {
   if (!text) return undefined;
   try {
     const entry = JSON.parse(text) as CacheEntry;
-    if (!(entry.exp > now)) return undefined;
-    if (maxAgeMs !== undefined && now - entry.at > maxAgeMs) return undefined;
-    return entry;
+    return typeof entry.exp === "number" ? entry : undefined;
   } catch {
     return undefined;
   }
 }
 
+const fresh = (entry: CacheEntry | undefined, now: number, maxAgeMs: number | undefined) =>
+  entry && entry.exp > now && (maxAgeMs === undefined || now - entry.at <= maxAgeMs) ? entry : undefined;
+
+/** Recently read or written entries by KV key, oldest first (a Map keeps insertion order). */
+class MemoryCopies {
+  private readonly entries = new Map<string, { entry: CacheEntry; chars: number; until: number }>();
+  private chars = 0;
+
+  get(key: string, now: number): CacheEntry | undefined {
+    const copy = this.entries.get(key);
+    if (!copy) return undefined;
+    if (copy.until <= now) {
+      this.delete(key);
+      return undefined;
+    }
+    return copy.entry;
+  }
+
+  set(key: string, entry: CacheEntry, chars: number, now: number): void {
+    if (chars > MEMORY_MAX_CHARS / 8) return;
+    this.delete(key);
+    this.entries.set(key, { entry, chars, until: now + MEMORY_MAX_AGE_MS });
+    this.chars += chars;
+    for (const [oldest, copy] of this.entries) {
+      if (this.chars <= MEMORY_MAX_CHARS) break;
+      this.entries.delete(oldest);
+      this.chars -= copy.chars;
+    }
+  }
+
+  delete(key: string): void {
+    const copy = this.entries.get(key);
+    if (!copy) return;
+    this.entries.delete(key);
+    this.chars -= copy.chars;
+  }
+}
+
 export class CacheStore {
   private readonly generations = new Map<string, Generation>();
+  private readonly memory = new MemoryCopies();
   private readonly loading = new Map<string, Promise<number | undefined>>();
 
   constructor(
@@ -93,22 +136,35 @@ export class CacheStore {
   /** The entries of `keys` that exist, are fresh and are at most `maxAgeMs` old; a failed or slow read is a miss. */
   async read(keys: readonly string[], maxAgeMs?: number): Promise<(CacheEntry | undefined)[]> {
     const now = this.now();
-    if (keys.length === 1) {
-      const text = await bounded(this.kv.get(keys[0], "text"), READ_TIMEOUT_MS).catch(() => undefined);
-      return [parseEntry(text, now, maxAgeMs)];
+    const out = keys.map((k) => this.memory.get(k, now));
+    const missing = keys.filter((_, i) => !out[i]);
+    if (missing.length) {
+      const texts = await this.readKv(missing);
+      let j = 0;
+      keys.forEach((key, i) => {
+        if (out[i]) return;
+        const text = texts[j++];
+        const entry = parseEntry(text);
+        if (entry) this.memory.set(key, entry, text!.length, now);
+        out[i] = entry;
+      });
     }
-    const out: (CacheEntry | undefined)[] = [];
-    const batches: Promise<void>[] = [];
+    return out.map((e) => fresh(e, now, maxAgeMs));
+  }
+
+  /** The texts of `keys` in KV (undefined: absent, or the read failed or was slow). */
+  private async readKv(keys: readonly string[]): Promise<(string | null | undefined)[]> {
+    if (keys.length === 1) return [await bounded(this.kv.get(keys[0], "text"), READ_TIMEOUT_MS).catch(() => undefined)];
+    const batches: Promise<(string | null | undefined)[]>[] = [];
     for (let i = 0; i < keys.length; i += BULK) {
       const slice = keys.slice(i, i + BULK);
       batches.push(
         bounded(this.kv.get(slice, "text"), READ_TIMEOUT_MS)
           .catch(() => undefined)
-          .then((found) => slice.forEach((k, j) => (out[i + j] = parseEntry(found?.get(k), now, maxAgeMs)))),
+          .then((found) => slice.map((k) => found?.get(k))),
       );
     }
-    await Promise.all(batches);
-    return out;
+    return (await Promise.all(batches)).flat();
   }
 
   /** Stores an entry for `ttlSeconds` (KV keeps it at least a minute; reads enforce the real ttl). */
@@ -120,9 +176,11 @@ export class CacheStore {
       return;
     }
     await this.kv.put(key, value, { expirationTtl: Math.max(KV_MIN_TTL_S, Math.ceil(ttlSeconds)) });
+    this.memory.set(key, entry, value.length, this.now());
   }
 
   delete(keys: readonly string[]): Promise<unknown> {
+    for (const k of keys) this.memory.delete(k);
     return Promise.all(keys.map((k) => this.kv.delete(k)));
   }
 

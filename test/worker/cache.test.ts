@@ -1,7 +1,8 @@
 // The response cache (issue #17): exact-match hits in KV, what changes the key, LiteLLM's controls,
 // ttl, streams stored and replayed, per-item embeddings, spend and limits of hits, the admin routes.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { cacheWorkDone } from "../../src/cache/pending";
+import { CacheStore } from "../../src/cache/store";
 import { compileConfig } from "../../src/config/compile";
 import type { GatewayConfigInput } from "../../src/schema/config";
 import { MASTER_KEY, openaiModel, readSse, testGateway, upstreamRequests, type TestGateway } from "./helpers";
@@ -171,7 +172,29 @@ describe("exact-match cache", () => {
   });
 });
 
-describe("a failing or oversized KV", () => {
+describe("KV", () => {
+  it("stores answers in KV, where another isolate (a store without this one's memory copies) finds them", async () => {
+    const gw = await testGateway(cacheConfig());
+    const m = marker();
+    const first = await ask(gw, m);
+    const elsewhere = new CacheStore(testEnv.KV);
+    const key = await elsewhere.entryKey("", first.key!);
+    const [entry] = await elsewhere.read([key!.kv]);
+    expect(entry).toMatchObject({ kind: "json", text: first.text, usage: { prompt_tokens: 11, completion_tokens: 5 } });
+  });
+
+  it("skips values over KV's 25 MiB limit with one debug line", async () => {
+    const store = new CacheStore(testEnv.KV);
+    const debug = vi.spyOn(console, "debug").mockImplementation(() => {});
+    const key = `cache/test/${crypto.randomUUID()}`;
+    await store.write(key, { kind: "json", text: "x".repeat(26 * 1024 * 1024), at: Date.now(), exp: Date.now() + 60_000 }, 60);
+    expect(debug).toHaveBeenCalledTimes(1);
+    debug.mockRestore();
+    expect(await testEnv.KV.get(key)).toBeNull();
+  });
+});
+
+describe("a failing KV", () => {
   it("treats a KV that fails as a miss and never fails the call", async () => {
     const broken = {
       get: async () => {
