@@ -183,6 +183,16 @@ describe("KV", () => {
     expect(entry).toMatchObject({ kind: "json", text: first.text, usage: { prompt_tokens: 11, completion_tokens: 5 } });
   });
 
+  it("reads many keys at once (KV's bulk get), absent ones as misses", async () => {
+    const writer = new CacheStore(testEnv.KV);
+    const keys = [0, 1, 2].map(() => `cache/test/${crypto.randomUUID()}`);
+    const at = Date.now();
+    for (const [i, key] of keys.entries()) if (i !== 1) await writer.write(key, { kind: "embedding", embedding: [i], model: "m", tokens: i, at, exp: at + 60_000 }, 60);
+    const reader = new CacheStore(testEnv.KV);
+    const read = await reader.read(keys);
+    expect(read.map((e) => (e?.kind === "embedding" ? e.embedding : undefined))).toEqual([[0], undefined, [2]]);
+  });
+
   it("skips values over KV's 25 MiB limit with one debug line", async () => {
     const store = new CacheStore(testEnv.KV);
     const debug = vi.spyOn(console, "debug").mockImplementation(() => {});
