@@ -5,7 +5,10 @@ import { describe, expect, it } from "vitest";
 import { cacheWorkDone } from "../../src/cache/pending";
 import type { GatewayConfigInput } from "../../src/schema/config";
 import { openaiModel, testGateway, upstreamRequests, type TestGateway } from "./helpers";
-import { newKey } from "./keys-helpers";
+import { newKey, testEnv } from "./keys-helpers";
+import { runInDurableObject } from "cloudflare:test";
+import { MAX_VECTORS, type SemanticCacheIndex } from "../../src/cache/semantic/index-object";
+import { vectorIndexFor } from "../../src/cache/semantic/vectors";
 
 const semanticConfig = (params: Record<string, unknown> = {}): GatewayConfigInput => ({
   model_list: [openaiModel("gpt", "gpt-4o"), openaiModel("embedder", "semantic-embed-1"), openaiModel("broken-embedder", "error-500")],
@@ -57,6 +60,24 @@ function fakeVectorize() {
     },
   };
 }
+
+describe("the Durable Object index", () => {
+  it("holds at most MAX_VECTORS vectors, the oldest evicted first, and compares only within a scope", async () => {
+    const index = vectorIndexFor(testEnv, undefined, `evict-${crypto.randomUUID()}`)!;
+    // Unit vectors at distinct angles: each is its own nearest neighbour.
+    const vector = (i: number) => [Math.cos(i / 1000), Math.sin(i / 1000)];
+    // Filled inside the object (one RPC per vector would take long), then asked through its stub.
+    await runInDurableObject(index as unknown as DurableObjectStub<SemanticCacheIndex>, async (object: SemanticCacheIndex) => {
+      for (let i = 0; i <= MAX_VECTORS; i++) await object.add("scope", vector(i), `key-${i}`);
+    });
+    expect(await index.nearest("scope", vector(0), 0.9999999)).toBeNull();
+    expect(await index.nearest("scope", vector(1), 0.9999999)).toMatchObject({ key: "key-1" });
+    expect(await index.nearest("scope", vector(MAX_VECTORS), 0.9999999)).toMatchObject({ key: `key-${MAX_VECTORS}` });
+    expect(await index.nearest("other-scope", vector(1), 0)).toBeNull();
+    await index.clear();
+    expect(await index.nearest("scope", vector(1), 0)).toBeNull();
+  });
+});
 
 describe("semantic cache", () => {
   it("answers a paraphrase above the threshold from the cache and sends one below it upstream (Durable Object index)", async () => {

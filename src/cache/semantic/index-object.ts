@@ -6,7 +6,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../../env";
 import type { VectorIndex, VectorMatch } from "./vectors";
 
-const MAX_VECTORS = 2048;
+export const MAX_VECTORS = 2048;
 
 interface Row {
   key: string;
