@@ -42,6 +42,7 @@ export interface EntryKey {
 const KV_VALUE_LIMIT = 25 * 1024 * 1024;
 /** KV's shortest expirationTtl; shorter ttls are enforced on read. */
 const KV_MIN_TTL_S = 60;
+const KV_WRITE_INTERVAL_MS = 1_000;
 /** How stale a namespace's generation may get in an isolate before it is re-read (in the background). */
 const GENERATION_REFRESH_MS = 10_000;
 /** A read slower than this is a miss. */
@@ -113,6 +114,8 @@ class MemoryCopies {
 export class CacheStore {
   private readonly generations = new Map<string, Generation>();
   private readonly memory = new MemoryCopies();
+  /** Keys with a write under way. */
+  private readonly writing = new Set<string>();
   private readonly loading = new Map<string, Promise<number | undefined>>();
 
   constructor(
@@ -169,13 +172,21 @@ export class CacheStore {
 
   /** Stores an entry for `ttlSeconds` (KV keeps it at least a minute; reads enforce the real ttl). */
   async write(key: string, entry: CacheEntry, ttlSeconds: number): Promise<void> {
+    // KV takes one write per second per key: the same answer arriving twice at once (concurrent misses) is stored once.
+    const recent = this.memory.get(key, this.now());
+    if (this.writing.has(key) || (recent && entry.at - recent.at < KV_WRITE_INTERVAL_MS)) return;
     const value = JSON.stringify(entry);
-    // UTF-16 length is at most the UTF-8 byte count, and a third of its upper bound: count bytes only near the limit.
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: count the bytes only when that bound is over the limit.
     if (value.length * 3 > KV_VALUE_LIMIT && new TextEncoder().encode(value).byteLength > KV_VALUE_LIMIT) {
       console.debug(`[cache] not stored: the answer is ${value.length} characters, over KV's 25 MiB value limit`);
       return;
     }
-    await this.kv.put(key, value, { expirationTtl: Math.max(KV_MIN_TTL_S, Math.ceil(ttlSeconds)) });
+    this.writing.add(key);
+    try {
+      await this.kv.put(key, value, { expirationTtl: Math.max(KV_MIN_TTL_S, Math.ceil(ttlSeconds)) });
+    } finally {
+      this.writing.delete(key);
+    }
     this.memory.set(key, entry, value.length, this.now());
   }
 

@@ -193,6 +193,16 @@ describe("KV", () => {
     expect(read.map((e) => (e?.kind === "embedding" ? e.embedding : undefined))).toEqual([[0], undefined, [2]]);
   });
 
+  it("writes a key once when the same answer arrives twice within a second (KV's one write per second per key)", async () => {
+    let puts = 0;
+    const kv = { get: async () => null, put: async () => void puts++, delete: async () => {} } as unknown as KVNamespace;
+    const store = new CacheStore(kv);
+    const entry = () => ({ kind: "json" as const, text: "{}", at: Date.now(), exp: Date.now() + 60_000 });
+    await Promise.all([store.write("k", entry(), 60), store.write("k", entry(), 60)]);
+    await store.write("k", entry(), 60);
+    expect(puts).toBe(1);
+  });
+
   it("skips values over KV's 25 MiB limit with one debug line", async () => {
     const store = new CacheStore(testEnv.KV);
     const debug = vi.spyOn(console, "debug").mockImplementation(() => {});
