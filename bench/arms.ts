@@ -11,7 +11,7 @@ import type { Target } from "./client";
 import { ROOT, pin } from "./proc";
 import { WRANGLER, WRANGLER_ENV, type Bundle, startGateway, startNullWorker } from "./workerd";
 
-export type ArmKey = "direct" | "null" | "gateway" | "full" | "guarded" | "portkey" | "wranglerdev";
+export type ArmKey = "direct" | "null" | "gateway" | "full" | "guarded" | "portkey" | "wranglerdev" | "cachehit" | "cachemiss";
 
 export interface Arm {
   key: ArmKey;
@@ -128,6 +128,26 @@ export async function gatewayArm(key: "gateway" | "full" | "guarded", bundle: Bu
     baseUrl: gw.url,
     migrated: gw.migrated,
     notes: [],
+    stop: gw.dispose,
+  };
+}
+
+/**
+ * The gateway of arm 3 with the response cache on (bench/configs/cache.yaml). "cachehit": the same request
+ * every time, answered from KV after the first. "cachemiss": `cache: {"no-store": true}`, so each request
+ * is looked up, missed and sent upstream.
+ */
+export async function cacheArm(key: "cachehit" | "cachemiss", bundle: Bundle, mock: MockProcess, masterKey: string, cpus?: string): Promise<Arm> {
+  const gw = await startGateway(key, bundle, { LITELLM_MASTER_KEY: masterKey, BENCH_UPSTREAM: `${mock.url}/v1` });
+  if (cpus) pin(gw.pid, cpus);
+  const hit = key === "cachehit";
+  return {
+    key,
+    label: hit ? "6 gateway, cache hit" : "7 gateway, cache miss",
+    mode: "workerd via Miniflare API, direct socket; local KV",
+    target: { url: chatUrl(gw.url), headers: { authorization: `Bearer ${masterKey}` }, model: "bench", ...(hit ? {} : { extra: { cache: { "no-store": true } } }) },
+    pid: gw.pid,
+    notes: [hit ? "every request after the first answered from the cache (x-litellm-cache-hit)" : "every request looked up (SHA-256 of the request, one KV read), missed, and sent upstream; nothing stored"],
     stop: gw.dispose,
   };
 }

@@ -8,6 +8,8 @@ export interface Target {
   url: URL;
   headers: Record<string, string>;
   model: string;
+  /** More body fields for every request (the cache-miss arm's `cache` controls). */
+  extra?: Record<string, unknown>;
 }
 
 export interface Sample {
@@ -35,7 +37,7 @@ export const newAgent = (connections: number) => new Agent({ keepAlive: true, ma
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 
 function bodyFor(target: Target, stream: boolean): string {
-  return JSON.stringify({ model: target.model, messages: [{ role: "user", content: "Say hello." }], max_tokens: 16, ...(stream ? { stream: true } : {}) });
+  return JSON.stringify({ model: target.model, messages: [{ role: "user", content: "Say hello." }], max_tokens: 16, ...(stream ? { stream: true } : {}), ...target.extra });
 }
 
 /** Successful answers per target over the whole run (JSON completions, whole streams): what spend should add up to. */

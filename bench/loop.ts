@@ -1,4 +1,5 @@
-// `npx tsx bench/loop.ts <bundle.js>[+compat_flag,...] [<bundle.js> ...] [--calls 2000] [--rounds 9] [--model bench] [--virtual-key] [--callgrind]`
+// `npx tsx bench/loop.ts <bundle.js>[+compat_flag,...] [<bundle.js> ...] [--calls 2000] [--rounds 9] [--model bench] [--virtual-key] [--callgrind] [--body-extra JSON]`
+// (--body-extra adds fields to every call's body, e.g. '{"cache":{"no-store":true}}' for the response cache's misses)
 // CPU per call of gateway builds with no client in the way: each Worker (the builds, the null Worker
 // and the JSON-only Worker as floors) is wrapped in a module that, on GET /__loop?n=N, calls the
 // Worker's own fetch handler N times in a row inside workerd, each call a real chat request that goes
@@ -31,6 +32,7 @@ const { values, positionals } = parseArgs({
     model: { type: "string", default: "bench" },
     "virtual-key": { type: "boolean", default: false },
     callgrind: { type: "boolean", default: false },
+    "body-extra": { type: "string", default: "{}" },
   },
 });
 
@@ -98,7 +100,7 @@ interface LoopArm {
 const cpus = hasCommand("taskset") ? "1" : undefined;
 if (cpus) pin(process.pid, "0");
 const masterKey = "sk-bench-loop";
-const body = JSON.stringify({ model: values.model, messages: [{ role: "user", content: "Say hello." }], max_tokens: 16 });
+const body = JSON.stringify({ model: values.model, messages: [{ role: "user", content: "Say hello." }], max_tokens: 16, ...JSON.parse(values["body-extra"]!) });
 const arms: LoopArm[] = [];
 const callgrindDir = values.callgrind ? useCallgrind() : undefined;
 try {

@@ -38,6 +38,28 @@ export function delta(arm: ArmResult, base: ArmResult | undefined, stat: "p50" |
   return median(arm.latency[stat].map((v, i) => v - b[i]));
 }
 
+/**
+ * A hit never reaches the upstream: its latency over direct-to-mock must be below the null Worker's (the
+ * platform's pass-through). A miss pays the lookup: the cache-miss arm minus the same gateway without the cache.
+ */
+function cacheLines(arms: ArmResult[]): string[] {
+  const find = (key: string) => arms.find((a) => a.key === key);
+  const [direct, nullWorker, gateway, hit, miss] = ["direct", "null", "gateway", "cachehit", "cachemiss"].map(find);
+  const lines: string[] = [];
+  if (hit && direct && nullWorker) {
+    const ours = delta(hit, direct, "p50");
+    const floor = delta(nullWorker, direct, "p50");
+    lines.push(
+      `- ${hit.label}: added p50 ${signed(ours)} ms (p99 ${signed(delta(hit, direct, "p99"))}) vs the null Worker's pass-through ${signed(floor)} ms (p99 ${signed(delta(nullWorker, direct, "p99"))}): ` +
+        (ours < floor ? "PASS (a hit adds less than a Worker that only forwards)" : "FAIL (a hit adds more than a Worker that only forwards)"),
+    );
+  }
+  if (miss && gateway) {
+    lines.push(`- ${miss.label}: the cache's cost on a miss (minus ${gateway.label}, same round): p50 ${signed(delta(miss, gateway, "p50"))} ms, p90 ${signed(delta(miss, gateway, "p90"))} ms, p99 ${signed(delta(miss, gateway, "p99"))} ms`);
+  }
+  return lines;
+}
+
 const GOAL_P50_MS = 0.3;
 const GOAL_P99_MS = 1;
 
@@ -109,6 +131,11 @@ export function renderReport(r: Results): string {
           .join("\n"),
       );
     }
+  }
+
+  if (has("latency")) {
+    const lines = cacheLines(r.arms);
+    if (lines.length) section("Response cache (issue #17): a hit against the null Worker's pass-through, and what a miss costs", lines.join("\n"));
   }
 
   if (has("stream")) {

@@ -10,7 +10,7 @@
 //   --delay-ms N [0]          mock upstream delay for JSON answers
 //   --soak-seconds N [300]    soak length per soaked arm, RSS sampled every second
 //   --soak-arms list [null,full]  arms to soak one after the other (the null Worker is the reference)
-//   --arms list               subset of direct,null,gateway,full,guarded,portkey (default all)
+//   --arms list               subset of direct,null,gateway,full,guarded,portkey,cachehit,cachemiss (default all)
 //   --wrangler-dev            also run the arm-3 gateway under `wrangler dev` (what `npm start` runs)
 //   --phases list             subset of guardrails,latency,stream,load,soak (default all)
 //   --no-pin                  do not pin processes to CPUs
@@ -20,7 +20,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import os from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { type Arm, type ArmKey, directArm, gatewayArm, killChildren, nullArm, portkeyArm, startMockProcess, wranglerDevArm } from "./arms";
+import { type Arm, type ArmKey, cacheArm, directArm, gatewayArm, killChildren, nullArm, portkeyArm, startMockProcess, wranglerDevArm } from "./arms";
 import { type StreamSample, answeredBy, closedLoop, newAgent, postStream, sequential } from "./client";
 import { ROOT, cpuMs, descendants, hasCommand, listeners, pin, rssMiB } from "./proc";
 import { type ArmResult, type Results, renderReport } from "./report";
@@ -42,7 +42,7 @@ const { values: flags } = parseArgs({
     "chunk-ms": { type: "string", default: "10" },
     "delay-ms": { type: "string", default: "0" },
     "soak-seconds": { type: "string" },
-    arms: { type: "string", default: "direct,null,gateway,full,guarded,portkey" },
+    arms: { type: "string", default: "direct,null,gateway,full,guarded,portkey,cachehit,cachemiss" },
     "wrangler-dev": { type: "boolean", default: false },
     "no-pin": { type: "boolean", default: false },
     phases: { type: "string", default: "guardrails,latency,stream,load,soak" },
@@ -124,6 +124,8 @@ try {
   const gatewayBundle = buildGatewayBundle(gatewayConfig, join(bundleDir, "gateway"));
   const fullBundle = buildGatewayBundle(fullConfig, join(bundleDir, "full"));
   const guardedBundle = wantedArms.has("guarded") ? buildGatewayBundle(resolve(ROOT, "bench/configs/guarded.yaml"), join(bundleDir, "guarded")) : undefined;
+  const wantCache = wantedArms.has("cachehit") || wantedArms.has("cachemiss");
+  const cacheBundle = wantCache ? buildGatewayBundle(resolve(ROOT, "bench/configs/cache.yaml"), join(bundleDir, "cache")) : undefined;
 
   const masterKey = `sk-bench-master-${crypto.randomUUID()}`;
   progress("starting the mock upstream and the arms ...");
@@ -136,6 +138,7 @@ try {
   let guarded: Awaited<ReturnType<typeof gatewayArm>> | undefined;
   if (guardedBundle) arms.push((guarded = await gatewayArm("guarded", guardedBundle, mock, masterKey, SERVER_CPUS)));
   if (wantedArms.has("portkey")) arms.push(await portkeyArm(mock, SERVER_CPUS));
+  for (const key of ["cachehit", "cachemiss"] as const) if (wantedArms.has(key)) arms.push(await cacheArm(key, cacheBundle!, mock, masterKey, SERVER_CPUS));
   const compiledPath = resolve(ROOT, "build/config.json");
   const savedCompiled = existsSync(compiledPath) ? readFileSync(compiledPath) : undefined;
   if (wantedArms.has("wranglerdev")) {

@@ -15,6 +15,8 @@ export interface Env {
   ROUTER_STATE?: DurableObjectNamespace;
   /** One McpSession per gateway MCP session (src/mcp/session-object.ts). */
   MCP_SESSIONS?: DurableObjectNamespace;
+  /** The semantic cache's vectors when no Vectorize index is bound: one SemanticCacheIndex per cache namespace (src/cache/semantic). */
+  CACHE_INDEX?: DurableObjectNamespace;
   /** Workers AI, when bound. */
   AI?: Ai;
   LITELLM_MASTER_KEY?: string;

@@ -11,3 +11,4 @@ export default app satisfies ExportedHandler<import("./env").Env>;
 export { KeyGuard } from "./limits/guard/key-guard";
 export { RouterState } from "./router/router-state";
 export { McpSession } from "./mcp/session-object";
+export { SemanticCacheIndex } from "./cache/semantic/index-object";

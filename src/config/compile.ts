@@ -10,6 +10,7 @@ import { sha256Hex, stableStringify } from "../lib/sha256";
 import { MAX_REQUEST_JSON_DEPTH, tooDeep } from "../lib/input-limits";
 import { compileGuardrails, GuardrailConfigError, type CompileOptions } from "../guardrails/compile";
 import type { CompiledGuardrails } from "../guardrails/spec";
+import { cacheIssues, cacheNotice } from "./cache";
 
 export interface CompiledConfig {
   config: ParsedConfig;
@@ -57,7 +58,7 @@ export async function compileConfig(raw: unknown, context: CompileContext = {}):
     issues.push(...checked.issues);
     if (checked.inferred) inferred.push(checked.inferred);
   }
-  issues.push(...unknownFallbackTargets(config));
+  issues.push(...unknownFallbackTargets(config), ...cacheIssues(config, modelNameKnown(config)));
   const mcp = checkMcpServers(config);
   issues.push(...mcp.issues);
   let guardrails: CompiledGuardrails = { specs: [], notes: [] };
@@ -76,6 +77,8 @@ export async function compileConfig(raw: unknown, context: CompileContext = {}):
     ...(inferred.length ? [`model without a provider prefix, inferred as LiteLLM does (write the prefix to be explicit): ${[...new Set(inferred)].join(", ")}`] : []),
     ...(unsupported.length ? [`config keys not supported yet (ignored): ${unsupported.join(", ")}`] : []),
   ];
+  const notice = cacheNotice(config);
+  if (notice) warnings.push(notice);
   const keyBudget = config.general_settings;
   if (keyBudget.max_budget !== undefined) {
     const period = keyBudget.budget_duration ? ` per ${keyBudget.budget_duration}` : "";
@@ -108,12 +111,17 @@ export async function checkModelEntry(entry: ModelEntry, path: string, ids: Set<
   return { issues, inferred };
 }
 
-/** Fallback lists may only name model groups that exist (exactly, by alias, or through a wildcard entry). */
-function unknownFallbackTargets(config: ParsedConfig): string[] {
+/** Whether a model name reaches a model group (exactly, by alias, or through a wildcard entry). */
+function modelNameKnown(config: ParsedConfig): (name: string) => boolean {
   const names = new Set(config.model_list.map((e) => e.model_name));
   for (const alias of Object.keys(config.router_settings.model_group_alias ?? {})) names.add(alias);
   const patterns = [...names].filter((n) => n.includes("*")).map((n) => n.split("*") as [string, string]);
-  const known = (name: string) => names.has(name) || patterns.some(([pre, post]) => name.startsWith(pre) && name.endsWith(post ?? ""));
+  return (name) => names.has(name) || patterns.some(([pre, post]) => name.startsWith(pre) && name.endsWith(post ?? ""));
+}
+
+/** Fallback lists may only name model groups that exist. */
+function unknownFallbackTargets(config: ParsedConfig): string[] {
+  const known = modelNameKnown(config);
   const issues: string[] = [];
   for (const section of ["router_settings", "litellm_settings"] as const) {
     for (const kind of ["fallbacks", "context_window_fallbacks", "content_policy_fallbacks"] as const) {

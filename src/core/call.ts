@@ -49,6 +49,14 @@ export interface ClientApi extends PassthroughClient {
 }
 
 /**
+ * An answer a middleware already holds (a cache hit): dispatch sends it instead of routing the call
+ * upstream. The same shapes as an upstream's result; a stream ends the call itself when it ends.
+ */
+export type ReadyAnswer =
+  | { kind: "json"; body: object; usage?: Usage; text: string }
+  | { kind: "stream"; body: ReadableStream<Uint8Array> };
+
+/**
  * How a call ended, on both sides: what the client got (`status`) and what the upstream reported (`usage`).
  *   ok           the client got the whole answer
  *   error        the client got an error (mid-stream: after part of the answer)
@@ -58,6 +66,8 @@ export interface ClientApi extends PassthroughClient {
  */
 export interface CallOutcome {
   status: "ok" | "error" | "aborted" | "undelivered";
+  /** Answered from the response cache: costs nothing, reserves nothing. */
+  cacheHit?: boolean;
   /** HTTP status sent (or that would have been sent) to the client. */
   httpStatus: number;
   usage?: Usage;
@@ -89,6 +99,8 @@ export class LlmCall {
    */
   upstreamAnswered?: { usage?: Usage };
   private answerHooks?: ((headers: Record<string, string>, outcome: CallOutcome | undefined) => void)[];
+  /** Set by the response cache before the limits step: the answer to send, found in the cache (src/cache). */
+  cacheHit?: ReadyAnswer;
   readonly done: Promise<CallOutcome>;
   /** USD a usage costs on a deployment, when its price is known (set by the limits step: a stream's final usage chunk carries it). */
   usageCost?: (usage: Usage, deployment: Deployment) => number | undefined;
@@ -150,7 +162,9 @@ export class LlmCall {
 
   /** The outcome `finish` would record now, without ending the call (a JSON answer's headers are built from it first). */
   ending(outcome: Omit<CallOutcome, "endedAt" | "deployment"> & { deployment?: Deployment }): CallOutcome {
-    return { deployment: this.deployment, ...outcome, endedAt: Date.now() };
+    const ended: CallOutcome = { deployment: this.deployment, ...outcome, endedAt: Date.now() };
+    if (this.cacheHit) ended.cacheHit = true;
+    return ended;
   }
 
   /**

@@ -81,6 +81,10 @@ export interface KeyConfig {
   tags: string[];
   /** Guardrails every call runs: the key's and its team's (absent when none; isolates of an earlier version leave it out). */
   guardrails?: string[];
+  /** The request cache controls the key may send; empty = any. (Optional: configs cached by older versions lack it.) */
+  allowed_cache_controls?: string[];
+  /** The team's metadata (its `cache` controls apply to keys that set none). */
+  team_metadata?: JsonObject;
   /** Whether the team / user has limits of its own, so admission must ask their guards too. */
   team_limited: boolean;
   user_limited: boolean;

@@ -9,6 +9,7 @@ import type { Env } from "../env";
 import { GatewayError, toGatewayError } from "../errors";
 import { uuidv7 } from "../lib/ids";
 import { guardrailRoutes } from "./routes/guardrails";
+import { cacheRoutes } from "./routes/cache";
 import { healthRoutes } from "./routes/health";
 import { keyRoutes } from "./routes/keys";
 import { lifecycleRoutes } from "./routes/lifecycle";
@@ -64,6 +65,7 @@ export function createGateway(compiled: CompiledConfig) {
   app.route("/", mcpRoutes);
   app.route("/", lifecycleRoutes);
   app.route("/", guardrailRoutes);
+  app.route("/", cacheRoutes);
 
   // The one error renderer: every route's failures end here.
   const renderError = (err: Error, c: Context<GatewayEnv>) => {

@@ -56,6 +56,8 @@ export function keyConfigOf(key: KeyRow, team: TeamRow | undefined, user: UserRo
     metadata: usableMetadata(key.metadata, `key ${key.key_name}`),
     tags: key.tags,
     ...(guardrails.length ? { guardrails } : {}),
+    allowed_cache_controls: key.allowed_cache_controls,
+    team_metadata: team?.metadata,
     team_limited: !!team && (hasLimits(limitsOf(team)) || teamHasMemberBudgets),
     user_limited: !!user && hasLimits(limitsOf(user)),
     version: `${key.version}.${team?.version ?? 0}.${user?.version ?? 0}`,

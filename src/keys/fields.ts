@@ -6,6 +6,7 @@ import { durationSchema } from "../lib/duration";
 import { objectPermissionSchema } from "../schema/mcp";
 import { MAX_MODEL_NAME_LENGTH, STORED_JSON_LIMITS, storedJsonProblem } from "../lib/input-limits";
 import { principalGuardrailsSchema } from "../schema/guardrails";
+import { CACHE_CONTROL_NAMES } from "../schema/cache";
 
 const money = z.number().min(0);
 const count = z.number().int().min(0);
@@ -64,6 +65,7 @@ export const keyFields = {
   tags: stored(z.array(z.string().max(256))).optional(),
   /** Guardrails every call with the key runs (names from the config). */
   guardrails: principalGuardrailsSchema.optional(),
+  allowed_cache_controls: z.array(z.enum(CACHE_CONTROL_NAMES)).optional(),
   user_id: id.nullable().optional(),
   team_id: id.nullable().optional(),
   blocked: z.boolean().optional(),

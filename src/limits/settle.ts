@@ -37,7 +37,8 @@ export async function settleCall(env: Env, s: SettleInput): Promise<void> {
   const cost = callCost(outcome, s.book, reservation);
   const response = s.storePrompts && s.response ? await s.response : undefined;
   const log = spendLogRow({ call, outcome, principal, token, cost, storePrompts: s.storePrompts, response });
-  const tokens = cost.usage?.total_tokens ?? 0;
+  // A cache hit used no upstream tokens: its usage is logged, not counted against tpm or token budgets.
+  const tokens = outcome.cacheHit ? 0 : (cost.usage?.total_tokens ?? 0);
   const settlement = { token, requestId: call.id, model: call.group.name, cost: cost.cost, tokens, row: outboxRow(log, s.keepLogRow), daily: dailyRow(log, cost.unpriced) };
   const proxy = s.proxyBudget ? settleProxy(env, call.id, call.group.name, cost.cost, tokens) : undefined;
   // No reservation of its own to release (master key, open mode, admitted from a lease): batched per isolate.

@@ -8,6 +8,7 @@ import { mcpServersSchema } from "./mcp";
 import { generalBudgetSettings, litellmBudgetSettings } from "./budgets";
 import { modelStoreSettingsShape } from "./model-store";
 import { guardrailConfigShape } from "./guardrails";
+import { cacheParamsSchema } from "./cache";
 
 const num = z.number();
 const posInt = z.number().int().positive();
@@ -58,6 +59,8 @@ export const litellmParamsSchema = z.looseObject({
   azure_ad_token: str.optional(),
   /** Name of a Workers VPC / service binding to call instead of the global fetch. */
   vpc_binding: z.string().optional(),
+  /** Seconds the response cache keeps this deployment's answers (over cache_params.ttl). */
+  ttl: seconds.optional(),
 });
 
 export const modelInfoSchema = z.looseObject({
@@ -151,6 +154,9 @@ export const routerSettingsSchema = z.looseObject({
   timeout: seconds.optional(),
   stream_timeout: seconds.optional(),
   enable_pre_call_checks: z.boolean().optional(),
+  /** Either turns the response cache on, as litellm_settings.cache does. */
+  enable_cache: z.boolean().optional(),
+  cache_responses: z.boolean().optional(),
   model_group_alias: z
     .record(z.string(), z.union([z.string(), z.looseObject({ model: z.string(), hidden: z.boolean().optional() })]))
     .optional(),
@@ -162,7 +168,7 @@ export const litellmSettingsSchema = z.looseObject({
   request_timeout: seconds.optional(),
   ...litellmBudgetSettings,
   cache: z.boolean().optional(),
-  cache_params: z.record(z.string(), z.unknown()).optional(),
+  cache_params: cacheParamsSchema.optional(),
   success_callback: z.array(z.string()).optional(),
   failure_callback: z.array(z.string()).optional(),
   callbacks: z.array(z.string()).optional(),

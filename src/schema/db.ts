@@ -64,6 +64,8 @@ export const keys = sqliteTable(
     object_permission: json<ObjectPermission>("object_permission"),
     /** Guardrails every call with this key runs (names from the config's guardrails). */
     guardrails: json<string[]>("guardrails").notNull().default(sql`'[]'`),
+    /** Request cache controls the key may send (`no-cache`, `ttl`, ...); empty = any (LiteLLM's). */
+    allowed_cache_controls: json<string[]>("allowed_cache_controls").notNull().default(sql`'[]'`),
     /** Bumped on every change; the KeyGuard ignores older configurations. */
     version: integer("version").notNull().default(1),
     ...timestamps,

@@ -39,8 +39,9 @@ function chargedUsage(outcome: CallOutcome, reservation: Reservation): { usage?:
   return { usage: { ...usage, prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion }, estimated: true, charged: true };
 }
 
-/** What the call cost: what the upstream charged (or, cut short, an estimate of it) at its deployment's price. */
+/** What the call cost (a cache hit: nothing): what the upstream charged (or, cut short, an estimate of it) at its deployment's price. */
 export function callCost(outcome: CallOutcome, book: PriceBook, reservation: Reservation): CallCost {
+  if (outcome.cacheHit) return { cost: 0, usage: outcome.usage, unpriced: false, estimated: false };
   const deployment = outcome.deployment;
   if (!deployment) return { cost: 0, unpriced: false, estimated: false };
   const { usage, estimated, charged } = chargedUsage(outcome, reservation);
@@ -115,7 +116,7 @@ export function spendLogRow({ call, outcome, principal, token, cost, storePrompt
     cached_tokens: usage ? cachedTokens(usage) : 0,
     total_tokens: usage?.total_tokens ?? 0,
     spend: cost.cost,
-    cache_hit: false,
+    cache_hit: outcome.cacheHit === true,
     status,
     start_time: call.startedAt,
     end_time: outcome.endedAt,

@@ -52,6 +52,23 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
+/**
+ * Embeddings that depend on the text, for model names that ask for them:
+ *   semantic-embed*  one dimension per word of SEMANTIC_WORDS (a word counted once): texts sharing those
+ *                    words are close ("capital of France" ~ "France's capital"), others are not
+ *   text-embed*      [length, sum of char codes]: each input's own vector (batch order can be checked)
+ */
+const SEMANTIC_WORDS = ["capital", "france", "spain", "weather", "rain", "paris", "city"];
+function textEmbedding(model: string, input: unknown): number[] | undefined {
+  if (typeof input !== "string") return undefined;
+  if (model.startsWith("semantic-embed")) {
+    const words = new Set(input.toLowerCase().match(/[a-z]+/g) ?? []);
+    return [...SEMANTIC_WORDS.map((w) => ([...words].some((x) => x.startsWith(w)) ? 1 : 0)), 0.001];
+  }
+  if (model.startsWith("text-embed")) return [input.length, [...input].reduce((n, ch) => n + ch.charCodeAt(0), 0)];
+  return undefined;
+}
+
 function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, indent?: number) {
   res.writeHead(status, { "content-type": "application/json", ...headers });
   res.end(JSON.stringify(body, null, indent));
@@ -107,7 +124,7 @@ async function openai(req: IncomingMessage, res: ServerResponse, path: string, b
     json(res, 200, {
       object: "list",
       model,
-      data: inputs.map((_: unknown, index: number) => ({ object: "embedding", index, embedding: [0.01 * (index + 1), 0.02, 0.03] })),
+      data: inputs.map((input: unknown, index: number) => ({ object: "embedding", index, embedding: textEmbedding(model, input) ?? [0.01 * (index + 1), 0.02, 0.03] })),
       usage: { prompt_tokens: 4 * inputs.length, total_tokens: 4 * inputs.length },
     });
     return;

@@ -31,14 +31,14 @@ export function successHeaders(call: LlmCall, contentType: string, ending?: Call
 }
 
 /**
- * Routes the call upstream and answers with JSON or an SSE stream (a failure ends the call in readCall).
+ * Routes the call upstream (or takes the answer the cache found) and answers with JSON or an SSE stream (a failure ends the call in readCall).
  * A JSON call ends when its answer is built; if building it fails, the upstream has answered (and charged)
  * all the same, so the call ends "undelivered" with the upstream's usage, and a stream is cancelled so
  * its end says the same.
  */
 export const dispatchCall: MiddlewareHandler<GatewayEnv> = async (c) => {
   const call = c.var.call;
-  const result = await routeCall(call, c.var.runtime, c.env);
+  const result = call.cacheHit ?? (await routeCall(call, c.var.runtime, c.env));
   try {
     if (result.kind === "stream") {
       const headers = successHeaders(call, "text/event-stream");

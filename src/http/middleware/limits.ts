@@ -18,7 +18,7 @@ import { budgetPolicy } from "../../limits/policy";
 import { admitProxy, releaseProxy } from "../../limits/proxy-budget";
 import { settleCall } from "../../limits/settle";
 import { trackCall } from "../../limits/shutdown";
-import { candidateGroups, costOf, reservationFor, type Reservation } from "../../spend/cost";
+import { candidateGroups, costOf, NOTHING_RESERVED, reservationFor, type Reservation } from "../../spend/cost";
 import { priceBook, priceOf, type PriceBook } from "../../spend/prices";
 import { callCost } from "../../spend/spend-log";
 
@@ -84,7 +84,8 @@ export const enforceLimits = createMiddleware<GatewayEnv>(async (c, next) => {
     // Plain values on the hot path, promises only when something must load: every await costs a turn.
     const loading = priceBook(c.env);
     book = loading instanceof Promise ? await loading : loading;
-    reservation = reservationFor(call.request, candidateGroups(call.group, runtime), book);
+    // A cache hit costs nothing: it reserves nothing, but counts against the key's rpm like any call.
+    reservation = call.cacheHit ? NOTHING_RESERVED : reservationFor(call.request, candidateGroups(call.group, runtime), book);
     // The guard answers for the key now (accepted or refused): auth need not ask it again.
     if (principal.kind === "virtual_key" && principal.token && !principal.key) c.set("keyChecked", true);
     const admitting = admit(c.env, call, principal, reservation, policy);

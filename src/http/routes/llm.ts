@@ -4,6 +4,7 @@ import type { GatewayEnv } from "../../core/hono-env";
 import { authenticateCall } from "../middleware/auth";
 import { applyGuardrails } from "../middleware/guardrails";
 import { enforceLimits } from "../middleware/limits";
+import { responseCache } from "../middleware/cache";
 import { ENDPOINT_NAMES, ENDPOINTS } from "../../core/endpoints";
 import { dispatchCall } from "../middleware/dispatch";
 import { authorizeModel, readLlmCall } from "../middleware/read-call";
@@ -14,7 +15,7 @@ export const llmRoutes = new Hono<GatewayEnv>();
  * The request path, in order, after a step that reads the request into c.var.call. Feature middleware
  * (limits, cache, guardrails) goes before dispatchCall. Anthropic's /v1/messages uses it too (./messages.ts).
  */
-export const llmChain = (read: MiddlewareHandler<GatewayEnv>) => [authenticateCall, read, authorizeModel, applyGuardrails, enforceLimits, dispatchCall] as const;
+export const llmChain = (read: MiddlewareHandler<GatewayEnv>) => [authenticateCall, read, authorizeModel, applyGuardrails, responseCache, enforceLimits, dispatchCall] as const;
 
 for (const endpoint of ENDPOINT_NAMES) {
   const chain = llmChain(readLlmCall(endpoint));
