@@ -13,6 +13,8 @@ export interface Env {
   ALLOW_TEST_CLOCK?: string;
   /** Per-model-group in-flight counts and rpm/tpm windows (least-busy, usage-based-routing-v2). */
   ROUTER_STATE?: DurableObjectNamespace;
+  /** The whole gateway's metric totals and the alerts already sent (src/observability/hub.ts). */
+  OBSERVABILITY?: DurableObjectNamespace;
   /** Workers AI, when bound. */
   AI?: Ai;
   LITELLM_MASTER_KEY?: string;

@@ -2,6 +2,7 @@
 // these in one warning line; they are never fatal and never silently ignored.
 import type { z } from "zod";
 import { configSchema } from "../schema/config";
+import { ALERTS_SENT, CALLBACKS } from "../schema/observability";
 
 /**
  * Keys the schema knows (so they are typed and validated) but no code acts on yet.
@@ -10,11 +11,6 @@ import { configSchema } from "../schema/config";
 export const NOT_YET_IMPLEMENTED = new Set<string>([
   "litellm_settings.cache",
   "litellm_settings.cache_params",
-  "litellm_settings.success_callback",
-  "litellm_settings.failure_callback",
-  "litellm_settings.callbacks",
-  "litellm_settings.turn_off_message_logging",
-  "general_settings.alerting",
   "general_settings.database_url",
   "litellm_settings.max_budget",
   "litellm_settings.budget_duration",
@@ -50,9 +46,27 @@ function walk(value: unknown, schema: AnySchema, path: string, out: Set<string>)
   }
 }
 
+type Section = Record<string, unknown> | undefined;
+
+/** Values of known keys that name what this gateway does not do: callbacks, alerting channels, alert types. */
+function unsupportedValues(raw: unknown, out: Set<string>): void {
+  const config = (raw ?? {}) as Record<string, Section>;
+  const settings = config.litellm_settings;
+  const general = config.general_settings;
+  const generic = new Set(Object.keys(config.callback_settings ?? {}));
+  const known = new Set<string>(CALLBACKS);
+  const list = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : []);
+  for (const key of ["callbacks", "success_callback", "failure_callback"]) {
+    for (const name of list(settings?.[key])) if (!known.has(name) && !generic.has(name)) out.add(`litellm_settings.${key}: ${name}`);
+  }
+  for (const channel of list(general?.alerting)) if (channel !== "slack") out.add(`general_settings.alerting: ${channel}`);
+  for (const type of list(general?.alert_types)) if (!(ALERTS_SENT as readonly string[]).includes(type)) out.add(`general_settings.alert_types: ${type}`);
+}
+
 /** Every key path in the raw config that this gateway does not act on, deduplicated across model_list entries. */
 export function unsupportedKeys(raw: unknown): string[] {
   const out = new Set<string>();
   walk(raw, configSchema, "", out);
+  unsupportedValues(raw, out);
   return [...out];
 }

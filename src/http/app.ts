@@ -13,6 +13,8 @@ import { healthRoutes } from "./routes/health";
 import { keyRoutes } from "./routes/keys";
 import { llmRoutes } from "./routes/llm";
 import { messagesRoutes } from "./routes/messages";
+import { metricsRoutes } from "./routes/metrics";
+import { finishRequest } from "./middleware/observe";
 import { modelRoutes } from "./routes/models";
 import { spendRoutes } from "./routes/spend";
 import { teamAndUserRoutes } from "./routes/teams-users";
@@ -35,9 +37,11 @@ export function createGateway(compiled: CompiledConfig) {
     createMiddleware<GatewayEnv>(async (c, next) => {
       c.set("runtime", runtimeFor(c.env));
       c.set("callId", uuidv7());
+      const startedAt = Date.now();
       await next();
       // An LLM call's answer has it from successHeaders already.
       if (!c.get("call")?.answered) c.res.headers.set("x-litellm-call-id", c.get("callId"));
+      finishRequest(c, startedAt);
     }),
   );
 
@@ -48,6 +52,7 @@ export function createGateway(compiled: CompiledConfig) {
   app.route("/", keyRoutes);
   app.route("/", teamAndUserRoutes);
   app.route("/", spendRoutes);
+  app.route("/", metricsRoutes);
 
   app.notFound((c) => new GatewayError(404, "not_found", `Route not found: ${c.req.method} ${c.req.path}`).toResponse({ "x-litellm-call-id": c.get("callId") ?? "" }));
 

@@ -2,6 +2,7 @@
 // from here. Objects are "loose": keys we do not know survive parsing so that `unsupportedKeys`
 // (./support.ts) can report them in one warning line instead of dropping them silently.
 import { z } from "zod";
+import { callbackSettingsSchema, observabilityGeneralSettings, observabilityLitellmSettings } from "./observability";
 
 const num = z.number();
 const posInt = z.number().int().positive();
@@ -136,10 +137,7 @@ export const litellmSettingsSchema = z.looseObject({
   budget_duration: z.string().optional(),
   cache: z.boolean().optional(),
   cache_params: z.record(z.string(), z.unknown()).optional(),
-  success_callback: z.array(z.string()).optional(),
-  failure_callback: z.array(z.string()).optional(),
-  callbacks: z.array(z.string()).optional(),
-  turn_off_message_logging: z.boolean().optional(),
+  ...observabilityLitellmSettings,
   default_key_generate_params: z.record(z.string(), z.unknown()).optional(),
   upperbound_key_generate_params: z.record(z.string(), z.unknown()).optional(),
   set_verbose: z.boolean().optional(),
@@ -151,7 +149,7 @@ export const generalSettingsSchema = z.looseObject({
   database_url: str.optional(),
   store_prompts_in_spend_logs: z.boolean().optional(),
   disable_spend_logs: z.boolean().optional(),
-  alerting: z.array(z.string()).optional(),
+  ...observabilityGeneralSettings,
   global_max_parallel_requests: posInt.optional(),
   /** Largest accepted request body, in MB (LiteLLM's max_request_size_mb). */
   max_request_size_mb: z.number().positive().optional(),
@@ -162,6 +160,7 @@ export const configSchema = z.looseObject({
   litellm_settings: litellmSettingsSchema.default({}),
   router_settings: routerSettingsSchema.default({}),
   general_settings: generalSettingsSchema.default({}),
+  callback_settings: callbackSettingsSchema.optional(),
   environment_variables: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
 });
 
