@@ -7,3 +7,10 @@ export const GENERIC_API_KEY = "generic-test-key";
 export const BEDROCK_ACCESS_KEY = "AKIDMOCKGATEWAY";
 export const BEDROCK_SECRET_KEY = "mock/secret+key/for-sigv4";
 export const BEDROCK_API_KEY = "bedrock-api-key-mock";
+/** test/mocks/observability.ts's credentials (Langfuse basic auth, Datadog's key, S3's SigV4 keys). */
+export const LANGFUSE_PUBLIC = "pk-lf-test-0001";
+export const LANGFUSE_SECRET = "sk-lf-test-secret-0001";
+export const DATADOG_KEY = "dd-api-key-test-0001";
+export const S3_ACCESS_KEY = "AKIDMOCKLOGS";
+export const S3_SECRET_KEY = "mock/logs+secret/for-sigv4";
+export const OTEL_TOKEN = "otel-test-token";

@@ -19,6 +19,7 @@ import { workersAiMock } from "./workers-ai";
 import { geminiMock } from "./gemini";
 import { inflight } from "./inflight";
 import { guardrailsMock } from "./guardrails";
+import { observabilityMock } from "./observability";
 
 export interface RecordedRequest {
   path: string;
@@ -214,6 +215,11 @@ export async function startMockUpstream(port = 0): Promise<MockUpstream> {
     res.on("close", () => {
       if (!res.writableFinished) record.closedEarly = true;
     });
+    // Logging services take NDJSON and S3 objects too: routed before the JSON parse.
+    if (url.pathname.startsWith("/observability/")) {
+      await observabilityMock(req, res, url.pathname, text).catch((err) => json(res, 500, { message: String(err) }));
+      return;
+    }
     let body: Record<string, any> = {};
     try {
       body = text ? JSON.parse(text) : {};
