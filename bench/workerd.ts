@@ -182,3 +182,35 @@ export async function benchVirtualKey(gatewayUrl: string, masterKey: string, mod
   if (!res.ok) throw new Error(`POST /key/generate answered HTTP ${res.status}: ${await res.text()}`);
   return ((await res.json()) as { key: string }).key;
 }
+
+/**
+ * The gateway bundle as several Workers - several isolates - in one workerd, sharing one local state: the
+ * first Worker defines the Durable Objects and the others bind to them by script name; D1 and KV are the
+ * same namespaces. For test/node/metrics-isolates.test.ts (a scrape on any isolate sees every isolate's calls).
+ */
+export async function startGatewayIsolates(count: number, bundle: Bundle, vars: Record<string, string>): Promise<{ urls: string[]; dispose(): Promise<void> }> {
+  const persistDir = mkdtempSync(join(tmpdir(), "gateway-isolates-"));
+  applyMigrations(persistDir);
+  const { rootPath: _root, modulesRules: _rules, ...options } = rootCompat() as Record<string, unknown>;
+  const names = Array.from({ length: count }, (_, i) => `gateway-${i}`);
+  const durableObjects = options.durableObjects as Record<string, Record<string, unknown>>;
+  const shared = Object.fromEntries(Object.entries(durableObjects).map(([binding, d]) => [binding, { ...d, scriptName: names[0] }]));
+  const workers = names.map((name, i) => ({
+    name,
+    ...options,
+    ...entryModules(bundle.path),
+    bindings: { ...(options.bindings as object), ...vars },
+    durableObjects: i === 0 ? durableObjects : shared,
+    unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+  }));
+  const mf = new Miniflare(convertV4MiniflareOptions({ host: "127.0.0.1", port: 0, logRequests: false, resourcePersistencePath: join(persistDir, "v3"), workers }));
+  await mf.ready;
+  const urls = await Promise.all(names.map(async (name) => (await mf.unsafeGetDirectURL(name)).toString().replace(/\/$/, "")));
+  return {
+    urls,
+    async dispose() {
+      await mf.dispose();
+      rmSync(persistDir, { recursive: true, force: true });
+    },
+  };
+}
