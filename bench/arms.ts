@@ -11,7 +11,7 @@ import type { Target } from "./client";
 import { ROOT, pin } from "./proc";
 import { WRANGLER, WRANGLER_ENV, type Bundle, startGateway, startNullWorker } from "./workerd";
 
-export type ArmKey = "direct" | "null" | "gateway" | "full" | "portkey" | "wranglerdev";
+export type ArmKey = "direct" | "null" | "gateway" | "full" | "observed" | "portkey" | "wranglerdev";
 
 export interface Arm {
   key: ArmKey;
@@ -114,12 +114,14 @@ export async function nullArm(mock: MockProcess, cpus?: string): Promise<Arm> {
   };
 }
 
-export async function gatewayArm(key: "gateway" | "full", bundle: Bundle, mock: MockProcess, masterKey: string, cpus?: string): Promise<Arm & { baseUrl: string; migrated: boolean }> {
-  const gw = await startGateway(key, bundle, { LITELLM_MASTER_KEY: masterKey, BENCH_UPSTREAM: `${mock.url}/v1` });
+const GATEWAY_LABELS = { gateway: "3 gateway, master key", full: "4 gateway, full path", observed: "4o full path + Prometheus + webhook callback" } as const;
+
+export async function gatewayArm(key: keyof typeof GATEWAY_LABELS, bundle: Bundle, mock: MockProcess, masterKey: string, cpus?: string): Promise<Arm & { baseUrl: string; migrated: boolean }> {
+  const gw = await startGateway(key, bundle, { LITELLM_MASTER_KEY: masterKey, BENCH_UPSTREAM: `${mock.url}/v1`, BENCH_CALLBACK: `${mock.url}/callback` });
   if (cpus) pin(gw.pid, cpus);
   return {
     key,
-    label: key === "gateway" ? "3 gateway, master key" : "4 gateway, full path",
+    label: GATEWAY_LABELS[key],
     mode: "workerd via Miniflare API, direct socket",
     target: { url: chatUrl(gw.url), headers: { authorization: `Bearer ${masterKey}` }, model: key === "gateway" ? "bench" : "bench-pair" },
     pid: gw.pid,

@@ -10,7 +10,8 @@
 //   --delay-ms N [0]          mock upstream delay for JSON answers
 //   --soak-seconds N [300]    soak length per soaked arm, RSS sampled every second
 //   --soak-arms list [null,full]  arms to soak one after the other (the null Worker is the reference)
-//   --arms list               subset of direct,null,gateway,full,portkey (default all)
+//   --arms list               subset of direct,null,gateway,full,observed,portkey (default all; observed = the full
+//                             path with Prometheus and a webhook callback, bench/configs/observed.yaml)
 //   --wrangler-dev            also run the arm-3 gateway under `wrangler dev` (what `npm start` runs)
 //   --phases list             subset of latency,stream,load,soak (default all)
 //   --no-pin                  do not pin processes to CPUs
@@ -41,7 +42,7 @@ const { values: flags } = parseArgs({
     "chunk-ms": { type: "string", default: "10" },
     "delay-ms": { type: "string", default: "0" },
     "soak-seconds": { type: "string" },
-    arms: { type: "string", default: "direct,null,gateway,full,portkey" },
+    arms: { type: "string", default: "direct,null,gateway,full,observed,portkey" },
     "wrangler-dev": { type: "boolean", default: false },
     "no-pin": { type: "boolean", default: false },
     phases: { type: "string", default: "latency,stream,load,soak" },
@@ -119,6 +120,7 @@ try {
   builtFrom = gitDescribe();
   const gatewayBundle = buildGatewayBundle(gatewayConfig, join(bundleDir, "gateway"));
   const fullBundle = buildGatewayBundle(fullConfig, join(bundleDir, "full"));
+  const observedBundle = wantedArms.has("observed") ? buildGatewayBundle(resolve(ROOT, "bench/configs/observed.yaml"), join(bundleDir, "observed")) : undefined;
 
   const masterKey = `sk-bench-master-${crypto.randomUUID()}`;
   progress("starting the mock upstream and the arms ...");
@@ -128,6 +130,8 @@ try {
   if (wantedArms.has("gateway")) arms.push(await gatewayArm("gateway", gatewayBundle, mock, masterKey, SERVER_CPUS));
   let full: Awaited<ReturnType<typeof gatewayArm>> | undefined;
   if (wantedArms.has("full")) arms.push((full = await gatewayArm("full", fullBundle, mock, masterKey, SERVER_CPUS)));
+  let observed: Awaited<ReturnType<typeof gatewayArm>> | undefined;
+  if (observedBundle) arms.push((observed = await gatewayArm("observed", observedBundle, mock, masterKey, SERVER_CPUS)));
   if (wantedArms.has("portkey")) arms.push(await portkeyArm(mock, SERVER_CPUS));
   const compiledPath = resolve(ROOT, "build/config.json");
   const savedCompiled = existsSync(compiledPath) ? readFileSync(compiledPath) : undefined;
@@ -173,6 +177,19 @@ try {
     full.notes.push(strategy ? `RAN WITHOUT LEAST-BUSY: this build ignores ${strategy} (config warning), so simple-shuffle picked the deployment` : "least-busy routing over two deployments");
     const prices = ignored.filter((k) => k.includes("cost_per_token"));
     if (prices.length) full.notes.push(`this build ignores the per-token prices (${prices.join(", ")}), so no spend can be computed`);
+  }
+
+  // --- Arm 4o: the same kind of virtual key as arm 4. ---
+  if (observed) {
+    const res = await fetch(`${observed.baseUrl}/key/generate`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${masterKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ rpm_limit: 1_000_000, max_budget: 1_000_000, models: ["bench-pair"] }),
+    });
+    const body = (await res.json().catch(() => ({}))) as { key?: string };
+    if (!res.ok || typeof body.key !== "string") throw new Error(`arm 4o: POST /key/generate answered HTTP ${res.status}`);
+    observed.target.headers.authorization = `Bearer ${body.key}`;
+    observed.notes.push("as arm 4 (virtual key with rpm_limit and max_budget, least-busy over two deployments), plus litellm_settings.callbacks: [prometheus, webhook]");
   }
 
   // --- Warm-up (dropped): JIT, connection pools, the gateway's per-isolate runtime. ---
@@ -318,6 +335,13 @@ try {
           (Math.abs(diff) < 1e-9 ? "exact" : `OFF BY $${diff.toFixed(6)} (${(diff / 2.3e-5).toFixed(1)} JSON calls' worth)`),
       );
     } else full.notes.push(`could not read the key's spend back: GET /key/info answered HTTP ${res.status}`);
+  }
+  // --- Arm 4o: did Prometheus count every answer? (Deltas reach the hub within 2 s; a scrape takes this isolate's along.) ---
+  if (observed) {
+    const text = await (await fetch(`${observed.baseUrl}/metrics`)).text().catch(() => "");
+    const counted = [...text.matchAll(/^litellm_proxy_total_requests_metric_total\{[^}]*status_code="200"[^}]*\} (\S+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    const { json, streams } = answeredBy(observed.target);
+    observed.notes.push(`GET /metrics after the run: litellm_proxy_total_requests_metric_total{status_code="200"} = ${counted}; the arm received ${json + streams} successful answers (warm-up included)`);
   }
   if (full && modelIds.size) full.notes.push(`deployments that answered at concurrency 1 (x-litellm-model-id): ${[...modelIds].map(([id, n]) => `${id.slice(0, 8)}… ×${n}`).join(", ")}`);
 

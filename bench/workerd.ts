@@ -93,6 +93,15 @@ function applyMigrations(persistDir: string): boolean {
   return true;
 }
 
+/**
+ * workerd's console output: the gateway's JSON line per LLM call (src/observability/log-line.ts) is dropped
+ * here (workerd still writes each one, as it hands them to Workers Logs in production; printed, thousands
+ * a second would load the harness and bury the report); anything else goes to stderr.
+ */
+const handleStructuredLogs = ({ message }: { message: string }) => {
+  if (!message.startsWith('{"message":"llm call"')) process.stderr.write(message.endsWith("\n") ? message : `${message}\n`);
+};
+
 async function startMiniflare(name: string, worker: Record<string, unknown>, persistDir: string | undefined, inspect = false): Promise<WorkerdArm> {
   const before = new Set(childPids(process.pid));
   const mf = new Miniflare(
@@ -100,6 +109,7 @@ async function startMiniflare(name: string, worker: Record<string, unknown>, per
       host: "127.0.0.1",
       port: 0,
       logRequests: false,
+      handleStructuredLogs,
       ...(inspect ? { inspectorPort: 0, inspectorHost: "127.0.0.1" } : {}),
       ...(persistDir ? { resourcePersistencePath: join(persistDir, "v3") } : {}),
       workers: [{ name, ...worker, unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] }],
@@ -203,7 +213,7 @@ export async function startGatewayIsolates(count: number, bundle: Bundle, vars: 
     durableObjects: i === 0 ? durableObjects : shared,
     unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
   }));
-  const mf = new Miniflare(convertV4MiniflareOptions({ host: "127.0.0.1", port: 0, logRequests: false, resourcePersistencePath: join(persistDir, "v3"), workers }));
+  const mf = new Miniflare(convertV4MiniflareOptions({ host: "127.0.0.1", port: 0, logRequests: false, handleStructuredLogs, resourcePersistencePath: join(persistDir, "v3"), workers }));
   await mf.ready;
   const urls = await Promise.all(names.map(async (name) => (await mf.unsafeGetDirectURL(name)).toString().replace(/\/$/, "")));
   return {
