@@ -36,7 +36,8 @@ export class Observer {
   constructor(config: ParsedConfig, env: Env, resolve: (value: string) => string | undefined) {
     const s = (this.settings = resolveSettings(config, env, resolve));
     const dropped = (sink: string, count: number) => this.dropped(sink, count);
-    if (s.prometheus) this.metrics = new MetricsShipper(() => hubFor(env, "metrics"), s.flushMs);
+    if (s.prometheus && !env.OBSERVABILITY) console.warn(`[metrics] "prometheus" is among the callbacks but wrangler.toml has no OBSERVABILITY binding (class ObservabilityHub): no metrics`);
+    else if (s.prometheus) this.metrics = new MetricsShipper(() => hubFor(env, "metrics"), s.flushMs);
     if (s.alerts) this.alerts = new Alerts(s.alerts, () => hubFor(env, "alerts"), s.flushMs, dropped);
     this.routes = s.callbacks.map((c) => ({ batcher: new Batcher(c.sink, s.flushMs, dropped), success: c.success, failure: c.failure }));
     this.teamAliases = new TeamAliases(env.DB);

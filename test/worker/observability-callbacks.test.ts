@@ -31,7 +31,7 @@ function allCallbacks(tag: string, settings: Record<string, unknown> = {}) {
       r2_callback_params: { bucket_binding: "CALLBACK_LOGS", r2_path: `r2-${tag}` },
       ...settings,
     },
-    callback_settings: { webhook: { callback_type: "generic_api", endpoint: observabilityUrl(`webhook/${tag}`), headers: { authorization: "Bearer hook-token" }, log_format: "ndjson" } },
+    callback_settings: { webhook: { callback_type: "generic_api" as const, endpoint: observabilityUrl(`webhook/${tag}`), headers: { authorization: "Bearer hook-token" }, log_format: "ndjson" as const } },
   };
 }
 
@@ -120,7 +120,7 @@ describe("logging callbacks", () => {
 
   it("send successes to success_callback, failures to failure_callback, filtered by event_types", async () => {
     const tag = unique("route");
-    const hook = (name: string, extra = {}) => ({ callback_type: "generic_api", endpoint: observabilityUrl(`webhook/${tag}-${name}`), ...extra });
+    const hook = (name: string, extra = {}) => ({ callback_type: "generic_api" as const, endpoint: observabilityUrl(`webhook/${tag}-${name}`), ...extra });
     const gw = await testGateway(
       {
         model_list: [pricedModel(`${tag}-ok`, "gpt-4o-mini"), pricedModel(`${tag}-bad`, "error-500")],
@@ -140,6 +140,22 @@ describe("logging callbacks", () => {
     // json_array (the default) sends one array per batch; single one object per request.
     expect(Array.isArray(JSON.parse((await received(`webhook/${tag}-wins`))[0].body))).toBe(true);
     expect(Array.isArray(JSON.parse((await received(`webhook/${tag}-losses`))[0].body))).toBe(false);
+  });
+
+  it("log the answer of a stream sent in Anthropic's format (/v1/messages), assembled", async () => {
+    const tag = unique("anth");
+    const group = `${tag}-m`;
+    const gw = await testGateway({ model_list: [pricedModel(group, "gpt-4o-mini")], ...allCallbacks(tag, { callbacks: ["webhook"] }) }, CALLBACK_ENV);
+    const res = await gw.post("/v1/messages", { model: group, max_tokens: 20, stream: true, messages: [{ role: "user", content: "hi" }] });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain("content_block_delta");
+    const [payload] = await eventually(async () => {
+      const got = (await received(`webhook/${tag}`)).flatMap((r) => r.body.split("\n").map((l) => JSON.parse(l)));
+      expect(got).toHaveLength(1);
+      return got;
+    });
+    expect(payload).toMatchObject({ stream: true, status: "success", model_group: group, prompt_tokens: 11, completion_tokens: 5 });
+    expect(payload.response.choices[0].message.content).toBe("Hello from the mock.");
   });
 
   it("with turn_off_message_logging and redact_user_api_key_info, no prompt, answer or key alias in any payload or log line", async () => {
@@ -184,7 +200,7 @@ describe("logging callbacks", () => {
       {
         model_list: [pricedModel(group, "gpt-4o-mini")],
         litellm_settings: { callbacks: ["webhook", "langfuse", "prometheus"] },
-        callback_settings: { webhook: { callback_type: "generic_api", endpoint: observabilityUrl(`down/${tag}`) } },
+        callback_settings: { webhook: { callback_type: "generic_api" as const, endpoint: observabilityUrl(`down/${tag}`) } },
       },
       { ...CALLBACK_ENV, LANGFUSE_HOST: "http://127.0.0.1:9" }, // nothing listens there: connection refused
     );

@@ -119,8 +119,8 @@ export const observe = createMiddleware<GatewayEnv>(async (c, next) => {
 
 /**
  * The end of every request: x-litellm-overhead-duration-ms on answers that lack it (LLM answers have
- * it), and the record of an LLM request that failed before the observe step (a bad key, a bad body, a
- * refusal by the limits step).
+ * it), and the record of an LLM call that ended before the observe step (a refusal by the limits step,
+ * an answer from an earlier step) or of an LLM request refused before it became a call (a bad key or body).
  */
 export function finishRequest(c: Context<GatewayEnv>, startedAt: number): void {
   const call = c.var.call;
@@ -129,12 +129,12 @@ export function finishRequest(c: Context<GatewayEnv>, startedAt: number): void {
   } catch {
     /* immutable headers (a response passed through as fetched): nothing to add */
   }
-  if (!c.error || (call && observed.has(call))) return;
-  if (!call && !isLlmPath(c.req.path)) return;
+  if (call ? observed.has(call) : !c.error || !isLlmPath(c.req.path)) return;
   const o = observerFor(c.var.runtime, c.env);
   if (!o.active) return;
   const route = routeLabel(c.req.path);
   if (call) {
+    // Ended before the observe step: refused (limits), or answered by an earlier step (a cache hit).
     inBackground(recordCall(o, c.env, c.var.runtime, call, route, {}));
     return;
   }

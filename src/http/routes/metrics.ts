@@ -48,7 +48,8 @@ for (const path of ["/metrics", "/metrics/"]) {
     const { runtime } = c.var;
     const o = observerFor(runtime, c.env);
     const now = Date.now();
-    const [series, budgets, deployments] = await Promise.all([o.metrics!.scrape(), budgetGauges(c.env.DB, now), configuredDeployments(runtime, c.env)]);
+    if (!o.metrics) throw new GatewayError(500, "server", "Metrics need the OBSERVABILITY Durable Object binding (class ObservabilityHub) in wrangler.toml");
+    const [series, budgets, deployments] = await Promise.all([o.metrics.scrape(), budgetGauges(c.env.DB, now), configuredDeployments(runtime, c.env)]);
     const text = renderExposition([...deploymentGauges(deployments, series, now), ...budgets]);
     return c.body(text, 200, { "content-type": EXPOSITION_CONTENT_TYPE });
   });

@@ -8,6 +8,7 @@
 // with the next one; at most MAX_UNSENT are kept, the oldest dropped with a log line. What can be lost:
 // the deltas of the last FLUSH_MS of an isolate that is killed before its delivery runs, and batches
 // dropped while the hub stays unreachable.
+import { GatewayError } from "../../errors";
 import { inBackground } from "../../lib/background";
 import type { HubRpc } from "../hub-rpc";
 import { SeriesDeltas, type MetricsBatch, type Series } from "./series";
@@ -48,7 +49,7 @@ export class MetricsShipper {
   /** The whole gateway's series, this isolate's pending changes included. */
   async scrape(): Promise<Series[]> {
     const hub = this.hub();
-    if (!hub) throw new Error("the OBSERVABILITY Durable Object binding is missing from wrangler.toml");
+    if (!hub) throw new GatewayError(500, "server", "the metrics hub cannot be reached");
     this.pack();
     const batches = this.unsent.splice(0);
     try {
