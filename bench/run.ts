@@ -26,7 +26,7 @@ import { type StreamSample, answeredBy, closedLoop, newAgent, postStream, sequen
 import { ROOT, cpuMs, descendants, hasCommand, listeners, pin, rssMiB } from "./proc";
 import { type ArmResult, type Results, renderReport } from "./report";
 import { median, percentile, slope } from "./stats";
-import { buildGatewayBundle, runtimeVersions } from "./workerd";
+import { benchVirtualKey, buildGatewayBundle, runtimeVersions } from "./workerd";
 
 const { values: flags } = parseArgs({
   options: {
@@ -181,14 +181,7 @@ try {
 
   // --- Arm 4o: the same kind of virtual key as arm 4. ---
   if (observed) {
-    const res = await fetch(`${observed.baseUrl}/key/generate`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${masterKey}`, "content-type": "application/json" },
-      body: JSON.stringify({ rpm_limit: 1_000_000, max_budget: 1_000_000, models: ["bench-pair"] }),
-    });
-    const body = (await res.json().catch(() => ({}))) as { key?: string };
-    if (!res.ok || typeof body.key !== "string") throw new Error(`arm 4o: POST /key/generate answered HTTP ${res.status}`);
-    observed.target.headers.authorization = `Bearer ${body.key}`;
+    observed.target.headers.authorization = `Bearer ${await benchVirtualKey(observed.baseUrl, masterKey, "bench-pair")}`;
     observed.notes.push("as arm 4 (virtual key with rpm_limit and max_budget, least-busy over two deployments), plus litellm_settings.callbacks: [prometheus, webhook]");
   }
 

@@ -22,6 +22,7 @@ export function alertText(a: Alert): string {
 export function slackSink(webhookUrl: string): Sink<Alert> {
   return {
     name: "slack",
+    maxItems: 15, // one request per alert (see generic-api.ts's `single`)
     async send(items, signal) {
       // One message per alert (a channel reads better than a digest); the batch fails if any did, and its
       // retry sends only those.

@@ -41,6 +41,8 @@ export async function expectOk(res: Response, what: string): Promise<void> {
 export interface Sink<T> {
   /** The callback's name in logs and in litellm_callback_logging_failures_metric. */
   readonly name: string;
+  /** Logs per batch when each costs its own request (default MAX_ITEMS). */
+  readonly maxItems?: number;
   /** Sends one batch; throws (a DeliveryError, or a network error) when it was not accepted. */
   send(items: T[], signal: AbortSignal): Promise<void>;
 }
@@ -59,7 +61,7 @@ export class Batcher<T> {
   add(item: T, size: number): void {
     this.buffer.push(item);
     this.bytes += size;
-    if (this.buffer.length >= MAX_ITEMS || this.bytes >= MAX_BYTES) {
+    if (this.buffer.length >= (this.sink.maxItems ?? MAX_ITEMS) || this.bytes >= MAX_BYTES) {
       inBackground(this.flush());
       return;
     }

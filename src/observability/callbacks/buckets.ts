@@ -9,6 +9,11 @@ import type { StandardLoggingPayload } from "./payload";
 
 /** Uploads at once per batch (each upload is its own request). */
 const PARALLEL = 8;
+/**
+ * Objects per batch: each is a subrequest of the request whose background sends it, retries included,
+ * and Workers Free allows 50 per request (15 x 3 attempts leaves room for the call's own).
+ */
+const OBJECTS_PER_BATCH = 15;
 
 export function objectKey(prefix: string | undefined, p: StandardLoggingPayload): string {
   const at = new Date(p.startTime * 1000).toISOString(); // 2026-11-21T10:20:30.123Z
@@ -42,6 +47,7 @@ export function s3Sink(s: S3Settings, name: string): Sink<StandardLoggingPayload
   const base = `${s.endpoint.replace(/\/+$/, "")}/${encodeURIComponent(s.bucket)}/`;
   return {
     name,
+    maxItems: OBJECTS_PER_BATCH,
     send: (items, signal) =>
       uploadAll(items, async (p) => {
         const key = objectKey(s.path, p).split("/").map(encodeURIComponent).join("/");
@@ -54,6 +60,7 @@ export function s3Sink(s: S3Settings, name: string): Sink<StandardLoggingPayload
 export function r2Sink(bucket: R2Bucket, path: string | undefined): Sink<StandardLoggingPayload> {
   return {
     name: "r2",
+    maxItems: OBJECTS_PER_BATCH,
     send: (items) =>
       uploadAll(items, async (p) => {
         await bucket.put(objectKey(path, p), JSON.stringify(p), { httpMetadata: { contentType: "application/json" } });

@@ -15,6 +15,8 @@ export function genericApiSink(s: GenericApiSink): Sink<StandardLoggingPayload> 
   const post = async (body: string, signal: AbortSignal) => expectOk(await fetch(s.endpoint, { method: "POST", headers, body, signal }), `${s.name} (${new URL(s.endpoint).host})`);
   return {
     name: s.name,
+    // One request per log in `single` format: kept within Workers Free's 50 subrequests per request, retries included.
+    maxItems: s.logFormat === "single" ? 15 : undefined,
     async send(items, signal) {
       if (s.logFormat === "single") {
         // Each log its own request, in parallel; the batch is retried if any failed (receivers dedupe on id).
