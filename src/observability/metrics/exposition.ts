@@ -6,7 +6,8 @@ import type { Series } from "./series";
 
 export const EXPOSITION_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
-const escapeLabel = (v: string) => v.replaceAll("\\", "\\\\").replaceAll('"', '\\"').replaceAll("\n", "\\n");
+const NEEDS_ESCAPE = /[\\"\n]/;
+const escapeLabel = (v: string) => (NEEDS_ESCAPE.test(v) ? v.replaceAll("\\", "\\\\").replaceAll('"', '\\"').replaceAll("\n", "\\n") : v);
 const escapeHelp = (v: string) => v.replaceAll("\\", "\\\\").replaceAll("\n", "\\n");
 
 /** A sample value as Prometheus reads it. */
@@ -17,32 +18,41 @@ function num(v: number): string {
   return String(v);
 }
 
-/** A bucket bound as Python's floatToGoString prints it. */
-const le = (b: number) => (Number.isInteger(b) ? b.toFixed(1) : String(b));
+/** Each bucket's `le` label as Python's floatToGoString prints the bound, made once per family. */
+const leLabels = new WeakMap<Family, string[]>();
+function bucketLabels(f: Family): string[] {
+  let out = leLabels.get(f);
+  if (!out) leLabels.set(f, (out = [...bucketsOf(f).map((b) => `le="${Number.isInteger(b) ? b.toFixed(1) : String(b)}"`), 'le="+Inf"']));
+  return out;
+}
 
-function labelText(f: Family, values: readonly string[], extra?: string): string {
-  const parts = f.labels.map((name, i) => `${name}="${escapeLabel(values[i] ?? "None")}"`);
-  if (extra) parts.push(extra);
-  return parts.length ? `{${parts.join(",")}}` : "";
+/** `name="value",...` of a series, made once and reused by its histogram lines. */
+function labelPairs(f: Family, values: readonly string[]): string {
+  let out = "";
+  for (let i = 0; i < f.labels.length; i++) out += `${i ? "," : ""}${f.labels[i]}="${escapeLabel(values[i] ?? "None")}"`;
+  return out;
 }
 
 function sampleLines(f: Family, labels: readonly string[], values: readonly number[], out: string[]): void {
+  const pairs = labelPairs(f, labels);
+  const braces = pairs ? `{${pairs}}` : "";
   if (f.type === "counter") {
-    out.push(`${f.name}_total${labelText(f, labels)} ${num(values[0])}`);
+    out.push(`${f.name}_total${braces} ${num(values[0])}`);
     return;
   }
   if (f.type === "gauge") {
-    out.push(`${f.name}${labelText(f, labels)} ${num(values[0])}`);
+    out.push(`${f.name}${braces} ${num(values[0])}`);
     return;
   }
-  const buckets = bucketsOf(f);
+  const les = bucketLabels(f);
+  const sep = pairs ? "," : "";
   let cumulative = 0;
-  for (let i = 0; i <= buckets.length; i++) {
+  for (let i = 0; i < les.length; i++) {
     cumulative += values[2 + i] ?? 0;
-    out.push(`${f.name}_bucket${labelText(f, labels, `le="${i < buckets.length ? le(buckets[i]) : "+Inf"}"`)} ${num(cumulative)}`);
+    out.push(`${f.name}_bucket{${pairs}${sep}${les[i]}} ${num(cumulative)}`);
   }
-  out.push(`${f.name}_count${labelText(f, labels)} ${num(values[1])}`);
-  out.push(`${f.name}_sum${labelText(f, labels)} ${num(values[0])}`);
+  out.push(`${f.name}_count${braces} ${num(values[1])}`);
+  out.push(`${f.name}_sum${braces} ${num(values[0])}`);
 }
 
 /** The exposition of every family that has series, in LiteLLM's order. */
