@@ -1,6 +1,6 @@
 // GET /metrics: LiteLLM's names, types, labels and buckets; the counts, tokens and spend of the calls
 // made; totals kept in the hub (applied once per batch, never going backwards); auth as LiteLLM.
-import { env } from "cloudflare:test";
+import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { hubFor } from "../../src/observability/hub-rpc";
 import { LATENCY_BUCKETS } from "../../src/observability/metrics/families";
@@ -78,6 +78,30 @@ describe("GET /metrics", () => {
     expect(await value()).toBe(2);
     await hub.add({ id: crypto.randomUUID(), series: [["litellm_proxy_total_requests_metric", labels, [3]]] });
     expect(await value()).toBe(5);
+  });
+
+  it("keeps its totals through restarts: batches stored as they come, written into series once a minute", async () => {
+    const ns = (env as unknown as Env).OBSERVABILITY!;
+    const stub = ns.get(ns.idFromName(unique("hub")));
+    const hub = stub as unknown as NonNullable<ReturnType<typeof hubFor>>;
+    const labels = (i: number) => ["None", `key-${i}`, "None", "m", "None", "None", "None", "200", "/v1/chat/completions", "None"];
+    const latency = ["None", "key-0", "None", "m", "None", "None", "None", "m", "None"];
+    for (let i = 0; i < 3; i++) {
+      await hub.add({ id: `b${i}`, series: [["litellm_proxy_total_requests_metric", labels(i % 2), [1]], ["litellm_request_total_latency_metric", latency, [0.2, 1, 0, 0, 0, 0, 0, 1, ...new Array(12).fill(0)]]] });
+    }
+    const totals = async () => Object.fromEntries((await hub.scrape()).map((s) => [`${s[0]}:${s[1][1]}`, s[2][0]]));
+    const before = await totals();
+    expect(before).toEqual({ "litellm_proxy_total_requests_metric:key-0": 2, "litellm_proxy_total_requests_metric:key-1": 1, "litellm_request_total_latency_metric:key-0": expect.closeTo(0.6, 10) });
+    const rows = () => runInDurableObject(stub, (_, state) => ({ batches: state.storage.sql.exec("SELECT count(*) AS n FROM batches").one().n, series: state.storage.sql.exec("SELECT count(*) AS n FROM series").one().n }));
+    expect(await rows()).toEqual({ batches: 3, series: 0 });
+    await evictDurableObject(stub); // a restart replays the stored batches
+    expect(await totals()).toEqual(before);
+    expect(await runDurableObjectAlarm(stub)).toBe(true); // the minute's compaction
+    expect(await rows()).toEqual({ batches: 0, series: 3 });
+    await evictDurableObject(stub);
+    expect(await totals()).toEqual(before);
+    await hub.add({ id: "b0", series: [["litellm_proxy_total_requests_metric", labels(0), [1]]] }); // a late retry, still known
+    expect((await totals())["litellm_proxy_total_requests_metric:key-0"]).toBe(2);
   });
 
   it("needs a valid key only with require_auth_for_metrics_endpoint, and exists only with the prometheus callback", async () => {
