@@ -61,7 +61,7 @@ module.exports = {
       severity: "error",
       comment: "Durable Object classes are imported (at run time) only by src/index.ts; stubs are typed by their RPC interfaces.",
       from: { path: "^src/", pathNot: "^src/index\\.ts$" },
-      to: { path: "^src/(limits/guard/key-guard|router/router-state|mcp/session-object|cache/semantic/index-object)\\.ts$" },
+      to: { path: "^src/(limits/guard/key-guard|router/router-state|mcp/session-object|cache/semantic/index-object|observability/hub)\\.ts$" },
     },
     {
       name: "no-hono-outside-http",

@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
+    // The gateway's JSON line per LLM call (src/observability/log-line.ts): thousands over the suite.
+    onConsoleLog: (log) => !log.includes('{"message":"llm call"'),
     projects: [
       {
         // Unit and integration tests inside workerd, with real local D1, KV and Durable Objects.
@@ -12,6 +14,8 @@ export default defineConfig({
             miniflare: {
               // TEST_MIGRATIONS: applied to D1 by test/worker/setup.ts. ALLOW_TEST_CLOCK: lets tests move KeyGuard clocks.
               bindings: { MOCK_URL: inject("mockUrl"), TEST_MIGRATIONS: await readD1Migrations("./migrations"), ALLOW_TEST_CLOCK: "1" },
+              // The r2 logging callback's bucket (test/worker/observability-callbacks.test.ts).
+              r2Buckets: ["CALLBACK_LOGS"],
             },
           })),
         ],

@@ -37,7 +37,7 @@ try {
   for (const [i, arg] of positionals.entries()) {
     // `bundle.js+flag,flag`: that build with extra compatibility flags (to measure a flag before wrangler.toml gets it).
     const [path, flags] = arg.split("+");
-    const gw = await startGateway(`ab${i}`, { path, wranglerSize: "", warnings: [], bytes: 0, gzipBytes: 0 }, { LITELLM_MASTER_KEY: masterKey, BENCH_UPSTREAM: `${mock.url}/v1` }, false, flags ? flags.split(",") : []);
+    const gw = await startGateway(`ab${i}`, { path, wranglerSize: "", warnings: [], bytes: 0, gzipBytes: 0 }, { LITELLM_MASTER_KEY: masterKey, BENCH_UPSTREAM: `${mock.url}/v1`, BENCH_CALLBACK: `${mock.url}/callback` }, false, flags ? flags.split(",") : []);
     if (cpus) pin(gw.pid, cpus);
     const key = values["virtual-key"] ? await benchVirtualKey(gw.url, masterKey, values.model) : masterKey;
     const target: Target = { url: new URL(`${gw.url}/v1/chat/completions`), headers: { authorization: `Bearer ${key}` }, model: values.model! };

@@ -11,7 +11,7 @@ import type { Target } from "./client";
 import { ROOT, pin } from "./proc";
 import { WRANGLER, WRANGLER_ENV, type Bundle, startGateway, startNullWorker } from "./workerd";
 
-export type ArmKey = "direct" | "null" | "gateway" | "full" | "guarded" | "portkey" | "wranglerdev" | "cachehit" | "cachemiss";
+export type ArmKey = "direct" | "null" | "gateway" | "full" | "guarded" | "observed" | "portkey" | "wranglerdev" | "cachehit" | "cachemiss";
 
 export interface Arm {
   key: ArmKey;
@@ -114,10 +114,10 @@ export async function nullArm(mock: MockProcess, cpus?: string): Promise<Arm> {
   };
 }
 
-const GATEWAY_LABELS = { gateway: "3 gateway, master key", full: "4 gateway, full path", guarded: "4g full path + default_on guardrail" };
+const GATEWAY_LABELS = { gateway: "3 gateway, master key", full: "4 gateway, full path", guarded: "4g full path + default_on guardrail", observed: "4o full path + Prometheus + webhook callback" } as const;
 
-export async function gatewayArm(key: "gateway" | "full" | "guarded", bundle: Bundle, mock: MockProcess, masterKey: string, cpus?: string): Promise<Arm & { baseUrl: string; migrated: boolean }> {
-  const gw = await startGateway(key, bundle, { LITELLM_MASTER_KEY: masterKey, BENCH_UPSTREAM: `${mock.url}/v1` });
+export async function gatewayArm(key: keyof typeof GATEWAY_LABELS, bundle: Bundle, mock: MockProcess, masterKey: string, cpus?: string): Promise<Arm & { baseUrl: string; migrated: boolean }> {
+  const gw = await startGateway(key, bundle, { LITELLM_MASTER_KEY: masterKey, BENCH_UPSTREAM: `${mock.url}/v1`, BENCH_CALLBACK: `${mock.url}/callback` });
   if (cpus) pin(gw.pid, cpus);
   return {
     key,

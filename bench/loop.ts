@@ -117,7 +117,7 @@ try {
     const [path, flags] = arg.split("+");
     const { entry, dir } = wrap(resolve(path));
     const bundle = { path: entry, wranglerSize: "", warnings: [], bytes: 0, gzipBytes: 0 };
-    const worker = await startGateway(`loop${i}`, bundle, { LITELLM_MASTER_KEY: masterKey, BENCH_UPSTREAM: `${mock.url}/v1` }, false, flags ? flags.split(",") : []);
+    const worker = await startGateway(`loop${i}`, bundle, { LITELLM_MASTER_KEY: masterKey, BENCH_UPSTREAM: `${mock.url}/v1`, BENCH_CALLBACK: `${mock.url}/callback` }, false, flags ? flags.split(",") : []);
     const key = values["virtual-key"] ? await benchVirtualKey(worker.url, masterKey, values.model) : masterKey;
     arms.push({ label: `${basename(dirname(path))}/${basename(path)}${flags ? ` +${flags}` : ""}`, worker, authorization: `Bearer ${key}`, dir });
   }

@@ -2,6 +2,7 @@
 // (keep-alive, TCP_NODELAY, precomputed bodies), so that every arm waits on the same thing.
 //   POST .../chat/completions            -> chat.completion JSON after --delay-ms
 //   POST .../chat/completions stream:true -> --chunks SSE chunks, one every --chunk-ms, then [DONE]
+//   POST /callback                        -> 200: a logging callback's endpoint (generic API webhook)
 // Run as its own process: `node --import tsx bench/mock-upstream.ts --port 0 ...`; it prints
 // {"port": n} on its first stdout line once listening on 127.0.0.1 (never on other interfaces).
 import { fstatSync } from "node:fs";
@@ -61,6 +62,12 @@ async function stream(res: ServerResponse, opts: MockOptions, includeUsage: bool
 
 async function handle(req: IncomingMessage, res: ServerResponse, opts: MockOptions) {
   const text = await readBody(req);
+  if (req.method === "POST" && req.url?.startsWith("/callback")) {
+    // The logging callback of the "observed" arm (a generic API webhook): accepts every batch.
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end('{"status":"ok"}');
+    return;
+  }
   if (req.method !== "POST" || !req.url?.split("?")[0].endsWith("/chat/completions")) {
     res.writeHead(404, { "content-type": "application/json" });
     res.end(JSON.stringify({ error: { message: `mock: no route ${req.method} ${req.url}`, type: "invalid_request_error", param: null, code: null } }));

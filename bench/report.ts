@@ -69,7 +69,7 @@ export function renderReport(r: Results): string {
   const direct = r.arms.find((a) => a.key === "direct");
   const nullWorker = r.arms.find((a) => a.key === "null");
   const portkey = r.arms.find((a) => a.key === "portkey");
-  const gateways = r.arms.filter((a) => a.key === "gateway" || a.key === "full" || a.key === "guarded" || a.key === "wranglerdev");
+  const gateways = r.arms.filter((a) => a.key === "gateway" || a.key === "full" || a.key === "guarded" || a.key === "observed" || a.key === "wranglerdev");
   const out: string[] = [];
   // Blocks (tables, paragraphs, lists) are separated by blank lines so that markdown keeps them apart.
   const section = (title: string, ...blocks: string[]) => out.push(`## ${title}`, "", ...blocks.flatMap((b) => [b, ""]));
@@ -188,6 +188,24 @@ export function renderReport(r: Results): string {
       `Throughput under load (closed loop; median over ${P.loadRounds} round(s) of ${P.loadSeconds} s; errors summed)`,
       table(["arm", "connections", "req/s", "p50 ms", "p99 ms", "errors", "server CPU µs/req", "mock CPU µs/req"], rows),
       "\"server CPU\": user+system time of the process under test (workerd for arms 2–4, all threads; Node for Portkey) per request, from /proc (10 ms ticks). The mock's own CPU is listed apart.",
+    );
+  }
+
+  const full = r.arms.find((a) => a.key === "full");
+  const observed = r.arms.find((a) => a.key === "observed");
+  if (full && observed) {
+    // Same run, same rounds: arm 4o minus arm 4 is what Prometheus and one callback add to the full path.
+    const rows: string[][] = [];
+    if (has("latency")) rows.push(["concurrency 1", signed(delta(observed, full, "p50")), signed(delta(observed, full, "p99")), "", ""]);
+    for (const c of has("load") ? P.concurrency : []) {
+      const cpu = (a: ArmResult) => median((a.load[c] ?? []).map((x) => x.cpuUs));
+      const rps = (a: ArmResult) => median((a.load[c] ?? []).map((x) => x.rps));
+      rows.push([`${c} connections`, "", "", signed(cpu(observed) - cpu(full), 0), signed(rps(observed) - rps(full), 0)]);
+    }
+    section(
+      "Feature cost: observability (arm 4o minus arm 4, same run)",
+      table(["load", "p50 ms", "p99 ms", "server CPU µs/req", "req/s"], rows),
+      "Both arms log one JSON line per call (on by default, dropped by the harness after workerd wrote it); 4o adds Prometheus metrics (deltas to the metrics hub every 2 s) and a generic API webhook callback (batched).",
     );
   }
 

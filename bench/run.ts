@@ -10,7 +10,8 @@
 //   --delay-ms N [0]          mock upstream delay for JSON answers
 //   --soak-seconds N [300]    soak length per soaked arm, RSS sampled every second
 //   --soak-arms list [null,full]  arms to soak one after the other (the null Worker is the reference)
-//   --arms list               subset of direct,null,gateway,full,guarded,portkey,cachehit,cachemiss (default all)
+//   --arms list               subset of direct,null,gateway,full,guarded,observed,portkey,cachehit,cachemiss (default all;
+//                             observed = the full path with Prometheus and a webhook callback, bench/configs/observed.yaml)
 //   --wrangler-dev            also run the arm-3 gateway under `wrangler dev` (what `npm start` runs)
 //   --phases list             subset of guardrails,latency,stream,load,soak (default all)
 //   --no-pin                  do not pin processes to CPUs
@@ -42,7 +43,7 @@ const { values: flags } = parseArgs({
     "chunk-ms": { type: "string", default: "10" },
     "delay-ms": { type: "string", default: "0" },
     "soak-seconds": { type: "string" },
-    arms: { type: "string", default: "direct,null,gateway,full,guarded,portkey,cachehit,cachemiss" },
+    arms: { type: "string", default: "direct,null,gateway,full,guarded,observed,portkey,cachehit,cachemiss" },
     "wrangler-dev": { type: "boolean", default: false },
     "no-pin": { type: "boolean", default: false },
     phases: { type: "string", default: "guardrails,latency,stream,load,soak" },
@@ -126,6 +127,7 @@ try {
   const guardedBundle = wantedArms.has("guarded") ? buildGatewayBundle(resolve(ROOT, "bench/configs/guarded.yaml"), join(bundleDir, "guarded")) : undefined;
   const wantCache = wantedArms.has("cachehit") || wantedArms.has("cachemiss");
   const cacheBundle = wantCache ? buildGatewayBundle(resolve(ROOT, "bench/configs/cache.yaml"), join(bundleDir, "cache")) : undefined;
+  const observedBundle = wantedArms.has("observed") ? buildGatewayBundle(resolve(ROOT, "bench/configs/observed.yaml"), join(bundleDir, "observed")) : undefined;
 
   const masterKey = `sk-bench-master-${crypto.randomUUID()}`;
   progress("starting the mock upstream and the arms ...");
@@ -137,6 +139,8 @@ try {
   if (wantedArms.has("full")) arms.push((full = await gatewayArm("full", fullBundle, mock, masterKey, SERVER_CPUS)));
   let guarded: Awaited<ReturnType<typeof gatewayArm>> | undefined;
   if (guardedBundle) arms.push((guarded = await gatewayArm("guarded", guardedBundle, mock, masterKey, SERVER_CPUS)));
+  let observed: Awaited<ReturnType<typeof gatewayArm>> | undefined;
+  if (observedBundle) arms.push((observed = await gatewayArm("observed", observedBundle, mock, masterKey, SERVER_CPUS)));
   if (wantedArms.has("portkey")) arms.push(await portkeyArm(mock, SERVER_CPUS));
   for (const key of ["cachehit", "cachemiss"] as const) if (wantedArms.has(key)) arms.push(await cacheArm(key, cacheBundle!, mock, masterKey, SERVER_CPUS));
   const compiledPath = resolve(ROOT, "build/config.json");
@@ -189,6 +193,10 @@ try {
   if (guarded) {
     guarded.target.headers.authorization = `Bearer ${await benchVirtualKey(guarded.baseUrl, masterKey, "bench-pair")}`;
     guarded.notes.push("as arm 4 (virtual key, least-busy, spend), plus hide-secrets on pre_call and post_call, default_on (bench/configs/guarded.yaml)");
+  // --- Arm 4o: the same kind of virtual key as arm 4. ---
+  if (observed) {
+    observed.target.headers.authorization = `Bearer ${await benchVirtualKey(observed.baseUrl, masterKey, "bench-pair")}`;
+    observed.notes.push("as arm 4 (virtual key with rpm_limit and max_budget, least-busy over two deployments), plus litellm_settings.callbacks: [prometheus, webhook]");
   }
 
   // --- Warm-up (dropped): JIT, connection pools, the gateway's per-isolate runtime. ---
@@ -334,6 +342,13 @@ try {
           (Math.abs(diff) < 1e-9 ? "exact" : `OFF BY $${diff.toFixed(6)} (${(diff / 2.3e-5).toFixed(1)} JSON calls' worth)`),
       );
     } else full.notes.push(`could not read the key's spend back: GET /key/info answered HTTP ${res.status}`);
+  }
+  // --- Arm 4o: did Prometheus count every answer? (Deltas reach the hub within 2 s; a scrape takes this isolate's along.) ---
+  if (observed) {
+    const text = await (await fetch(`${observed.baseUrl}/metrics`)).text().catch(() => "");
+    const counted = [...text.matchAll(/^litellm_proxy_total_requests_metric_total\{[^}]*status_code="200"[^}]*\} (\S+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    const { json, streams } = answeredBy(observed.target);
+    observed.notes.push(`GET /metrics after the run: litellm_proxy_total_requests_metric_total{status_code="200"} = ${counted}; the arm received ${json + streams} successful answers (warm-up included)`);
   }
   if (full && modelIds.size) full.notes.push(`deployments that answered at concurrency 1 (x-litellm-model-id): ${[...modelIds].map(([id, n]) => `${id.slice(0, 8)}… ×${n}`).join(", ")}`);
 

@@ -93,6 +93,15 @@ function applyMigrations(persistDir: string): boolean {
   return true;
 }
 
+/**
+ * workerd's console output: the gateway's JSON line per LLM call (src/observability/log-line.ts) is dropped
+ * here (workerd still writes each one, as it hands them to Workers Logs in production; printed, thousands
+ * a second would load the harness and bury the report); anything else goes to stderr.
+ */
+const handleStructuredLogs = ({ message }: { message: string }) => {
+  if (!message.startsWith('{"message":"llm call"')) process.stderr.write(message.endsWith("\n") ? message : `${message}\n`);
+};
+
 async function startMiniflare(name: string, worker: Record<string, unknown>, persistDir: string | undefined, inspect = false): Promise<WorkerdArm> {
   const before = new Set(childPids(process.pid));
   const mf = new Miniflare(
@@ -100,6 +109,7 @@ async function startMiniflare(name: string, worker: Record<string, unknown>, per
       host: "127.0.0.1",
       port: 0,
       logRequests: false,
+      handleStructuredLogs,
       ...(inspect ? { inspectorPort: 0, inspectorHost: "127.0.0.1" } : {}),
       ...(persistDir ? { resourcePersistencePath: join(persistDir, "v3") } : {}),
       workers: [{ name, ...worker, unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] }],
@@ -181,4 +191,36 @@ export async function benchVirtualKey(gatewayUrl: string, masterKey: string, mod
   });
   if (!res.ok) throw new Error(`POST /key/generate answered HTTP ${res.status}: ${await res.text()}`);
   return ((await res.json()) as { key: string }).key;
+}
+
+/**
+ * The gateway bundle as several Workers - several isolates - in one workerd, sharing one local state: the
+ * first Worker defines the Durable Objects and the others bind to them by script name; D1 and KV are the
+ * same namespaces. For test/node/metrics-isolates.test.ts (a scrape on any isolate sees every isolate's calls).
+ */
+export async function startGatewayIsolates(count: number, bundle: Bundle, vars: Record<string, string>): Promise<{ urls: string[]; dispose(): Promise<void> }> {
+  const persistDir = mkdtempSync(join(tmpdir(), "gateway-isolates-"));
+  applyMigrations(persistDir);
+  const { rootPath: _root, modulesRules: _rules, ...options } = rootCompat() as Record<string, unknown>;
+  const names = Array.from({ length: count }, (_, i) => `gateway-${i}`);
+  const durableObjects = options.durableObjects as Record<string, Record<string, unknown>>;
+  const shared = Object.fromEntries(Object.entries(durableObjects).map(([binding, d]) => [binding, { ...d, scriptName: names[0] }]));
+  const workers = names.map((name, i) => ({
+    name,
+    ...options,
+    ...entryModules(bundle.path),
+    bindings: { ...(options.bindings as object), ...vars },
+    durableObjects: i === 0 ? durableObjects : shared,
+    unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+  }));
+  const mf = new Miniflare(convertV4MiniflareOptions({ host: "127.0.0.1", port: 0, logRequests: false, handleStructuredLogs, resourcePersistencePath: join(persistDir, "v3"), workers }));
+  await mf.ready;
+  const urls = await Promise.all(names.map(async (name) => (await mf.unsafeGetDirectURL(name)).toString().replace(/\/$/, "")));
+  return {
+    urls,
+    async dispose() {
+      await mf.dispose();
+      rmSync(persistDir, { recursive: true, force: true });
+    },
+  };
 }

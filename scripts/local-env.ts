@@ -30,9 +30,10 @@ export function envReference(value: string | undefined): string | undefined {
 }
 
 // Provider defaults read by adapters when litellm_params leaves them out (OPENAI_API_KEY, AZURE_API_VERSION, ...),
-// and the gateway's own settings LiteLLM reads from the environment (LITELLM_SALT_KEY, UI_*, STORE_MODEL_IN_DB).
+// the gateway's own settings LiteLLM reads from the environment (LITELLM_SALT_KEY, UI_*, STORE_MODEL_IN_DB),
+// and the callbacks' and alerting's variables (LANGFUSE_*, OTEL_*, DD_*, SLACK_WEBHOOK_URL, ...).
 export const PROVIDER_ENV =
-  /^(LITELLM_[A-Z_]+|UI_USERNAME|UI_PASSWORD|STORE_MODEL_IN_DB|[A-Z0-9_]+_API_(KEY|BASE|VERSION|TOKEN)|ANTHROPIC_BASE_URL|AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|REGION_NAME|REGION|DEFAULT_REGION|BEARER_TOKEN_BEDROCK)|AZURE_[A-Z_]+|CF_ACCESS_[A-Z_]+|CLOUDFLARE_ACCOUNT_ID)$/;
+  /^(LITELLM_[A-Z_]+|UI_USERNAME|UI_PASSWORD|STORE_MODEL_IN_DB|[A-Z0-9_]+_API_(KEY|BASE|VERSION|TOKEN)|ANTHROPIC_BASE_URL|AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|REGION_NAME|REGION|DEFAULT_REGION|BEARER_TOKEN_BEDROCK)|AZURE_[A-Z_]+|CF_ACCESS_[A-Z_]+|CLOUDFLARE_ACCOUNT_ID|LANGFUSE_[A-Z_]+|OTEL_[A-Z_]+|DD_[A-Z_]+|GENERIC_LOGGER_[A-Z_]+|SLACK_WEBHOOK_URL|ALERTING_WEBHOOK_URL|OBSERVABILITY_FLUSH_MS)$/;
 
 /** The values in .dev.vars (`.dev.vars.<env>` for a wrangler environment, as wrangler reads them), if any. */
 export function readDevVars(env?: string): { path: string; vars: Record<string, string> } {

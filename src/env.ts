@@ -17,6 +17,8 @@ export interface Env {
   MCP_SESSIONS?: DurableObjectNamespace;
   /** The semantic cache's vectors when no Vectorize index is bound: one SemanticCacheIndex per cache namespace (src/cache/semantic). */
   CACHE_INDEX?: DurableObjectNamespace;
+  /** The whole gateway's metric totals and the alerts already sent (src/observability/hub.ts). */
+  OBSERVABILITY?: DurableObjectNamespace;
   /** Workers AI, when bound. */
   AI?: Ai;
   LITELLM_MASTER_KEY?: string;

@@ -3,17 +3,13 @@
 // line. They are never fatal and never silently ignored.
 import type { z } from "zod";
 import { configSchema } from "../schema/config";
+import { ALERTS_SENT, CALLBACKS } from "../schema/observability";
 
 /**
  * Keys the schema knows (so they are typed and validated) but no code acts on yet.
  * Remove a path from here in the same commit that makes it work. `model_list[].` paths apply to every entry.
  */
 export const NOT_YET_IMPLEMENTED = new Set<string>([
-  "litellm_settings.success_callback",
-  "litellm_settings.failure_callback",
-  "litellm_settings.callbacks",
-  "litellm_settings.turn_off_message_logging",
-  "general_settings.alerting",
   "general_settings.database_url",
   "general_settings.global_max_parallel_requests",
   "model_list[].litellm_params.max_retries",
@@ -24,8 +20,6 @@ export const NOT_YET_IMPLEMENTED = new Set<string>([
 export const EXPLAINED: Readonly<Record<string, string>> = {
   "general_settings.database_url":
     "general_settings.database_url is not needed on Workers: keys, teams, users and spend live in D1 (the DB binding in wrangler.toml); ignored",
-  "general_settings.alerting": "general_settings.alerting (Slack/webhook alerts) is not supported yet; ignored",
-  "general_settings.alerting_threshold": "general_settings.alerting_threshold is not supported yet (it goes with alerting); ignored",
   "litellm_settings.set_verbose":
     "litellm_settings.set_verbose has no meaning on Workers: every failed upstream call is logged already; follow the logs with `wrangler tail` (or the terminal running npm start); ignored",
 };
@@ -69,9 +63,27 @@ function walk(value: unknown, schema: AnySchema, path: string, out: Set<string>)
   }
 }
 
+type Section = Record<string, unknown> | undefined;
+
+/** Values of known keys that name what this gateway does not do: callbacks, alerting channels, alert types. */
+function unsupportedValues(raw: unknown, out: Set<string>): void {
+  const config = (raw ?? {}) as Record<string, Section>;
+  const settings = config.litellm_settings;
+  const general = config.general_settings;
+  const generic = new Set(Object.keys(config.callback_settings ?? {}));
+  const known = new Set<string>(CALLBACKS);
+  const list = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : []);
+  for (const key of ["callbacks", "success_callback", "failure_callback"]) {
+    for (const name of list(settings?.[key])) if (!known.has(name) && !generic.has(name)) out.add(`litellm_settings.${key}: ${name}`);
+  }
+  for (const channel of list(general?.alerting)) if (channel !== "slack") out.add(`general_settings.alerting: ${channel}`);
+  for (const type of list(general?.alert_types)) if (!(ALERTS_SENT as readonly string[]).includes(type)) out.add(`general_settings.alert_types: ${type}`);
+}
+
 /** Every key path in the raw config that this gateway does not act on, deduplicated across model_list entries. */
 export function unsupportedKeys(raw: unknown): string[] {
   const out = new Set<string>();
   walk(raw, configSchema, "", out);
+  unsupportedValues(raw, out);
   return [...out];
 }

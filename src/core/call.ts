@@ -79,6 +79,19 @@ export interface CallOutcome {
   endedAt: number;
 }
 
+/** One upstream attempt of a call (src/router records them; observability reads them once the call is over). */
+export interface AttemptNote {
+  deployment: Deployment;
+  /** The model group it was made for (a fallback group after fallbacks). */
+  group: string;
+  startedAt: number;
+  /** Until the answer (JSON), its first chunk (streams) or the failure. */
+  ms: number;
+  error?: GatewayError;
+  /** Seconds the failure cooled the deployment down for. */
+  cooledDownS?: number;
+}
+
 export class LlmCall {
   readonly startedAt = Date.now();
   /** Deployment of the attempt under way / that answered. */
@@ -89,6 +102,10 @@ export class LlmCall {
   upstreamMs = 0;
   attemptedRetries = 0;
   attemptedFallbacks = 0;
+  /** Every upstream attempt, in order. */
+  readonly attempts: AttemptNote[] = [];
+  /** The answering upstream's x-ratelimit-remaining-requests / -tokens, when it sent them. */
+  upstreamRemaining?: { requests?: number; tokens?: number };
   /** Extra response headers contributed by middleware before the call. */
   readonly headers: Record<string, string> = {};
   /** Set once successHeaders has built the answer's headers (and run the onAnswer hooks). */

@@ -16,6 +16,8 @@ import { lifecycleRoutes } from "./routes/lifecycle";
 import { llmRoutes } from "./routes/llm";
 import { mcpRoutes, serverMcp } from "./routes/mcp";
 import { messagesRoutes } from "./routes/messages";
+import { metricsRoutes } from "./routes/metrics";
+import { finishRequest } from "./middleware/observe";
 import { modelRoutes } from "./routes/models";
 import { storedModelRoutes } from "./routes/stored-models";
 import { responsesRoutes } from "./routes/responses";
@@ -45,9 +47,11 @@ export function createGateway(compiled: CompiledConfig) {
       const runtime = runtimeFor(c.env);
       c.set("runtime", runtime instanceof Promise ? await runtime : runtime);
       c.set("callId", uuidv7());
+      const startedAt = Date.now();
       await next();
       // An LLM call's answer has it from successHeaders already.
       if (!c.get("call")?.answered) c.res.headers.set("x-litellm-call-id", c.get("callId"));
+      finishRequest(c, startedAt);
     }),
   );
 
@@ -66,6 +70,7 @@ export function createGateway(compiled: CompiledConfig) {
   app.route("/", lifecycleRoutes);
   app.route("/", guardrailRoutes);
   app.route("/", cacheRoutes);
+  app.route("/", metricsRoutes);
 
   // The one error renderer: every route's failures end here.
   const renderError = (err: Error, c: Context<GatewayEnv>) => {

@@ -163,6 +163,7 @@ export async function callDeployment(call: LlmCall, deployment: Deployment, env:
       const text = await readCapped(res.body, MAX_ERROR_BODY).then(({ bytes }) => new TextDecoder().decode(bytes)).catch(() => "");
       throw upstreamError({ status: res.status, headers: res.headers, text }, ctx);
     }
+    call.upstreamRemaining = remainingLimits(res.headers);
 
     if (streaming) {
       if (!res.body) throw new GatewayError(502, "server", `${deployment.provider} sent an empty stream`, { upstream: true });
@@ -224,6 +225,14 @@ export async function callDeployment(call: LlmCall, deployment: Deployment, env:
     deadline.clear();
     call.upstreamMs += Date.now() - started;
   }
+}
+
+/** OpenAI-style x-ratelimit-remaining-{requests,tokens} (LiteLLM's litellm_remaining_*_metric), when sent. */
+function remainingLimits(headers: Headers): LlmCall["upstreamRemaining"] {
+  const requests = headers.get("x-ratelimit-remaining-requests");
+  const tokens = headers.get("x-ratelimit-remaining-tokens");
+  if (requests === null && tokens === null) return undefined;
+  return { requests: requests === null ? undefined : Number(requests), tokens: tokens === null ? undefined : Number(tokens) };
 }
 
 /**

@@ -5,7 +5,7 @@
 import type { Deployment, ModelGroup, Runtime } from "../core/provider";
 import type { Env } from "../env";
 import { GatewayError, toGatewayError } from "../errors";
-import type { LlmCall, LlmRequest } from "../core/call";
+import type { AttemptNote, LlmCall, LlmRequest } from "../core/call";
 import { mayUse } from "../core/principal";
 import { callDeployment, type UpstreamResult } from "./attempt";
 import { fallbacksDisabled, fallbackTargets } from "./fallbacks";
@@ -46,15 +46,18 @@ async function tryGroup(router: Router, call: LlmCall, group: ModelGroup, env: E
     try {
       const result = await callDeployment(call, deployment, env, router.attemptOptions(call, deployment, body));
       router.succeeded(call, selection, Date.now() - started, result);
+      call.attempts.push({ deployment, group: group.name, startedAt: started, ms: Date.now() - started });
       return result;
     } catch (err) {
       selection.settle();
       const error = toGatewayError(err);
+      const note: AttemptNote = { deployment, group: group.name, startedAt: started, ms: Date.now() - started, error };
+      call.attempts.push(note);
       // The client left, or an upstream already answered (and charged): no other attempt.
       if (call.signal.aborted || call.upstreamAnswered) throw error;
       const detail = err instanceof GatewayError ? "" : ` (${String(err)})`;
       console.warn(`[${call.id}] model=${group.name} deployment=${deployment.id} (${deployment.provider}) failed: ${error.status} ${error.message}${detail}`);
-      router.failed(group, deployment, error);
+      note.cooledDownS = router.failed(group, deployment, error);
       tried.add(deployment.id);
       lastError = error;
       const delay = router.retryDelay(group, deployment, error, retries, numRetries);

@@ -259,15 +259,17 @@ export class Router {
     }
   }
 
-  /** An attempt failed: failure count, latency penalty, and a cooldown when LiteLLM's rule says so. */
-  failed(group: ModelGroup, d: Deployment, error: GatewayError): void {
+  /** An attempt failed: failure count, latency penalty, and a cooldown when LiteLLM's rule says so (its seconds are returned). */
+  failed(group: ModelGroup, d: Deployment, error: GatewayError): number | undefined {
     if (error.kind === "timeout" && this.settings.strategy === "latency-based-routing") this.latency.penalize(d.id);
-    if (!coolsDown(error)) return;
+    if (!coolsDown(error)) return undefined;
     const counts = this.counters.entry(d.id);
     counts.failures++;
-    if (this.settings.disableCooldowns || !shouldCoolDown(error, group.deployments.length, counts, this.settings)) return;
+    if (this.settings.disableCooldowns || !shouldCoolDown(error, group.deployments.length, counts, this.settings)) return undefined;
     const seconds = cooldownSeconds(d.params.cooldown_time, error.retryAfter, this.settings.cooldownTimeS);
-    if (seconds > 0) inBackground(this.cooldowns.start(d.id, seconds, error.status, `${error.status} ${error.kind}`));
+    if (seconds <= 0) return undefined;
+    inBackground(this.cooldowns.start(d.id, seconds, error.status, `${error.status} ${error.kind}`));
+    return seconds;
   }
 
   /** A /health probe answered: the deployment is usable again. */

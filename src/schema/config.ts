@@ -9,6 +9,7 @@ import { generalBudgetSettings, litellmBudgetSettings } from "./budgets";
 import { modelStoreSettingsShape } from "./model-store";
 import { guardrailConfigShape } from "./guardrails";
 import { cacheParamsSchema } from "./cache";
+import { callbackSettingsSchema, observabilityGeneralSettings, observabilityLitellmSettings } from "./observability";
 
 const num = z.number();
 const posInt = z.number().int().positive();
@@ -169,10 +170,7 @@ export const litellmSettingsSchema = z.looseObject({
   ...litellmBudgetSettings,
   cache: z.boolean().optional(),
   cache_params: cacheParamsSchema.optional(),
-  success_callback: z.array(z.string()).optional(),
-  failure_callback: z.array(z.string()).optional(),
-  callbacks: z.array(z.string()).optional(),
-  turn_off_message_logging: z.boolean().optional(),
+  ...observabilityLitellmSettings,
   default_key_generate_params: z.record(z.string(), z.unknown()).optional(),
   upperbound_key_generate_params: z.record(z.string(), z.unknown()).optional(),
   set_verbose: z.boolean().optional(),
@@ -185,8 +183,7 @@ export const generalSettingsSchema = z.looseObject({
   database_url: str.optional(),
   store_prompts_in_spend_logs: z.boolean().optional(),
   disable_spend_logs: z.boolean().optional(),
-  alerting: z.array(z.string()).optional(),
-  alerting_threshold: z.number().optional(),
+  ...observabilityGeneralSettings,
   global_max_parallel_requests: posInt.optional(),
   /** Largest accepted request body, in MB (LiteLLM's max_request_size_mb). */
   max_request_size_mb: z.number().positive().optional(),
@@ -201,6 +198,7 @@ export const configSchema = z.looseObject({
   router_settings: routerSettingsSchema.default({}),
   general_settings: generalSettingsSchema.default({}),
   guardrails: guardrailConfigShape.guardrails,
+  callback_settings: callbackSettingsSchema.optional(),
   environment_variables: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
   /** MCP servers the gateway fronts (src/mcp). */
   mcp_servers: mcpServersSchema.optional(),

@@ -11,3 +11,10 @@ export const BEDROCK_API_KEY = "bedrock-api-key-mock";
 export const COHERE_KEY = "cohere-test-key";
 /** test/mocks/azure-ai.ts's key. */
 export const AZURE_AI_KEY = "azure-ai-test-key";
+/** test/mocks/observability.ts's credentials (Langfuse basic auth, Datadog's key, S3's SigV4 keys). */
+export const LANGFUSE_PUBLIC = "pk-lf-test-0001";
+export const LANGFUSE_SECRET = "sk-lf-test-secret-0001";
+export const DATADOG_KEY = "dd-api-key-test-0001";
+export const S3_ACCESS_KEY = "AKIDMOCKLOGS";
+export const S3_SECRET_KEY = "mock/logs+secret/for-sigv4";
+export const OTEL_TOKEN = "otel-test-token";

@@ -28,6 +28,7 @@ import { azureAiMock } from "./azure-ai";
 import { vertexMock } from "./vertex";
 import { shapeMock } from "./shapes";
 import { scriptedWords } from "./wire";
+import { observabilityMock } from "./observability";
 
 export interface RecordedRequest {
   path: string;
@@ -285,6 +286,11 @@ export async function startMockUpstream(port = 0): Promise<MockUpstream> {
       return void (await vertexMock(req, res, vertexPath, text).catch((err) => json(res, 500, { error: { message: String(err) } })));
     }
     if (url.pathname.startsWith("/shape/")) return shapeMock(res, url.pathname);
+    // Logging services take NDJSON and S3 objects too: routed before the JSON parse.
+    if (url.pathname.startsWith("/observability/")) {
+      await observabilityMock(req, res, url.pathname, text).catch((err) => json(res, 500, { message: String(err) }));
+      return;
+    }
     let body: Record<string, any> = {};
     try {
       body = text ? JSON.parse(text) : {};

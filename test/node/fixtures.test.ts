@@ -117,8 +117,6 @@ describe("test/fixtures/production.yaml", () => {
     const { gw } = running;
     expect(warningsOf(gw)).toEqual([
       "general_settings.database_url is not needed on Workers: keys, teams, users and spend live in D1 (the DB binding in wrangler.toml); ignored",
-      "general_settings.alerting (Slack/webhook alerts) is not supported yet; ignored",
-      "general_settings.alerting_threshold is not supported yet (it goes with alerting); ignored",
       "model without a provider prefix, inferred as LiteLLM does (write the prefix to be explicit): gpt-4o-mini -> openai/gpt-4o-mini",
       // Which of cache, budgets and callbacks are listed depends on the issues merged so far.
       expect.stringMatching(/^config keys not supported yet \(ignored\): model_list\[\]\.litellm_params\.max_tokens, /),

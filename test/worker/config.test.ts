@@ -35,12 +35,17 @@ describe("config compilation", () => {
   it("warns in one line about keys it does not act on, never fails on them", async () => {
     const compiled = await compileConfig({
       model_list: [{ model_name: "x", litellm_params: { model: "openai/x", some_future_param: 1 } }],
-      litellm_settings: { success_callback: ["langfuse"], mystery: true },
+      litellm_settings: { success_callback: ["langfuse", "lunary"], mystery: true },
+      general_settings: { alerting: ["slack", "email"], alert_types: ["budget_alerts", "db_exceptions"] },
     });
     expect(compiled.warnings).toHaveLength(1);
     expect(compiled.warnings[0]).toContain("model_list[].litellm_params.some_future_param");
-    expect(compiled.warnings[0]).toContain("litellm_settings.success_callback");
     expect(compiled.warnings[0]).toContain("litellm_settings.mystery");
+    // Values naming what the gateway does not do: a callback, an alerting channel, an alert type.
+    expect(compiled.warnings[0]).toContain("litellm_settings.success_callback: lunary");
+    expect(compiled.warnings[0]).toContain("general_settings.alerting: email");
+    expect(compiled.warnings[0]).toContain("general_settings.alert_types: db_exceptions");
+    expect(compiled.warnings[0]).not.toMatch(/langfuse|budget_alerts|: slack/);
   });
 
   it("gives each deployment a stable id (LiteLLM's model id) unless model_info.id is set", async () => {

@@ -59,8 +59,6 @@ describe("keys with no meaning on Workers", () => {
     });
     expect(compiled.warnings).toEqual([
       "general_settings.database_url is not needed on Workers: keys, teams, users and spend live in D1 (the DB binding in wrangler.toml); ignored",
-      "general_settings.alerting (Slack/webhook alerts) is not supported yet; ignored",
-      "general_settings.alerting_threshold is not supported yet (it goes with alerting); ignored",
       "litellm_settings.set_verbose has no meaning on Workers: every failed upstream call is logged already; follow the logs with `wrangler tail` (or the terminal running npm start); ignored",
       "mcp_servers.filesystem: stdio servers (a local 'command') cannot run on Cloudflare Workers (a Worker cannot start processes) and are left out; run it behind an HTTP bridge (e.g. npx supergateway) and give its 'url' with transport 'sse' or 'http'",
     ]);

@@ -7,15 +7,16 @@ import { enforceLimits } from "../middleware/limits";
 import { responseCache } from "../middleware/cache";
 import { ENDPOINT_NAMES, ENDPOINTS } from "../../core/endpoints";
 import { dispatchCall } from "../middleware/dispatch";
+import { observe } from "../middleware/observe";
 import { authorizeModel, readLlmCall } from "../middleware/read-call";
 
 export const llmRoutes = new Hono<GatewayEnv>();
 
 /**
  * The request path, in order, after a step that reads the request into c.var.call. Feature middleware
- * (limits, cache, guardrails) goes before dispatchCall. Anthropic's /v1/messages uses it too (./messages.ts).
+ * (limits, cache, guardrails, observe) goes before dispatchCall. Anthropic's /v1/messages uses it too (./messages.ts).
  */
-export const llmChain = (read: MiddlewareHandler<GatewayEnv>) => [authenticateCall, read, authorizeModel, applyGuardrails, responseCache, enforceLimits, dispatchCall] as const;
+export const llmChain = (read: MiddlewareHandler<GatewayEnv>) => [authenticateCall, read, authorizeModel, applyGuardrails, responseCache, enforceLimits, observe, dispatchCall] as const;
 
 for (const endpoint of ENDPOINT_NAMES) {
   const chain = llmChain(readLlmCall(endpoint));
