@@ -2,6 +2,7 @@
 // from here. Objects are "loose": keys we do not know survive parsing so that `unsupportedKeys`
 // (./support.ts) can report them in one warning line instead of dropping them silently.
 import { z } from "zod";
+import { ENDPOINT_MODES, unitPriceShape } from "./endpoints";
 import { responsesModelInfoShape, responsesSettingsShape } from "./responses";
 
 const num = z.number();
@@ -32,6 +33,7 @@ export const litellmParamsSchema = z.looseObject({
   input_cost_per_token: z.number().min(0).optional(),
   output_cost_per_token: z.number().min(0).optional(),
   cache_read_input_token_cost: z.number().min(0).optional(),
+  ...unitPriceShape,
   extra_headers: headerMap.optional(),
   mock_response: z.string().optional(),
   tags: z.array(z.string()).optional(),
@@ -48,7 +50,7 @@ export const litellmParamsSchema = z.looseObject({
 
 export const modelInfoSchema = z.looseObject({
   id: z.string().min(1).optional(),
-  mode: z.enum(["chat", "completion", "embedding", "responses"]).optional(),
+  mode: z.enum(["chat", "completion", "embedding", "responses", ...ENDPOINT_MODES]).optional(),
   ...responsesModelInfoShape,
   base_model: z.string().optional(),
   max_tokens: posInt.optional(),
@@ -57,6 +59,7 @@ export const modelInfoSchema = z.looseObject({
   access_groups: z.array(z.string()).optional(),
   input_cost_per_token: z.number().min(0).optional(),
   output_cost_per_token: z.number().min(0).optional(),
+  ...unitPriceShape,
 });
 
 export const modelEntrySchema = z.looseObject({

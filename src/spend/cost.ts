@@ -3,6 +3,7 @@ import type { Deployment, ModelGroup, Runtime } from "../core/provider";
 import type { Usage } from "../schema/openai";
 import { estimatePromptTokens, type LlmRequest } from "../core/call";
 import { priceOf, type Price, type PriceBook } from "./prices";
+import { unitsReservation } from "./units";
 
 /** Output tokens reserved when neither the request, the config nor the price table bounds them (LiteLLM's DEFAULT_MAX_TOKENS). */
 export const DEFAULT_MAX_OUTPUT_TOKENS = 4096;
@@ -19,7 +20,7 @@ export function costOf(usage: Usage, price: Price): number {
 
 /** The most output tokens the call may produce on this deployment (all `n` choices). */
 export function maxOutputTokens(request: LlmRequest, d: Deployment, price: Price | undefined): number {
-  if (request.endpoint === "embedding") return 0;
+  if (request.endpoint !== "chat" && request.endpoint !== "completion") return 0;
   const asked = request.endpoint === "chat" ? (request.body.max_completion_tokens ?? request.body.max_tokens) : request.body.max_tokens;
   const cap = d.info.max_output_tokens ?? d.info.max_tokens ?? price?.maxOutputTokens;
   return (asked ?? cap ?? DEFAULT_MAX_OUTPUT_TOKENS) * (request.body.n ?? 1);
@@ -61,7 +62,8 @@ export function reservationFor(request: LlmRequest, groups: readonly ModelGroup[
         priced = false;
         continue;
       }
-      cost = Math.max(cost, promptTokens * price.input + maxOutputTokens(request, d, price) * price.output);
+      const tokens = promptTokens * price.input + maxOutputTokens(request, d, price) * price.output;
+      cost = Math.max(cost, tokens + unitsReservation(request, d, price, book));
     }
   }
   return { cost, promptTokens, priced };

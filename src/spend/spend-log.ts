@@ -5,7 +5,8 @@ import type { Principal } from "../core/principal";
 import type { SpendLogRow } from "../schema/db";
 import type { Usage } from "../schema/openai";
 import { cachedTokens, costOf, type Reservation } from "./cost";
-import { priceOf, type PriceBook } from "./prices";
+import { priceOf, pricedByConfig, type PriceBook } from "./prices";
+import { batchTokensCost, unitsCost } from "./units";
 
 export interface CallCost {
   cost: number;
@@ -27,13 +28,21 @@ export function callCost(outcome: CallOutcome, book: PriceBook, reservation: Res
     usage = { prompt_tokens: reservation.promptTokens, completion_tokens: 0, total_tokens: reservation.promptTokens };
     estimated = true;
   }
-  if (!usage || outcome.status === "error") return { cost: 0, usage, unpriced: false, estimated };
+  const units = outcome.units;
+  if ((!usage && !units) || outcome.status === "error") return { cost: 0, usage, unpriced: false, estimated };
   const price = priceOf(deployment, book);
   if (!price) {
     warnUnpriced(`${deployment.provider}/${deployment.model}`);
     return { cost: 0, usage, unpriced: true, estimated };
   }
-  return { cost: costOf(usage, price), usage, unpriced: false, estimated };
+  let cost = 0;
+  if (usage) {
+    // gpt-image answers in tokens: priced as tokens alone (its output at the image-token price), not per image too.
+    const imageTokens = units?.images !== undefined ? price.units?.output_cost_per_image_token : undefined;
+    cost += units?.batch ? batchTokensCost(usage, price) : costOf(usage, imageTokens === undefined ? price : { ...price, output: imageTokens });
+  }
+  if (units && !(units.images !== undefined && usage)) cost += unitsCost(units, deployment, price, book, pricedByConfig(deployment));
+  return { cost, usage, unpriced: false, estimated };
 }
 
 const warned = new Set<string>();
@@ -51,7 +60,26 @@ function tagsOf(call: LlmCall, principal: Principal): string[] {
 
 function requestContent(call: LlmCall): unknown {
   const r = call.request;
-  return r.endpoint === "chat" ? r.body.messages : r.endpoint === "completion" ? r.body.prompt : r.body.input;
+  switch (r.endpoint) {
+    case "chat":
+      return r.body.messages;
+    case "completion":
+      return r.body.prompt;
+    case "embedding":
+    case "speech":
+    case "moderation":
+      return r.body.input;
+    case "image_generation":
+      return r.body.prompt;
+    case "rerank":
+      return { query: r.body.query, documents: r.body.documents };
+    case "transcription":
+    case "translation":
+    case "file":
+      return { file: r.body.file.name, bytes: r.body.file.size };
+    case "batch":
+      return { input_file_id: r.body.input_file_id, endpoint: r.body.endpoint };
+  }
 }
 
 export interface SpendLogInput {
@@ -100,6 +128,7 @@ export function spendLogRow({ call, outcome, principal, token, cost, storePrompt
       ...(outcome.error ? { error: outcome.error.message, status_code: outcome.httpStatus } : {}),
       ...(cost.unpriced ? { price_unknown: true } : {}),
       ...(cost.estimated ? { usage_estimated: true } : {}),
+      ...(outcome.units ? { billed_units: outcome.units } : {}),
     },
   };
 }

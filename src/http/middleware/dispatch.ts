@@ -3,6 +3,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { LlmCall } from "../../core/call";
 import type { GatewayEnv } from "../../core/hono-env";
+import { toGatewayError } from "../../errors";
 import { routeCall } from "../../router";
 
 /**
@@ -36,6 +37,32 @@ export const dispatchCall: MiddlewareHandler<GatewayEnv> = async (c) => {
     headers["cache-control"] = "no-cache";
     return new Response(result.body, { headers });
   }
-  call.finish({ status: "ok", httpStatus: 200, usage: result.usage });
-  return new Response(result.text ?? JSON.stringify(result.body), { headers: successHeaders(call, "application/json") });
+  if (result.kind === "binary") {
+    // Passed through chunk by chunk, never held: the call ends with the last byte sent, or when the client leaves.
+    const { usage, units } = result;
+    const reader = result.body.getReader();
+    const body = new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          try {
+            const { done, value } = await reader.read();
+            if (!done) return controller.enqueue(value);
+            controller.close();
+            call.finish({ status: "ok", httpStatus: 200, usage, units });
+          } catch (err) {
+            controller.error(err);
+            call.finish({ status: "error", httpStatus: 502, usage, units, error: toGatewayError(err) });
+          }
+        },
+        cancel(reason) {
+          call.finish({ status: "aborted", httpStatus: 200, usage, units });
+          return reader.cancel(reason);
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    return new Response(body, { headers: successHeaders(call, result.contentType) });
+  }
+  call.finish({ status: "ok", httpStatus: 200, usage: result.usage, units: result.units });
+  return new Response(result.text ?? JSON.stringify(result.body), { headers: successHeaders(call, result.contentType ?? "application/json") });
 };

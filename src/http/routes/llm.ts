@@ -1,9 +1,10 @@
-// OpenAI-compatible LLM endpoints, each with and without /v1, plus Azure-style deployment paths.
+// OpenAI-compatible LLM endpoints (chat, completions, embeddings, images, audio, moderations, rerank),
+// each with and without /v1, plus Azure-style deployment paths. Files and batches: ./files-batches.ts.
 import { Hono, type MiddlewareHandler } from "hono";
 import type { GatewayEnv } from "../../core/hono-env";
 import { authenticateCall } from "../middleware/auth";
 import { enforceLimits } from "../middleware/limits";
-import { ENDPOINT_NAMES, ENDPOINTS } from "../../core/endpoints";
+import { ENDPOINTS, GENERIC_ENDPOINTS } from "../../core/endpoints";
 import { dispatchCall } from "../middleware/dispatch";
 import { authorizeModel, readLlmCall } from "../middleware/read-call";
 
@@ -15,7 +16,7 @@ export const llmRoutes = new Hono<GatewayEnv>();
  */
 export const llmChain = (read: MiddlewareHandler<GatewayEnv>) => [authenticateCall, read, authorizeModel, enforceLimits, dispatchCall] as const;
 
-for (const endpoint of ENDPOINT_NAMES) {
+for (const endpoint of GENERIC_ENDPOINTS) {
   const chain = llmChain(readLlmCall(endpoint));
   for (const prefix of ["", "/v1", "/openai/deployments/:deployment", "/engines/:deployment"]) {
     llmRoutes.post(prefix + ENDPOINTS[endpoint].path, ...chain);
