@@ -7,6 +7,7 @@ import type { OpenAICompatibleSpec } from "./compatible";
 import { openAITarget, streamingBody, upstreamBody } from "./request";
 import { OpenAIStreamTranslator } from "./stream";
 import { responsesPassthrough } from "../shared/responses";
+import { openAIEndpoints } from "./endpoints";
 
 /** OpenAI's error body `{"error":{"message","type","param","code"}}` (or a plain text body) as a GatewayError. */
 export function mapOpenAIError(failure: UpstreamFailure, ctx: AdapterContext): GatewayError {
@@ -53,6 +54,8 @@ export function openAICompatible(spec: OpenAICompatibleSpec): ProviderAdapter {
       buildRequest: (body: EmbeddingRequest, ctx) => ({ ...openAITarget(spec, "/embeddings", ctx), body: JSON.stringify(upstreamBody(body, ctx.deployment.model)) }),
       parseResponse: (json) => json as EmbeddingResponse,
     },
+    // Images, audio, moderations, files and batches (./endpoints.ts).
+    ...openAIEndpoints((path, ctx) => openAITarget(spec, path, ctx)),
     // The Responses API, for the deployments that speak it (src/responses/native.ts decides which).
     passthrough: { responses: responsesPassthrough((path, ctx) => openAITarget(spec, path, ctx)) },
     mapError: mapOpenAIError,
