@@ -9,6 +9,7 @@ import type { Runtime } from "../core/provider";
 import type { Env } from "../env";
 import { GatewayError, toGatewayError } from "../errors";
 import { uuidv7 } from "../lib/ids";
+import { filesBatchesRoutes } from "./routes/files-batches";
 import { healthRoutes } from "./routes/health";
 import { keyRoutes } from "./routes/keys";
 import { llmRoutes } from "./routes/llm";
@@ -48,6 +49,7 @@ export function createGateway(compiled: CompiledConfig) {
   app.route("/", llmRoutes);
   app.route("/", messagesRoutes);
   app.route("/", responsesRoutes);
+  app.route("/", filesBatchesRoutes);
   app.route("/", keyRoutes);
   app.route("/", teamAndUserRoutes);
   app.route("/", spendRoutes);

@@ -109,7 +109,8 @@ export function spendLogRow({ call, outcome, principal, token, cost, storePrompt
     model_id: d?.id ?? null,
     custom_llm_provider: d?.provider ?? null,
     api_base: call.apiBase || null,
-    call_type: call.client?.callType ?? ENDPOINTS[call.endpoint].callType,
+    // A batch's cost is recorded when it is retrieved completed (src/http/routes/files-batches.ts).
+    call_type: call.client?.callType ?? (outcome.units?.batch ? "aretrieve_batch" : ENDPOINTS[call.endpoint].callType),
     prompt_tokens: usage?.prompt_tokens ?? 0,
     completion_tokens: usage?.completion_tokens ?? 0,
     cached_tokens: usage ? cachedTokens(usage) : 0,

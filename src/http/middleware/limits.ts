@@ -17,7 +17,7 @@ import { callCost } from "../../spend/spend-log";
 const masterTokens = new WeakMap<Runtime, Promise<string>>();
 
 /** The token spend is logged under: the virtual key's, the master key's hash, or "" in open mode. */
-function tokenOf(principal: Principal, runtime: Runtime): Promise<string> | string {
+export function tokenOf(principal: Principal, runtime: Runtime): Promise<string> | string {
   if (principal.token !== undefined) return principal.token;
   if (principal.kind !== "master" || !runtime.masterKey) return "";
   let token = masterTokens.get(runtime);
