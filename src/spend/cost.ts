@@ -42,6 +42,8 @@ export function candidateGroups(group: ModelGroup, runtime: Runtime): ModelGroup
   return out;
 }
 
+const NO_TOKEN_PRICE: Price = { input: 0, output: 0, cacheRead: 0 };
+
 export interface Reservation {
   /** USD: the most the call can cost on any deployment it may reach. */
   cost: number;
@@ -57,7 +59,8 @@ export function reservationFor(request: LlmRequest, groups: readonly ModelGroup[
   let priced = true;
   for (const group of groups) {
     for (const d of group.deployments) {
-      const price = priceOf(d, book);
+      // Image models are priced by their size and quality entries even when the model itself has none.
+      const price = priceOf(d, book) ?? (request.endpoint === "image_generation" ? NO_TOKEN_PRICE : undefined);
       if (!price) {
         priced = false;
         continue;

@@ -30,7 +30,8 @@ export function callCost(outcome: CallOutcome, book: PriceBook, reservation: Res
   }
   const units = outcome.units;
   if ((!usage && !units) || outcome.status === "error") return { cost: 0, usage, unpriced: false, estimated };
-  const price = priceOf(deployment, book);
+  // Image models are priced by their size and quality entries even when the model itself has none.
+  const price = priceOf(deployment, book) ?? (units?.images !== undefined ? NO_TOKEN_PRICE : undefined);
   if (!price) {
     warnUnpriced(`${deployment.provider}/${deployment.model}`);
     return { cost: 0, usage, unpriced: true, estimated };
@@ -44,6 +45,8 @@ export function callCost(outcome: CallOutcome, book: PriceBook, reservation: Res
   if (units && !(units.images !== undefined && usage)) cost += unitsCost(units, deployment, price, book, pricedByConfig(deployment));
   return { cost, usage, unpriced: false, estimated };
 }
+
+const NO_TOKEN_PRICE = { input: 0, output: 0, cacheRead: 0 };
 
 const warned = new Set<string>();
 function warnUnpriced(model: string): void {

@@ -33,7 +33,7 @@ export async function testGateway(config: GatewayConfigInput, extraEnv: Record<s
     }
     const ctx = createExecutionContext();
     const res = await app.fetch(new Request(`http://gateway${path}`, { ...init, headers, body }), testEnv, ctx);
-    if (res.body && res.headers.get("content-type")?.startsWith("text/event-stream")) {
+    if (res.body && /^(text\/event-stream|audio\/)/.test(res.headers.get("content-type") ?? "")) {
       // A stream's after-work (spend settlement) runs when it ends: finish it once the body has been read.
       const settled = new TransformStream<Uint8Array, Uint8Array>({ flush: () => waitOnExecutionContext(ctx).then(batchesDelivered) });
       return new Response(res.body.pipeThrough(settled), res);
