@@ -33,7 +33,11 @@ export function meter(request: LlmRequest, answer: unknown): Metered {
     case "translation": {
       const res = typeof answer === "object" && answer ? (answer as TranscriptionResponse) : undefined;
       const u = res?.usage;
-      if (u?.type === "tokens") return { usage: tokens(u.input_tokens, u.output_tokens) };
+      if (u?.type === "tokens") {
+        const usage = tokens(u.input_tokens, u.output_tokens);
+        const audio = u.input_token_details?.audio_tokens;
+        return { usage: audio ? { ...usage, prompt_tokens_details: { audio_tokens: audio } } : usage };
+      }
       const seconds = u?.type === "duration" ? u.seconds : (res?.duration ?? request.audioSeconds);
       return { units: { seconds: seconds ?? 0 } };
     }

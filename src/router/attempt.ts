@@ -190,7 +190,7 @@ export async function callDeployment(call: LlmCall, deployment: Deployment, env:
     const encoded = endpoint === "embedding" && call.request.body.encoding_format === "base64" && encodeEmbeddings(parsed as EmbeddingResponse);
     const metered = meter(call.request, parsed);
     // Endpoints metered by units read their tokens themselves (images and transcripts report them in other shapes).
-    const usage = metered.units ? metered.usage : normaliseUsage(parsed.usage);
+    const usage = metered.units || metered.usage ? metered.usage : normaliseUsage(parsed.usage);
     if (client) return { kind: "json", body: client.fromOpenAI(parsed as never), usage };
     // An adapter that returns the upstream's JSON itself says it is OpenAI's already (openai/, azure/, ...).
     return { kind: "json", body: parsed, usage, units: metered.units, text: parsed === json && !encoded ? text : undefined };

@@ -18,7 +18,8 @@ export const imageRequestSchema = z.looseObject({
   quality: z.string().nullable().optional(),
   style: z.string().nullable().optional(),
   response_format: z.enum(["url", "b64_json"]).nullable().optional(),
-});
+  stream: z.boolean().nullable().optional(),
+}).refine((b) => b.stream !== true, { message: "stream: true (partial images) is not supported; ask without it", path: ["stream"] });
 
 /** Form fields arrive as text: numbers and booleans are read from it. */
 const formNumber = z.coerce.number();
@@ -159,6 +160,7 @@ export const unitPriceShape = {
   output_cost_per_second: price,
   input_cost_per_character: price,
   input_cost_per_query: price,
+  input_cost_per_audio_token: price,
   input_cost_per_token_batches: price,
   output_cost_per_token_batches: price,
 };

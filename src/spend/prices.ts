@@ -33,6 +33,8 @@ export interface UnitPrices {
   input_cost_per_query?: number;
   /** gpt-image: output (image) tokens. */
   output_cost_per_image_token?: number;
+  /** Audio input tokens (gpt-4o-transcribe), where they cost more than text. */
+  input_cost_per_audio_token?: number;
   input_cost_per_token_batches?: number;
   output_cost_per_token_batches?: number;
 }
@@ -46,6 +48,7 @@ const UNIT_PRICE_KEYS = [
   "input_cost_per_character",
   "input_cost_per_query",
   "output_cost_per_image_token",
+  "input_cost_per_audio_token",
   "input_cost_per_token_batches",
   "output_cost_per_token_batches",
 ] as const satisfies readonly (keyof UnitPrices)[];

@@ -5,7 +5,7 @@ import type { Principal } from "../core/principal";
 import type { SpendLogRow } from "../schema/db";
 import type { Usage } from "../schema/openai";
 import { cachedTokens, costOf, type Reservation } from "./cost";
-import { priceOf, pricedByConfig, type PriceBook } from "./prices";
+import { priceOf, pricedByConfig, type Price, type PriceBook } from "./prices";
 import { batchTokensCost, unitsCost } from "./units";
 
 export interface CallCost {
@@ -41,12 +41,20 @@ export function callCost(outcome: CallOutcome, book: PriceBook, reservation: Res
     // gpt-image answers in tokens: priced as tokens alone (its output at the image-token price), not per image too.
     const imageTokens = units?.images !== undefined ? price.units?.output_cost_per_image_token : undefined;
     cost += units?.batch ? batchTokensCost(usage, price) : costOf(usage, imageTokens === undefined ? price : { ...price, output: imageTokens });
+    // Audio input tokens (gpt-4o-transcribe) at their own price, where the model has one.
+    const audio = (usage.prompt_tokens_details as { audio_tokens?: number } | null | undefined)?.audio_tokens;
+    const audioPrice = price.units?.input_cost_per_audio_token;
+    if (audio && audioPrice !== undefined) cost += audio * (audioPrice - price.input);
   }
   if (units && !(units.images !== undefined && usage)) cost += unitsCost(units, deployment, price, book, pricedByConfig(deployment));
+  if (price === NO_TOKEN_PRICE && cost === 0) {
+    warnUnpriced(`${deployment.provider}/${deployment.model}`);
+    return { cost: 0, usage, unpriced: true, estimated };
+  }
   return { cost, usage, unpriced: false, estimated };
 }
 
-const NO_TOKEN_PRICE = { input: 0, output: 0, cacheRead: 0 };
+const NO_TOKEN_PRICE: Price = { input: 0, output: 0, cacheRead: 0 };
 
 const warned = new Set<string>();
 function warnUnpriced(model: string): void {

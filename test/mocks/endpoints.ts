@@ -19,6 +19,7 @@ export const TRANSCRIPT = "Hello from the mock transcriber.";
 /** What each mock output line of a batch reports. */
 export const BATCH_LINE_USAGE = { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 };
 export const SPEECH_BYTES_PER_CHAR = 64;
+export const TRANSCRIBE_TOKENS = { type: "tokens", input_tokens: 50, input_token_details: { audio_tokens: 45, text_tokens: 5 }, output_tokens: 9, total_tokens: 59 };
 
 const PATHS = /^\/(openai\/v1\/(images|audio|moderations|files|batches)|azure\/openai\/(deployments\/[^/]+\/(images|audio)|files|batches)|cohere\/v2\/rerank|jina\/v1\/rerank|voyage\/v1\/rerank|together\/v1\/rerank|gemini\/.*:predict$|cloudflare\/.*\/ai\/run\/@cf\/(black-forest-labs|openai\/whisper|baai\/bge-reranker))/;
 
@@ -86,7 +87,8 @@ async function openaiLike(req: IncomingMessage, res: ServerResponse, path: strin
       res.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
       return res.end(`${TRANSCRIPT}\n`);
     }
-    const usage = { type: "duration", seconds: Math.ceil(seconds) };
+    // gpt-4o-transcribe bills tokens (audio in, text out); whisper-1 whole seconds.
+    const usage = /gpt-4o/.test(String(form.get("model"))) ? TRANSCRIBE_TOKENS : { type: "duration", seconds: Math.ceil(seconds) };
     if (format === "verbose_json") return json(res, 200, { task: what.endsWith("translations") ? "translate" : "transcribe", language: "english", duration: seconds, text: TRANSCRIPT, segments: [], usage });
     return json(res, 200, { text: TRANSCRIPT, usage });
   }

@@ -108,7 +108,7 @@ describe("images", () => {
     const im = await gw.post("/v1/images/generations", { model: "imagen", prompt: "x", n: 2, size: "1792x1024" });
     expect(await json(im)).toMatchObject({ data: [{ b64_json: PNG }, { b64_json: PNG }] });
     expect(Number(im.headers.get("x-litellm-response-cost"))).toBeCloseTo(0.08, 12);
-    const [seen] = (await (await fetch(`${MOCK_URL}/__requests`)).json()).filter((r: any) => r.path.endsWith(":predict")).slice(-1);
+    const [seen] = ((await (await fetch(`${MOCK_URL}/__requests`)).json()) as any[]).filter((r: any) => r.path.endsWith(":predict")).slice(-1);
     expect(JSON.parse(seen.body)).toEqual({ instances: [{ prompt: "x" }], parameters: { sampleCount: 2, aspectRatio: "16:9" } });
 
     const flux = await gw.post("/v1/images/generations", { model: "cf-flux", prompt: "y" });
@@ -126,7 +126,7 @@ describe("audio", () => {
     expect(await json(res)).toEqual({ text: TRANSCRIPT, usage: { type: "duration", seconds: 3 } });
     // whisper-1 bills the provider's rounded duration: 3 s at 0.0001 $/s (output_cost_per_second, as LiteLLM).
     expect(Number(res.headers.get("x-litellm-response-cost"))).toBeCloseTo(3 * 0.0001, 12);
-    const seen = (await (await fetch(`${MOCK_URL}/__requests`)).json()).filter((r: any) => r.path === "/openai/v1/audio/transcriptions").at(-1);
+    const seen = ((await (await fetch(`${MOCK_URL}/__requests`)).json()) as any[]).filter((r: any) => r.path === "/openai/v1/audio/transcriptions").at(-1);
     expect(seen.body).toContain('name="model"\r\n\r\nwhisper-1');
     expect(seen.body).toContain('name="timestamp_granularities[]"\r\n\r\nword');
     expect(seen.headers["content-type"]).toMatch(/^multipart\/form-data; boundary=/);
@@ -262,7 +262,7 @@ describe("files and batches", () => {
     const file = await json(upload);
     expect(file).toMatchObject({ object: "file", purpose: "batch", filename: "in.jsonl" });
     // The file's requests name the model group; the upstream gets its own model id.
-    const seen = (await (await fetch(`${MOCK_URL}/__requests`)).json()).filter((r: any) => r.path === "/openai/v1/files").at(-1);
+    const seen = ((await (await fetch(`${MOCK_URL}/__requests`)).json()) as any[]).filter((r: any) => r.path === "/openai/v1/files").at(-1);
     expect(seen.body).toContain('"model":"gpt-4o-mini"');
     expect((await spendRow(gw, upload.headers.get("x-litellm-call-id"))).call_type).toBe("acreate_file");
 
