@@ -55,3 +55,26 @@ export function audioSeconds(head: Uint8Array, size: number): number | undefined
 export function audioSecondsBound(seconds: number | undefined, size: number): number {
   return seconds ?? size / MIN_BYTES_PER_SECOND;
 }
+
+/** A 16 kHz mono 16-bit PCM WAV, `seconds` long: silence, or a tone at `hz` (/health's probe file; tests). */
+export function wavBytes(seconds: number, hz = 0): Uint8Array {
+  const rate = 16_000;
+  const samples = Math.round(rate * seconds);
+  const bytes = new Uint8Array(44 + samples * 2);
+  const view = new DataView(bytes.buffer);
+  const text = (at: number, s: string) => [...s].forEach((ch, i) => (bytes[at + i] = ch.charCodeAt(0)));
+  text(0, "RIFF");
+  view.setUint32(4, 36 + samples * 2, true);
+  text(8, "WAVEfmt ");
+  view.setUint32(16, 16, true); // fmt chunk size
+  view.setUint16(20, 1, true); // PCM
+  view.setUint16(22, 1, true); // mono
+  view.setUint32(24, rate, true);
+  view.setUint32(28, rate * 2, true); // byte rate
+  view.setUint16(32, 2, true); // block align
+  view.setUint16(34, 16, true); // bits per sample
+  text(36, "data");
+  view.setUint32(40, samples * 2, true);
+  if (hz) for (let i = 0; i < samples; i++) view.setInt16(44 + i * 2, Math.round(8000 * Math.sin((2 * Math.PI * hz * i) / rate)), true);
+  return bytes;
+}

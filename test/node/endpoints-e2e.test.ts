@@ -11,9 +11,10 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { wavBytes } from "../../src/lib/audio";
 import { BATCH_LINE_USAGE, SPEECH_BYTES_PER_CHAR, TRANSCRIPT } from "../mocks/endpoints";
 import { startMockUpstream, type MockUpstream } from "../mocks/upstream";
-import { startGateway, type RunningGateway } from "./start";
+import { adminCall, startGateway, type RunningGateway } from "./start";
 
 const MASTER = "sk-e2e-endpoints-master-01";
 const UPSTREAM_KEY = "sk-upstream-openai-endpoints";
@@ -31,33 +32,10 @@ let client: OpenAI;
 /** Expected spend per call id. */
 const expected = new Map<string, { call_type: string; spend: number }>();
 
-const admin = async (path: string, body?: unknown) =>
-  (await fetch(`${gw.url}${path}`, {
-    method: body === undefined ? "GET" : "POST",
-    headers: { authorization: `Bearer ${MASTER}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })).json();
+const admin = (path: string, body?: unknown) => adminCall(gw, MASTER, path, body);
 
-/** A 16 kHz mono PCM WAV of a 440 Hz tone, `seconds` long. */
-function writeWav(path: string, seconds: number): void {
-  const rate = 16000;
-  const samples = Math.round(rate * seconds);
-  const buf = Buffer.alloc(44 + samples * 2);
-  buf.write("RIFF", 0, "latin1");
-  buf.writeUInt32LE(36 + samples * 2, 4);
-  buf.write("WAVEfmt ", 8, "latin1");
-  buf.writeUInt32LE(16, 16);
-  buf.writeUInt16LE(1, 20);
-  buf.writeUInt16LE(1, 22);
-  buf.writeUInt32LE(rate, 24);
-  buf.writeUInt32LE(rate * 2, 28);
-  buf.writeUInt16LE(2, 32);
-  buf.writeUInt16LE(16, 34);
-  buf.write("data", 36, "latin1");
-  buf.writeUInt32LE(samples * 2, 40);
-  for (let i = 0; i < samples; i++) buf.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / rate)), 44 + i * 2);
-  writeFileSync(path, buf);
-}
+/** A real WAV file: a 440 Hz tone, `seconds` long. */
+const writeWav = (path: string, seconds: number) => writeFileSync(path, wavBytes(seconds, 440));
 
 /** Records each answer's call id with what it should cost (the SDK hides headers). */
 const recording = (callType: string, spend: (res: Response) => number): typeof fetch => async (input, init) => {

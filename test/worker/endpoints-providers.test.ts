@@ -3,39 +3,17 @@
 // speech whose client leaves mid-stream (charged, marked aborted), refusals (streamed images), the
 // reservation of each kind, and /health probing each model_info.mode.
 import { describe, expect, it } from "vitest";
+import { wavBytes } from "../../src/lib/audio";
 import { candidateGroups, reservationFor } from "../../src/spend/cost";
 import type { LlmRequest } from "../../src/core/call";
 import { compileConfig } from "../../src/config/compile";
 import { buildRuntime } from "../../src/config/runtime";
-import { MOCK_URL, openaiModel, testGateway, type TestGateway } from "./helpers";
+import { MOCK_URL, openaiModel, spendRow, testGateway } from "./helpers";
 import { json, newKey } from "./keys-helpers";
 import { BATCH_LINE_USAGE, TRANSCRIBE_TOKENS } from "../mocks/endpoints";
 
-function wav(seconds: number): Blob {
-  const samples = Math.round(16000 * seconds);
-  const bytes = new Uint8Array(44 + samples * 2);
-  const view = new DataView(bytes.buffer);
-  const text = (at: number, s: string) => [...s].forEach((ch, i) => (bytes[at + i] = ch.charCodeAt(0)));
-  text(0, "RIFF");
-  text(8, "WAVEfmt ");
-  view.setUint32(16, 16, true);
-  view.setUint16(20, 1, true);
-  view.setUint16(22, 1, true);
-  view.setUint32(24, 16000, true);
-  view.setUint32(28, 32000, true);
-  text(36, "data");
-  view.setUint32(40, samples * 2, true);
-  return new Blob([bytes], { type: "audio/wav" });
-}
+const wav = (seconds: number) => new Blob([wavBytes(seconds)], { type: "audio/wav" });
 
-async function spendRow(gw: TestGateway, callId: string | null): Promise<any> {
-  for (let i = 0; i < 50; i++) {
-    const [row] = await json(gw.fetch(`/spend/logs?request_id=${callId}`));
-    if (row) return row;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no spend row for ${callId}`);
-}
 
 const requestsTo = async (path: string): Promise<any[]> => ((await (await fetch(`${MOCK_URL}/__requests`)).json()) as any[]).filter((r) => r.path === path);
 

@@ -4,30 +4,12 @@
 // (bundled table and config prices), reservations, the body cap on uploads, keys limited to other
 // models, and files and batches owned by the key that made them.
 import { describe, expect, it } from "vitest";
-import { MOCK_URL, openaiModel, testGateway, type TestGateway } from "./helpers";
+import { wavBytes } from "../../src/lib/audio";
+import { MOCK_URL, openaiModel, spendRow, testGateway } from "./helpers";
 import { json, newKey, unique } from "./keys-helpers";
 import { BATCH_LINE_USAGE, PNG, SPEECH_BYTES_PER_CHAR, TRANSCRIPT } from "../mocks/endpoints";
 
-/** A PCM WAV of `seconds` of silence (16 kHz mono), as the e2e test makes. */
-function wav(seconds: number): Blob {
-  const samples = Math.round(16000 * seconds);
-  const bytes = new Uint8Array(44 + samples * 2);
-  const view = new DataView(bytes.buffer);
-  const text = (at: number, s: string) => [...s].forEach((ch, i) => (bytes[at + i] = ch.charCodeAt(0)));
-  text(0, "RIFF");
-  view.setUint32(4, 36 + samples * 2, true);
-  text(8, "WAVEfmt ");
-  view.setUint32(16, 16, true);
-  view.setUint16(20, 1, true);
-  view.setUint16(22, 1, true);
-  view.setUint32(24, 16000, true);
-  view.setUint32(28, 32000, true);
-  view.setUint16(32, 2, true);
-  view.setUint16(34, 16, true);
-  text(36, "data");
-  view.setUint32(40, samples * 2, true);
-  return new Blob([bytes], { type: "audio/wav" });
-}
+const wav = (seconds: number) => new Blob([wavBytes(seconds)], { type: "audio/wav" });
 
 function form(fields: Record<string, string | Blob>, fileName = "audio.wav"): FormData {
   const f = new FormData();
@@ -38,14 +20,6 @@ function form(fields: Record<string, string | Blob>, fileName = "audio.wav"): Fo
   return f;
 }
 
-async function spendRow(gw: TestGateway, callId: string | null): Promise<any> {
-  for (let i = 0; i < 50; i++) {
-    const [row] = await json(gw.fetch(`/spend/logs?request_id=${callId}`));
-    if (row) return row;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no spend row for ${callId}`);
-}
 
 const cf = (name: string, model: string) => ({
   model_name: name,

@@ -52,6 +52,16 @@ export async function upstreamRequests(marker: string): Promise<{ path: string; 
   return res.json();
 }
 
+/** The spend log row of a call (by its x-litellm-call-id), once it has been written (a settlement trails the answer). */
+export async function spendRow(gw: TestGateway, callId: string | null): Promise<any> {
+  for (let i = 0; i < 50; i++) {
+    const [row] = (await (await gw.fetch(`/spend/logs?request_id=${callId}`)).json()) as any[];
+    if (row) return row;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no spend row for ${callId}`);
+}
+
 /** Reads an SSE body into its data payloads (parsed JSON, or the raw text for [DONE]). */
 export async function readSse(res: Response): Promise<unknown[]> {
   const text = await res.text();

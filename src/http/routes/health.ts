@@ -9,6 +9,7 @@ import { LlmCall, type ClientApi, type LlmRequest } from "../../core/call";
 import { callDeployment } from "../../router/attempt";
 import { markHealthy } from "../../router";
 import { publicParams } from "../../config/public-params";
+import { wavBytes } from "../../lib/audio";
 
 export const healthRoutes = new Hono<GatewayEnv>();
 
@@ -27,27 +28,6 @@ healthRoutes.get("/health/readiness", async (c) => {
 
 const PROBE_TIMEOUT_MS = 30_000;
 
-/** A tenth of a second of silence (16 kHz mono WAV): the smallest file a speech-to-text model takes. */
-function silentWav(): File {
-  const samples = 1600;
-  const bytes = new Uint8Array(44 + samples * 2);
-  const view = new DataView(bytes.buffer);
-  const text = (at: number, s: string) => [...s].forEach((ch, i) => (bytes[at + i] = ch.charCodeAt(0)));
-  text(0, "RIFF");
-  view.setUint32(4, 36 + samples * 2, true);
-  text(8, "WAVEfmt ");
-  view.setUint32(16, 16, true);
-  view.setUint16(20, 1, true); // PCM
-  view.setUint16(22, 1, true); // mono
-  view.setUint32(24, 16000, true);
-  view.setUint32(28, 32000, true); // byte rate
-  view.setUint16(32, 2, true);
-  view.setUint16(34, 16, true);
-  text(36, "data");
-  view.setUint32(40, samples * 2, true);
-  return new File([bytes], "ping.wav", { type: "audio/wav" });
-}
-
 /**
  * The smallest request in the deployment's mode, as LiteLLM's health checks: one token of chat,
  * completion or embedding; mode responses: POST /v1/responses (16 tokens, OpenAI's least, not stored);
@@ -59,7 +39,7 @@ function probeRequest(d: Deployment, group: ModelGroup): { request: LlmRequest; 
     case "image_generation":
       return { request: { endpoint: "image_generation", body: { model, prompt: "ping", n: 1 } } };
     case "audio_transcription":
-      return { request: { endpoint: "transcription", body: { model, file: silentWav() }, audioSeconds: 0.1 } };
+      return { request: { endpoint: "transcription", body: { model, file: new File([wavBytes(0.1)], "ping.wav", { type: "audio/wav" }) }, audioSeconds: 0.1 } };
     case "audio_speech":
       return { request: { endpoint: "speech", body: { model, input: "ping", voice: "alloy" } } };
     case "rerank":
