@@ -4,23 +4,23 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parse } from "yaml";
 import { ConfigError, compileConfig, type CompiledConfig } from "../src/config/compile";
+import { readConfigYaml, type ConfigYaml } from "../src/config/yaml";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const COMPILED_PATH = resolve(ROOT, "build/config.json");
 
 /** Reads, validates and writes the compiled config; prints why and exits 1 if the config is bad. */
 export async function buildConfig(configPath: string): Promise<CompiledConfig> {
-  let raw: unknown;
+  let read: ConfigYaml;
   try {
-    raw = parse(readFileSync(configPath, "utf8"));
+    read = readConfigYaml(readFileSync(configPath, "utf8"), configPath);
   } catch (err) {
     fail(configPath, [(err as Error).message]);
   }
   let compiled: CompiledConfig;
   try {
-    compiled = await compileConfig(raw);
+    compiled = await compileConfig(read.raw, read.warnings);
   } catch (err) {
     if (err instanceof ConfigError) fail(configPath, err.issues);
     throw err;

@@ -3,12 +3,12 @@
 // local database, then runs `wrangler dev` with local D1, KV and Durable Objects. Values referenced as
 // `os.environ/NAME` (and the usual provider variables) are taken from this process's environment or .dev.vars.
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readdirSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { parse } from "yaml";
 import { takeFlag } from "./args";
 import { ROOT, buildConfig } from "./build-config";
-import { PROVIDER_ENV, envReference, readDevVars, referencedNames } from "./local-env";
+import { PROVIDER_ENV, envReference, readDevVars } from "./local-env";
+import { envReferences, usedEnvReferences } from "../src/config/env-refs";
 
 const args = process.argv.slice(2);
 const configPath = resolve(takeFlag(args, "--config") ?? process.env.GATEWAY_CONFIG ?? resolve(ROOT, "config.yaml"));
@@ -21,9 +21,16 @@ const compiled = await buildConfig(configPath);
 
 // --- Secrets for the Worker: .dev.vars, plus what the config references, from this process's env. ---
 const vars: Record<string, string> = readDevVars().vars;
-const wanted = referencedNames(parse(readFileSync(configPath, "utf8")));
+const references = envReferences(compiled.config);
+const wanted = new Set(references.map((ref) => ref.name));
 for (const [name, value] of Object.entries(process.env)) {
   if (value !== undefined && (wanted.has(name) || PROVIDER_ENV.test(name))) vars[name] = value;
+}
+// Unset names: the deployments needing them will fail with an error naming them (never another credential).
+for (const ref of usedEnvReferences(compiled.config, compiled.ignoredKeys)) {
+  if (vars[ref.name] === undefined && compiled.config.environment_variables[ref.name] === undefined) {
+    console.warn(`[gateway] warning: ${ref.path} is os.environ/${ref.name}, which is not set (export it before npm start, or put it in .dev.vars)`);
+  }
 }
 const envFile = resolve(ROOT, "build/dev.env");
 writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join("\n") + "\n", { mode: 0o600 });
@@ -32,8 +39,8 @@ chmodSync(envFile, 0o600);
 // --- Say loudly when the gateway is open. ---
 const masterRef = compiled.config.general_settings.master_key;
 const masterRefName = envReference(masterRef);
-// As the Worker reads it (src/config/runtime.ts): the configured key, else LITELLM_MASTER_KEY.
-const masterKey = (masterRefName ? vars[masterRefName] : masterRef) || vars.LITELLM_MASTER_KEY;
+// As the Worker reads it (src/config/runtime.ts): the configured key (never another variable in its place), else LITELLM_MASTER_KEY.
+const masterKey = masterRefName ? (vars[masterRefName] ?? compiled.config.environment_variables[masterRefName]) : (masterRef ?? vars.LITELLM_MASTER_KEY);
 if (!masterKey) {
   console.warn(
     "\n[gateway] ************************************************************************\n" +

@@ -2,16 +2,19 @@
 // time (scripts/build-config.ts) and in tests; never on the request path.
 import { configSchema, type ParsedConfig } from "../schema/config";
 import { PROVIDERS } from "../providers/registry";
-import { unsupportedKeys } from "./support";
+import { EXPLAINED, explainedWarnings, mcpServerWarnings, unsupportedKeys } from "./support";
+import { splitModel } from "../providers/infer";
 import { describeIssues } from "../lib/zod-issues";
 import { sha256Hex, stableStringify } from "../lib/sha256";
 
 export interface CompiledConfig {
   config: ParsedConfig;
-  /** Human-readable lines about keys that are accepted but not acted on. */
+  /** Human-readable lines printed at start: keys accepted but not acted on, and what was inferred. */
   warnings: string[];
   /** Unix seconds when the config was compiled (the `created` of /v1/models). */
   builtAt: number;
+  /** Key paths warned about as ignored (no os.environ/ warning for what is under them: nothing reads it). */
+  ignoredKeys: string[];
 }
 
 export class ConfigError extends Error {
@@ -21,21 +24,26 @@ export class ConfigError extends Error {
   }
 }
 
-/** Validates and normalises a raw config; throws ConfigError naming each bad field's path. */
-export async function compileConfig(raw: unknown): Promise<CompiledConfig> {
+/**
+ * Validates and normalises a raw config; throws ConfigError naming each bad field's path.
+ * `readWarnings` are the YAML reader's (./yaml.ts), printed first.
+ */
+export async function compileConfig(raw: unknown, readWarnings: readonly string[] = []): Promise<CompiledConfig> {
   const result = configSchema.safeParse(raw ?? {});
   if (!result.success) {
     throw new ConfigError(describeIssues(result.error));
   }
   const config = result.data;
   const issues: string[] = [];
+  const inferred: string[] = [];
   const ids = new Set<string>();
   for (const [i, entry] of config.model_list.entries()) {
     const model = entry.litellm_params.model;
-    const provider = model.slice(0, model.indexOf("/"));
     if (entry.litellm_params.mock_response === undefined && model !== "*" && !model.includes("*")) {
-      if (!model.includes("/")) issues.push(`model_list[${i}].litellm_params.model: expected '<provider>/<model id>', got '${model}'`);
-      else if (!PROVIDERS.includes(provider)) issues.push(`model_list[${i}].litellm_params.model: unknown provider '${provider}' (supported: ${PROVIDERS.join(", ")})`);
+      const split = splitModel(model);
+      if (!split) issues.push(`model_list[${i}].litellm_params.model: expected '<provider>/<model id>', got '${model}' (no provider can be inferred from that name)`);
+      else if (!PROVIDERS.includes(split.provider)) issues.push(`model_list[${i}].litellm_params.model: unknown provider '${split.provider}' (supported: ${PROVIDERS.join(", ")})`);
+      else if (split.inferred) inferred.push(`${model} -> ${split.provider}/${model}`);
     }
     // LiteLLM's default deployment id: a stable hash of the deployment's params.
     const id = entry.model_info?.id ?? (await sha256Hex(stableStringify({ model_name: entry.model_name, ...entry.litellm_params })));
@@ -46,8 +54,15 @@ export async function compileConfig(raw: unknown): Promise<CompiledConfig> {
   issues.push(...unknownFallbackTargets(config));
   if (issues.length) throw new ConfigError(issues);
   const unsupported = unsupportedKeys(raw);
-  const warnings = unsupported.length ? [`config keys not supported yet (ignored): ${unsupported.join(", ")}`] : [];
-  return { config, warnings, builtAt: Math.floor(Date.now() / 1000) };
+  const warnings = [
+    ...readWarnings,
+    ...explainedWarnings(raw),
+    ...mcpServerWarnings(config.mcp_servers),
+    ...(inferred.length ? [`model without a provider prefix, inferred as LiteLLM does (write the prefix to be explicit): ${[...new Set(inferred)].join(", ")}`] : []),
+    ...(unsupported.length ? [`config keys not supported yet (ignored): ${unsupported.join(", ")}`] : []),
+  ];
+  const ignoredKeys = [...unsupported, ...Object.keys(EXPLAINED), "mcp_servers"];
+  return { config, warnings, builtAt: Math.floor(Date.now() / 1000), ignoredKeys };
 }
 
 /** Fallback lists may only name model groups that exist (exactly, by alias, or through a wildcard entry). */
@@ -71,5 +86,7 @@ function unknownFallbackTargets(config: ParsedConfig): string[] {
       if (!known(target)) issues.push(`${section}.default_fallbacks[${j}]: no model_list entry is named '${target}'`);
     });
   }
+  const fallbackModel = config.router_settings.fallback_model;
+  if (fallbackModel && !known(fallbackModel)) issues.push(`router_settings.fallback_model: no model_list entry is named '${fallbackModel}'`);
   return issues;
 }

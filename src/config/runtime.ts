@@ -1,14 +1,17 @@
 // The per-isolate view of the compiled config: `os.environ/NAME` references resolved against the
 // Worker's env, deployments bound to their adapters, and the model-name lookup tables. Built once
-// per isolate (per env object) on the first request, then only read.
+// per isolate (per env object) on the first request, then only read. A name the config references
+// but neither the env nor environment_variables has is said once per isolate, and a deployment
+// needing it fails with a message naming it: never a silent fall back to another credential.
 import type { Env } from "../env";
 import { GatewayError } from "../errors";
 import { adapterFor } from "../providers/registry";
+import { splitModel } from "../providers/infer";
+import { ENV_PREFIX, usedEnvReferences } from "./env-refs";
 import type { Deployment, ModelGroup, Runtime } from "../core/provider";
 import type { CompiledConfig } from "./compile";
 import type { LitellmParams, ModelInfo, ParsedConfig } from "../schema/config";
 
-const ENV_PREFIX = "os.environ/";
 const DEFAULT_MAX_BODY_MB = 4;
 
 /** The largest request body accepted (general_settings.max_request_size_mb). */
@@ -38,6 +41,13 @@ export function envLookup(env: Env, config: ParsedConfig) {
   };
 }
 
+/** Why a deployment cannot be called: the os.environ/ names its litellm_params need that are not set. */
+function unsetMessage(modelName: string, unset: { name: string; path: string }[]): string {
+  const list = unset.map((u) => `${u.path} is os.environ/${u.name}`).join(", ");
+  const names = [...new Set(unset.map((u) => u.name))].join(", ");
+  return `deployment of model=${modelName} cannot be called: ${list}, which is not set (set ${names} with \`wrangler secret put\`, or in the shell / .dev.vars for npm start)`;
+}
+
 function resolveDeep<T>(value: T, lookup: (v: string) => string | undefined): T {
   if (typeof value === "string") return lookup(value) as T;
   if (Array.isArray(value)) return value.map((v) => resolveDeep(v, lookup)) as T;
@@ -52,24 +62,19 @@ function resolveDeep<T>(value: T, lookup: (v: string) => string | undefined): T 
   return value;
 }
 
-function splitModel(model: string): { provider: string; id: string } {
-  const slash = model.indexOf("/");
-  // A bare name (LiteLLM infers the provider) is treated as OpenAI's.
-  return slash < 0 ? { provider: "openai", id: model } : { provider: model.slice(0, slash), id: model.slice(slash + 1) };
-}
-
-/** Builds the deployment for a concrete upstream model string. */
-function makeDeployment(modelName: string, params: LitellmParams, info: ModelInfo, id: string): Deployment {
-  const split = splitModel(params.model);
+/** Builds the deployment for a concrete upstream model string (a bare name gets the provider LiteLLM would infer). */
+function makeDeployment(modelName: string, params: LitellmParams, info: ModelInfo, id: string, misconfigured?: string): Deployment {
+  const split = splitModel(params.model) ?? { provider: "openai", id: params.model };
   const { provider, id: model } = params.mock_response !== undefined ? { provider: "mock", id: split.id } : split;
-  return { id, modelName, provider, model, params, info, adapter: adapterFor(provider) };
+  const adapter = adapterFor(provider);
+  return { id, modelName, provider, model, params, info, adapter: adapter.variant?.(model) ?? adapter, misconfigured };
 }
 
 interface Pattern {
   /** The part of model_name before `*` (e.g. "anthropic/"); "" for "*". */
   prefix: string;
   suffix: string;
-  entries: { params: LitellmParams; info: ModelInfo }[];
+  entries: { params: LitellmParams; info: ModelInfo; misconfigured?: string }[];
 }
 
 export function buildRuntime(compiled: CompiledConfig, env: Env): Runtime {
@@ -77,9 +82,13 @@ export function buildRuntime(compiled: CompiledConfig, env: Env): Runtime {
   const lookup = envLookup(env, config);
   const groups = new Map<string, ModelGroup>();
   const patterns: Pattern[] = [];
+  const unset = usedEnvReferences(config, compiled.ignoredKeys ?? []).filter((ref) => lookup(ENV_PREFIX + ref.name) === undefined);
+  for (const ref of unset) console.warn(`[gateway] warning: ${ref.path} is os.environ/${ref.name}, which is not set (wrangler secret put ${ref.name})`);
 
-  for (const entry of config.model_list) {
+  for (const [i, entry] of config.model_list.entries()) {
     const params = resolveDeep(entry.litellm_params, lookup);
+    const missing = unset.filter((ref) => ref.path.startsWith(`model_list[${i}].`)).map((ref) => ({ name: ref.name, path: ref.path.slice(`model_list[${i}].`.length) }));
+    const misconfigured = missing.length ? unsetMessage(entry.model_name, missing) : undefined;
     const info = entry.model_info ?? {};
     if (entry.model_name.includes("*")) {
       const star = entry.model_name.indexOf("*");
@@ -87,10 +96,10 @@ export function buildRuntime(compiled: CompiledConfig, env: Env): Runtime {
       const suffix = entry.model_name.slice(star + 1);
       let pattern = patterns.find((p) => p.prefix === prefix && p.suffix === suffix);
       if (!pattern) patterns.push((pattern = { prefix, suffix, entries: [] }));
-      pattern.entries.push({ params, info });
+      pattern.entries.push({ params, info, misconfigured });
       continue;
     }
-    const deployment = makeDeployment(entry.model_name, params, info, info.id!);
+    const deployment = makeDeployment(entry.model_name, params, info, info.id!, misconfigured);
     const group = groups.get(entry.model_name);
     groups.set(entry.model_name, { name: entry.model_name, deployments: [...(group?.deployments ?? []), deployment] });
   }
@@ -116,10 +125,10 @@ export function buildRuntime(compiled: CompiledConfig, env: Env): Runtime {
     const matched = name.slice(pattern.prefix.length, name.length - pattern.suffix.length);
     let deployments: Deployment[];
     try {
-      deployments = pattern.entries.map(({ params, info }) => {
+      deployments = pattern.entries.map(({ params, info, misconfigured }) => {
         // "*" -> the requested name itself; "openai/*" -> the matched part substituted.
         const model = params.model === "*" ? name : params.model.replace("*", matched);
-        return makeDeployment(name, { ...params, model }, info, `${info.id}:${name}`);
+        return makeDeployment(name, { ...params, model }, info, `${info.id}:${name}`, misconfigured);
       });
     } catch (err) {
       if (err instanceof GatewayError) return undefined; // unknown provider in the requested name
@@ -130,7 +139,10 @@ export function buildRuntime(compiled: CompiledConfig, env: Env): Runtime {
     return group;
   }
 
-  const masterKey = (config.general_settings.master_key && lookup(config.general_settings.master_key)) || env.LITELLM_MASTER_KEY || undefined;
+  // The key the config names, else LITELLM_MASTER_KEY when it names none; a named one that is not set is
+  // not replaced by another (it was said above; npm start says loudly that the gateway is then open).
+  const named = config.general_settings.master_key;
+  const masterKey = named !== undefined ? lookup(named) : env.LITELLM_MASTER_KEY;
 
   return {
     config,

@@ -1,5 +1,6 @@
 // What of LiteLLM's config this gateway does not do (yet). `npm start` and `wrangler deploy` print
-// these in one warning line; they are never fatal and never silently ignored.
+// them at start: keys with no meaning on Workers one line each, saying why; keys not built yet in one
+// line. They are never fatal and never silently ignored.
 import type { z } from "zod";
 import { configSchema } from "../schema/config";
 
@@ -14,14 +15,47 @@ export const NOT_YET_IMPLEMENTED = new Set<string>([
   "litellm_settings.failure_callback",
   "litellm_settings.callbacks",
   "litellm_settings.turn_off_message_logging",
-  "general_settings.alerting",
-  "general_settings.database_url",
   "litellm_settings.max_budget",
   "litellm_settings.budget_duration",
   "general_settings.global_max_parallel_requests",
   "model_list[].litellm_params.max_retries",
   "model_list[].litellm_params.tags",
 ]);
+
+/** Keys that have no meaning on Workers, or wait for a later issue: one line each, saying why. */
+export const EXPLAINED: Readonly<Record<string, string>> = {
+  "general_settings.database_url":
+    "general_settings.database_url is not needed on Workers: keys, teams, users and spend live in D1 (the DB binding in wrangler.toml); ignored",
+  "general_settings.alerting": "general_settings.alerting (Slack/webhook alerts) is not supported yet; ignored",
+  "general_settings.alerting_threshold": "general_settings.alerting_threshold is not supported yet (it goes with alerting); ignored",
+  "litellm_settings.set_verbose":
+    "litellm_settings.set_verbose has no meaning on Workers: every failed upstream call is logged already; follow the logs with `wrangler tail` (or the terminal running npm start); ignored",
+};
+
+/** One line per `mcp_servers` entry: stdio servers (`command`) cannot run on Workers; `url` servers are not served yet. */
+export function mcpServerWarnings(servers: Record<string, unknown> | undefined): string[] {
+  const out: string[] = [];
+  const later: string[] = [];
+  for (const [name, server] of Object.entries(servers ?? {})) {
+    const command = server && typeof server === "object" ? (server as Record<string, unknown>).command : undefined;
+    if (command !== undefined) {
+      out.push(`mcp_servers.${name}: stdio MCP servers (command: ${String(command)}) cannot run on Workers (a Worker cannot start processes): run it behind an HTTP MCP endpoint and give its url instead; ignored`);
+    } else later.push(name);
+  }
+  if (later.length) out.push(`mcp_servers (${later.join(", ")}): MCP servers are not served yet; ignored`);
+  return out;
+}
+
+/** The EXPLAINED lines for the keys this raw config has. */
+export function explainedWarnings(raw: unknown): string[] {
+  const out: string[] = [];
+  for (const [path, message] of Object.entries(EXPLAINED)) {
+    const [section, key] = path.split(".");
+    const value = (raw as Record<string, Record<string, unknown> | undefined> | undefined)?.[section]?.[key];
+    if (value !== undefined) out.push(message);
+  }
+  return out;
+}
 
 type AnySchema = z.ZodType;
 
@@ -41,6 +75,7 @@ function walk(value: unknown, schema: AnySchema, path: string, out: Set<string>)
     for (const [key, child] of Object.entries(value)) {
       const childPath = path ? `${path}.${key}` : key;
       const childSchema = def.shape[key];
+      if (childPath in EXPLAINED || childPath === "mcp_servers") continue;
       if (!childSchema) out.add(childPath);
       else if (NOT_YET_IMPLEMENTED.has(childPath)) out.add(childPath);
       else walk(child, childSchema, childPath, out);

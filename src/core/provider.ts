@@ -43,6 +43,11 @@ export interface Deployment {
   readonly params: LitellmParams;
   readonly info: ModelInfo;
   readonly adapter: ProviderAdapter;
+  /**
+   * Why this deployment cannot be called (an `os.environ/NAME` its params need is not set). Calls to it
+   * fail with this message without reaching the upstream, rather than use some other credential.
+   */
+  readonly misconfigured?: string;
 }
 
 export interface ModelGroup {
@@ -202,4 +207,6 @@ export interface ProviderAdapter {
   send?(request: UpstreamRequest, ctx: AdapterContext, signal: AbortSignal): Promise<Response>;
   /** Turns a non-2xx upstream answer into the gateway's error, keeping the upstream's message. */
   mapError(failure: UpstreamFailure, ctx: AdapterContext): GatewayError;
+  /** The adapter for one model of this provider, when its models speak different APIs (Vertex AI: Gemini or Claude). Asked once per deployment. */
+  variant?(model: string): ProviderAdapter;
 }

@@ -2,12 +2,16 @@
 import { GatewayError } from "../errors";
 import { anthropic } from "./anthropic/adapter";
 import { azure } from "./azure/adapter";
+import { azureAi } from "./azure_ai/adapter";
 import { bedrock } from "./bedrock/adapter";
+import { cohere, cohereChat } from "./cohere/adapter";
 import { gemini } from "./gemini/adapter";
+import { google } from "./google/adapter";
 import { mock } from "./mock/adapter";
 import { ollama, ollamaChat } from "./ollama/adapter";
 import { openAICompatible } from "./openai/adapter";
 import { OPENAI_COMPATIBLE } from "./openai/compatible";
+import { vertexAi } from "./vertex_ai/adapter";
 import { cloudflare, workersAi } from "./workers_ai/adapter";
 import type { ProviderAdapter } from "../core/provider";
 import { RERANKERS } from "./rerankers";
@@ -20,8 +24,13 @@ const adapters = new Map<string, ProviderAdapter>([
   ["mock", mock],
   ["anthropic", anthropic],
   ["gemini", gemini],
+  ["google", google],
+  ["vertex_ai", vertexAi],
   ["azure", azure],
+  ["azure_ai", azureAi],
   ["bedrock", bedrock],
+  ["cohere", cohere],
+  ["cohere_chat", cohereChat],
   ["workers_ai", workersAi],
   ["cloudflare", cloudflare],
 ]);

@@ -7,8 +7,9 @@ import { readCapped } from "../lib/body";
 import type { EmbeddingResponse, Usage } from "../schema/openai";
 import { GATEWAY_PARAMS } from "../schema/openai";
 import { apiBaseForDisplay } from "../providers/shared/target";
+import { failureMessage, providerError } from "../providers/shared/errors";
 import { openTranslatedStream } from "../providers/shared/stream";
-import type { AdapterContext, EndpointHandler, PassthroughHandler, UpstreamRequest } from "../core/provider";
+import type { AdapterContext, EndpointHandler, PassthroughHandler, UpstreamFailure, UpstreamRequest } from "../core/provider";
 import type { BilledUnits, LlmCall } from "../core/call";
 import { ENDPOINTS } from "../core/endpoints";
 import { meter } from "../core/units";
@@ -104,8 +105,24 @@ function attemptDeadline(client: AbortSignal, limitMs: number): { signal: AbortS
   };
 }
 
+/**
+ * The adapter's reading of an error answer. Should the adapter itself trip on a body of a shape it did
+ * not expect, the answer still becomes the upstream's error (its message kept, counted for cooldowns),
+ * never the gateway's own "internal error".
+ */
+function upstreamError(failure: UpstreamFailure, ctx: AdapterContext): GatewayError {
+  try {
+    const error = ctx.deployment.adapter.mapError(failure, ctx);
+    if (error instanceof GatewayError) return error;
+  } catch (err) {
+    console.warn(`[gateway] ${ctx.deployment.provider} error body not understood (${(err as Error).message}); using its text`);
+  }
+  return providerError(failure, ctx, { message: failureMessage(failure) });
+}
+
 /** Calls one deployment. Throws GatewayError on any failure before the response (or first chunk) is ready. */
 export async function callDeployment(call: LlmCall, deployment: Deployment, env: Env, options: AttemptOptions): Promise<UpstreamResult> {
+  if (deployment.misconfigured) throw new GatewayError(500, "server", deployment.misconfigured);
   const { endpoint } = call.request;
   const body = options.body ?? call.request.body;
   const { client } = call;
@@ -143,7 +160,7 @@ export async function callDeployment(call: LlmCall, deployment: Deployment, env:
 
     if (!res.ok) {
       const text = await readCapped(res.body, MAX_ERROR_BODY).then(({ bytes }) => new TextDecoder().decode(bytes)).catch(() => "");
-      throw deployment.adapter.mapError({ status: res.status, headers: res.headers, text }, ctx);
+      throw upstreamError({ status: res.status, headers: res.headers, text }, ctx);
     }
 
     if (streaming) {
@@ -196,6 +213,9 @@ export async function callDeployment(call: LlmCall, deployment: Deployment, env:
     return { kind: "json", body: parsed, usage, units: metered.units, text: parsed === json && !encoded ? text : undefined };
   } catch (err) {
     if (deadline.timedOut() && !(err instanceof GatewayError)) throw timeoutError();
+    if (call.signal.aborted || err instanceof GatewayError) throw err;
+    // The stream's connection dropped before its first chunk: an upstream failure (it counts toward cooldowns).
+    if (streaming) throw new GatewayError(502, "server", `${deployment.provider}: the upstream connection was lost before the first chunk`, { upstream: true });
     throw err;
   } finally {
     deadline.clear();

@@ -48,6 +48,8 @@ async function tryGroup(router: Router, call: LlmCall, group: ModelGroup, env: E
       selection.settle();
       const error = toGatewayError(err);
       if (call.signal.aborted) throw error;
+      const detail = err instanceof GatewayError ? "" : ` (${String(err)})`;
+      console.warn(`[${call.id}] model=${group.name} deployment=${deployment.id} (${deployment.provider}) failed: ${error.status} ${error.message}${detail}`);
       router.failed(group, deployment, error);
       tried.add(deployment.id);
       lastError = error;

@@ -66,12 +66,13 @@ const MAX_RETRY_AFTER_S = 60;
 
 /**
  * LiteLLM's `_calculate_retry_after`: the upstream's retry-after when it is sane (0-60 s), else
- * exponential backoff (0.5 s doubling, at most 8 s) with up to 25% jitter.
+ * exponential backoff (0.5 s doubling, at most 8 s) with up to 25% jitter, and never less than
+ * `minS` (router_settings.retry_after).
  */
-export function backoffMs(retryAfterS: number | undefined, retriesSoFar: number, random = Math.random): number {
+export function backoffMs(retryAfterS: number | undefined, retriesSoFar: number, minS = 0, random = Math.random): number {
   if (retryAfterS !== undefined && retryAfterS > 0 && retryAfterS <= MAX_RETRY_AFTER_S) return retryAfterS * 1000;
-  const delay = Math.min(INITIAL_DELAY_S * 2 ** retriesSoFar, MAX_DELAY_S);
-  return delay * (1 - 0.25 * random()) * 1000;
+  const delay = Math.min(INITIAL_DELAY_S * 2 ** retriesSoFar, MAX_DELAY_S) * (1 - 0.25 * random());
+  return Math.max(delay, minS) * 1000;
 }
 
 /** Resolves after `ms`, or rejects at once when the client goes away. */

@@ -8,6 +8,7 @@ import type { Env } from "../env";
 import { GatewayError } from "../errors";
 import { estimatePromptTokens, type LlmCall, type LlmRequest } from "../core/call";
 import type { AttemptOptions, UpstreamResult } from "./attempt";
+import { canServe, flagsDeclaredFalse, requestNeeds, unsupportedByGroup, type Need } from "./capabilities";
 import { cheapest } from "./cost-based";
 import { CooldownStore, cooldownSeconds, shouldCoolDown } from "./cooldowns";
 import { EdgeView, type EdgeLink } from "./edge-view";
@@ -35,6 +36,8 @@ interface GroupTable {
   edgeId?: DurableObjectId;
   /** Unlimited least-busy groups: picked here from this view, no round trip to RouterState. */
   view?: EdgeView;
+  /** model_info.supports_* flags some deployment says false to (usually none: then requests are not inspected). */
+  declaredFalse: ReturnType<typeof flagsDeclaredFalse>;
 }
 
 /** The longest a least-busy / usage-based slot (or an isolate's in-flight report) is held when its settle never arrives. */
@@ -78,7 +81,7 @@ export class Router {
       const limited = group.deployments.some((d) => d.params.rpm !== undefined || d.params.tpm !== undefined || d.params.max_parallel_requests !== undefined);
       // Limits must hold exactly, so limited groups keep the per-call pick in RouterState.
       const view = this.edgeLink && !limited ? new EdgeView(this.edgeLink, group.name, group.deployments, (id) => this.busy(id)) : undefined;
-      this.tables.set(group, (t = { tiers: tiersByOrder(group.deployments), limited, view }));
+      this.tables.set(group, (t = { tiers: tiersByOrder(group.deployments), limited, view, declaredFalse: flagsDeclaredFalse(group.deployments) }));
     }
     return t;
   }
@@ -95,8 +98,9 @@ export class Router {
     return this.inFlight.get(id) ?? 0;
   }
 
-  private usable(d: Deployment, tokens: number, now: number, tried: ReadonlySet<string> | undefined): boolean {
+  private usable(d: Deployment, tokens: number, now: number, tried: ReadonlySet<string> | undefined, needs: readonly Need[]): boolean {
     if (tried?.has(d.id) || this.cooldowns.isCooling(d.id, now)) return false;
+    if (needs.length && !canServe(d, needs)) return false;
     const p = d.params;
     if (this.settings.enablePreCallChecks && d.info.max_input_tokens !== undefined && tokens > d.info.max_input_tokens) return false;
     if (p.max_parallel_requests !== undefined && this.busy(d.id) >= p.max_parallel_requests) return false;
@@ -105,11 +109,11 @@ export class Router {
   }
 
   /** The first tier with a usable deployment, filtered; the tier array itself when all of it is usable (no allocation). */
-  private pool(table: GroupTable, tokens: number, now: number, tried?: ReadonlySet<string>): readonly Deployment[] | undefined {
+  private pool(table: GroupTable, tokens: number, now: number, needs: readonly Need[], tried?: ReadonlySet<string>): readonly Deployment[] | undefined {
     for (const tier of table.tiers) {
       let filtered: Deployment[] | undefined;
       for (let i = 0; i < tier.length; i++) {
-        const ok = this.usable(tier[i], tokens, now, tried);
+        const ok = this.usable(tier[i], tokens, now, tried, needs);
         if (!ok && !filtered) filtered = tier.slice(0, i);
         else if (ok && filtered) filtered.push(tier[i]);
       }
@@ -122,14 +126,17 @@ export class Router {
   /**
    * Picks a deployment of `group` for the call, preferring ones not `tried` yet in this call.
    * Throws LiteLLM's 429 "No deployments available" when every deployment is cooling down or at
-   * its limits, or a context-window error when pre-call checks leave none big enough.
+   * its limits, a context-window error when pre-call checks leave none big enough, or a 400 when
+   * none supports what the request uses (model_info.supports_*: false).
    */
   async select(call: LlmCall, group: ModelGroup, tried?: ReadonlySet<string>): Promise<Selection> {
     const table = this.table(group);
+    const needs = requestNeeds(call.request, table.declaredFalse);
+    if (needs.length && !group.deployments.some((d) => canServe(d, needs))) throw unsupportedByGroup(group, needs);
     await this.cooldowns.refresh(group.deployments);
     const now = this.now();
     const tokens = this.inputTokens(call, table);
-    const pool = (tried?.size ? this.pool(table, tokens, now, tried) : undefined) ?? this.pool(table, tokens, now);
+    const pool = (tried?.size ? this.pool(table, tokens, now, needs, tried) : undefined) ?? this.pool(table, tokens, now, needs);
     if (!pool) throw this.noDeployment(group, tokens, now);
 
     if (this.edgeStrategy && !table.view) {
@@ -289,7 +296,9 @@ export class Router {
       else others++;
     }
     if (others + self === 0) return undefined;
-    return others > 0 ? 0 : backoffMs(error.retryAfter, retriesSoFar);
+    // The gateway's own failure (a missing secret, a bad api_base) repeats on the same deployment.
+    if (!error.upstream && others === 0) return undefined;
+    return others > 0 ? 0 : backoffMs(error.retryAfter, retriesSoFar, this.settings.retryAfterS);
   }
 }
 

@@ -24,6 +24,8 @@ export interface RouterSettings {
   strategy: Strategy;
   numRetries: number;
   retryPolicy?: RetryPolicy;
+  /** Least wait before retrying on the same deployment (router_settings.retry_after, or retry_policy.retry_after), seconds. */
+  retryAfterS: number;
   /** Set (router or litellm settings) or with a policy: LiteLLM's "more than N fails a minute" rule; else its failure-rate rule. */
   allowedFails?: number;
   allowedFailsPolicy?: AllowedFailsPolicy;
@@ -42,7 +44,7 @@ export interface RouterSettings {
   dropParams: boolean;
 }
 
-/** `[{a: [b, c]}, {"*": [d]}]` -> Map; the first entry for a group wins, as in LiteLLM. */
+/** `[{a: [b, c]}, {"*": [d]}]` -> Map; the first entry for a group wins, as in LiteLLM. `generic` is the "*" list unless one is given. */
 export function fallbackMap(list: FallbackList | undefined, generic?: readonly string[]): FallbackMap {
   const map = new Map<string, readonly string[]>();
   for (const entry of list ?? []) for (const [group, targets] of Object.entries(entry)) if (!map.has(group)) map.set(group, targets);
@@ -55,15 +57,18 @@ export function resolveSettings(config: ParsedConfig): RouterSettings {
   const l = config.litellm_settings;
   const args = r.routing_strategy_args ?? {};
   const strategy = r.routing_strategy ?? "simple-shuffle";
+  // default_fallbacks, then the guides' fallback_model: the fallback of every group without its own list.
+  const generic = [...(r.default_fallbacks ?? l.default_fallbacks ?? []), ...(r.fallback_model ? [r.fallback_model] : [])];
   return {
     strategy: strategy === "usage-based-routing" ? "usage-based-routing-v2" : strategy,
-    numRetries: r.num_retries ?? l.num_retries ?? DEFAULTS.numRetries,
+    numRetries: r.num_retries ?? r.retry_policy?.num_retries ?? l.num_retries ?? DEFAULTS.numRetries,
     retryPolicy: r.retry_policy,
+    retryAfterS: r.retry_after ?? r.retry_policy?.retry_after ?? 0,
     allowedFails: r.allowed_fails ?? l.allowed_fails,
     allowedFailsPolicy: r.allowed_fails_policy,
     cooldownTimeS: r.cooldown_time ?? l.cooldown_time ?? DEFAULTS.cooldownTimeS,
     disableCooldowns: r.disable_cooldowns ?? false,
-    fallbacks: fallbackMap(r.fallbacks ?? l.fallbacks, r.default_fallbacks ?? l.default_fallbacks),
+    fallbacks: fallbackMap(r.fallbacks ?? l.fallbacks, [...new Set(generic)]),
     contextWindowFallbacks: fallbackMap(r.context_window_fallbacks ?? l.context_window_fallbacks),
     contentPolicyFallbacks: fallbackMap(r.content_policy_fallbacks ?? l.content_policy_fallbacks),
     maxFallbacks: r.max_fallbacks ?? DEFAULTS.maxFallbacks,

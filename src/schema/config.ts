@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { ENDPOINT_MODES, unitPriceShape } from "./endpoints";
 import { responsesModelInfoShape, responsesSettingsShape } from "./responses";
+import { capabilityShape } from "./capabilities";
 
 const num = z.number();
 const posInt = z.number().int().positive();
@@ -28,6 +29,8 @@ export const litellmParamsSchema = z.looseObject({
   tpm: posInt.optional(),
   weight: z.number().positive().optional(),
   order: z.number().int().optional(),
+  /** The guides' name for `order` (lowest first); `order` wins when both are set. */
+  priority: z.number().int().optional(),
   max_parallel_requests: posInt.optional(),
   cooldown_time: z.number().min(0).optional(),
   input_cost_per_token: z.number().min(0).optional(),
@@ -42,6 +45,10 @@ export const litellmParamsSchema = z.looseObject({
   aws_secret_access_key: str.optional(),
   aws_session_token: str.optional(),
   aws_region_name: str.optional(),
+  /** Vertex AI: a service account's JSON (text, or the object itself), its project and region. */
+  vertex_credentials: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
+  vertex_project: str.optional(),
+  vertex_location: str.optional(),
   /** Azure: an Entra ID token, sent as Bearer when there is no api_key. */
   azure_ad_token: str.optional(),
   /** Name of a Workers VPC / service binding to call instead of the global fetch. */
@@ -60,6 +67,7 @@ export const modelInfoSchema = z.looseObject({
   input_cost_per_token: z.number().min(0).optional(),
   output_cost_per_token: z.number().min(0).optional(),
   ...unitPriceShape,
+  ...capabilityShape,
 });
 
 export const modelEntrySchema = z.looseObject({
@@ -68,8 +76,10 @@ export const modelEntrySchema = z.looseObject({
   model_info: modelInfoSchema.optional(),
 });
 
-/** `[{ "gpt-4o": ["claude-sonnet", "llama"] }, ...]`, LiteLLM's fallback list shape. */
-const fallbackList = z.array(z.record(z.string(), z.array(z.string())));
+/** `{ "gpt-4o": ["claude-sonnet", "llama"] }`; a single name may stand for a one-name list. */
+const fallbackMapping = z.record(z.string(), z.union([z.array(z.string()), z.string().transform((name) => [name])]));
+/** LiteLLM's list of one-key mappings `[{gpt-4o: [a, b]}, ...]`, or the guides' bare mapping `{gpt-4o: [a, b]}`. */
+const fallbackList = z.union([z.array(fallbackMapping), fallbackMapping.transform((mapping) => [mapping])]);
 
 const retryPolicySchema = z.looseObject({
   BadRequestErrorRetries: nonNegInt.optional(),
@@ -78,6 +88,9 @@ const retryPolicySchema = z.looseObject({
   RateLimitErrorRetries: nonNegInt.optional(),
   ContentPolicyViolationErrorRetries: nonNegInt.optional(),
   InternalServerErrorRetries: nonNegInt.optional(),
+  /** The guides' shorthand: retries for every error class, and the least wait (seconds) before one. */
+  num_retries: nonNegInt.optional(),
+  retry_after: z.number().min(0).optional(),
 });
 
 const allowedFailsPolicySchema = z.looseObject({
@@ -122,6 +135,10 @@ export const routerSettingsSchema = z.looseObject({
     })
     .optional(),
   retry_policy: retryPolicySchema.optional(),
+  /** LiteLLM's least wait (seconds) before retrying on the same deployment. */
+  retry_after: z.number().min(0).optional(),
+  /** The guides' fallback for every group (added after default_fallbacks). */
+  fallback_model: z.string().min(1).optional(),
   allowed_fails_policy: allowedFailsPolicySchema.optional(),
   disable_cooldowns: z.boolean().optional(),
   max_fallbacks: nonNegInt.optional(),
@@ -157,6 +174,7 @@ export const generalSettingsSchema = z.looseObject({
   store_prompts_in_spend_logs: z.boolean().optional(),
   disable_spend_logs: z.boolean().optional(),
   alerting: z.array(z.string()).optional(),
+  alerting_threshold: z.number().optional(),
   global_max_parallel_requests: posInt.optional(),
   /** Largest accepted request body, in MB (LiteLLM's max_request_size_mb). */
   max_request_size_mb: z.number().positive().optional(),
@@ -168,6 +186,8 @@ export const configSchema = z.looseObject({
   litellm_settings: litellmSettingsSchema.default({}),
   router_settings: routerSettingsSchema.default({}),
   general_settings: generalSettingsSchema.default({}),
+  /** MCP servers (a later issue serves `url` ones; stdio `command` ones cannot run on Workers). */
+  mcp_servers: z.record(z.string(), z.unknown()).optional(),
   environment_variables: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
 });
 

@@ -205,6 +205,9 @@ export const pricedByConfig = (d: Deployment): boolean => configPrice(d) !== und
 
 const resolved = new WeakMap<Deployment, { version: number; price: Price | undefined }>();
 
+/** Providers serving another's models at its list prices, for the price table's `<provider>/<model>` names. */
+const PRICED_AS: Readonly<Record<string, string>> = { google: "gemini", vertex_ai: "gemini" };
+
 /** The deployment's price, or undefined when nobody knows it. Cached per deployment and map version. */
 export function priceOf(d: Deployment, book: PriceBook): Price | undefined {
   const hit = resolved.get(d);
@@ -212,7 +215,9 @@ export function priceOf(d: Deployment, book: PriceBook): Price | undefined {
   let price = configPrice(d);
   if (!price && LOCAL_PROVIDERS.has(d.provider)) price = FREE;
   if (!price) {
-    const names = [d.info.base_model, `${d.provider}/${d.model}`, d.model].filter((n): n is string => !!n);
+    // Vertex writes versions as `claude-sonnet-4-5@20250929`.
+    const alias = PRICED_AS[d.provider];
+    const names = [d.info.base_model, `${d.provider}/${d.model}`, alias && `${alias}/${d.model}`, d.model, d.model.split("@")[0]].filter((n): n is string => !!n);
     for (const name of names) if ((price = priceForName(name, book))) break;
   }
   resolved.set(d, { version: book.version, price });

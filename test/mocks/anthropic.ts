@@ -73,6 +73,11 @@ export async function anthropicMock(req: IncomingMessage, res: ServerResponse, p
   if (!req.headers["x-api-key"]) return error(res, 401, "authentication_error", "x-api-key header is required");
   if (req.headers["x-api-key"] === "sk-ant-wrong") return error(res, 401, "authentication_error", "invalid x-api-key");
   if (!req.headers["anthropic-version"]) return bad(res, "anthropic-version: header is required");
+  return anthropicRespond(res, body, path.endsWith("/count_tokens"));
+}
+
+/** Answers a Messages request whose credentials were checked (here, or by the Vertex AI mock). */
+export async function anthropicRespond(res: ServerResponse, body: Record<string, any>, countOnly: boolean) {
   const model = String(body.model ?? "");
   const failure = requestedError(model);
   if (failure) {
@@ -85,7 +90,6 @@ export async function anthropicMock(req: IncomingMessage, res: ServerResponse, p
     if (status === 529) return error(res, 529, "overloaded_error", "Overloaded");
     return error(res, status, "api_error", "Internal server error");
   }
-  const countOnly = path.endsWith("/count_tokens");
   const problem = validate(body, countOnly);
   if (problem) return bad(res, problem);
   if (countOnly) return json(res, 200, { input_tokens: 42 });

@@ -7,3 +7,7 @@ export const GENERIC_API_KEY = "generic-test-key";
 export const BEDROCK_ACCESS_KEY = "AKIDMOCKGATEWAY";
 export const BEDROCK_SECRET_KEY = "mock/secret+key/for-sigv4";
 export const BEDROCK_API_KEY = "bedrock-api-key-mock";
+/** test/mocks/cohere.ts's key. */
+export const COHERE_KEY = "cohere-test-key";
+/** test/mocks/azure-ai.ts's key. */
+export const AZURE_AI_KEY = "azure-ai-test-key";

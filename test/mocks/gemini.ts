@@ -76,10 +76,15 @@ export async function geminiMock(req: IncomingMessage, res: ServerResponse, path
   const [, model, method] = m;
   const key = req.headers["x-goog-api-key"];
   if (!key) return error(res, 403, "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.");
-  const failure = requestedError(model);
-  if (key === "bad-key" || failure?.variant === "key") {
+  if (key === "bad-key" || requestedError(model)?.variant === "key") {
     return error(res, 400, "API key not valid. Please pass a valid API key.", [{ "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "API_KEY_INVALID", domain: "googleapis.com" }]);
   }
+  return geminiRespond(req, res, model, method, body);
+}
+
+/** Answers a generateContent / streamGenerateContent / batchEmbedContents request whose credentials were checked (here, or by the Vertex AI mock). */
+export async function geminiRespond(req: IncomingMessage, res: ServerResponse, model: string, method: string, body: Record<string, any>) {
+  const failure = requestedError(model);
   if (failure) {
     if (failure.status === 400 && failure.variant === "context") return error(res, 400, "The input token count (1200000) exceeds the maximum number of tokens allowed (1048576).");
     if (failure.status === 429) {

@@ -8,6 +8,8 @@
 //   anything else    a normal answer; with `tools` in the request, a tool call
 //   (router scenarios - flaky-<n>, stream-fail-first, ... - are in ./router.ts)
 // Every request is recorded; GET /__requests?contains=<text> returns the matching ones.
+// MockUpstream.failModel(name, status) makes every request for that model (in the body or the path)
+// fail as `error-<status>` would, in the provider's own error shape (end-to-end tests of fallbacks).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { routerScenario } from "./router";
@@ -20,6 +22,10 @@ import { geminiMock } from "./gemini";
 import { inflight } from "./inflight";
 import { guardrailsMock } from "./guardrails";
 import { openaiResponsesMock } from "./openai-responses";
+import { cohereMock } from "./cohere";
+import { azureAiMock } from "./azure-ai";
+import { vertexMock } from "./vertex";
+import { shapeMock } from "./shapes";
 import { endpointsMock, isEndpointsPath } from "./endpoints";
 
 export interface RecordedRequest {
@@ -146,6 +152,18 @@ async function openai(req: IncomingMessage, res: ServerResponse, path: string, b
   res.end("data: [DONE]\n\n");
 }
 
+/**
+ * /api/generate asked for JSON with LiteLLM's function prompt (`ollama/` with tools): a model
+ * following it answers `{"name","arguments"}`, or, once a tool result is in the prompt, other JSON.
+ */
+function promptedToolAnswer(body: Record<string, any>): string | undefined {
+  const prompt = String(body.prompt ?? "");
+  if (body.format !== "json" || !prompt.includes("Produce JSON OUTPUT ONLY!")) return undefined;
+  if (prompt.includes("Tool Calls:")) return JSON.stringify({ answer: TEXT });
+  const name = /available to you:\n\{"type":"function","function":\{"name":"([^"]+)"/.exec(prompt)?.[1] ?? "unknown";
+  return JSON.stringify({ name, arguments: { city: "Paris" } });
+}
+
 async function ollama(req: IncomingMessage, res: ServerResponse, path: string, body: Record<string, any>) {
   const model = String(body.model ?? "");
   const status = Number(/^error-(\d{3})/.exec(model)?.[1] ?? 0);
@@ -164,6 +182,15 @@ async function ollama(req: IncomingMessage, res: ServerResponse, path: string, b
   }
   const isChat = path === "/api/chat";
   const toolCall = isChat && Array.isArray(body.tools) && body.tools.length > 0;
+  const prompted = path === "/api/generate" ? promptedToolAnswer(body) : undefined;
+  if (prompted !== undefined) {
+    if (!body.stream) return json(res, 200, { model, created_at, response: prompted, done: true, done_reason: "stop", ...counts });
+    res.writeHead(200, { "content-type": "application/x-ndjson" });
+    const half = Math.floor(prompted.length / 2);
+    for (const piece of [prompted.slice(0, half), prompted.slice(half)]) res.write(JSON.stringify({ model, created_at, response: piece, done: false }) + "\n");
+    res.end(JSON.stringify({ model, created_at, response: "", done: true, done_reason: "stop", ...counts }) + "\n");
+    return;
+  }
   if (!body.stream) {
     const final = isChat
       ? { model, created_at, message: toolCall ? { role: "assistant", content: "", tool_calls: [{ function: { name: body.tools[0].function.name, arguments: { city: "Paris" } } }] } : { role: "assistant", content: TEXT }, done: true, done_reason: "stop", ...counts }
@@ -197,11 +224,24 @@ export interface MockUpstream {
   url: string;
   port: number;
   requests: RecordedRequest[];
+  /** Every request for `model` fails with `status` from now on (undefined: answers again). */
+  failModel(model: string, status: number | undefined): void;
   close(): Promise<void>;
+}
+
+/** Rewrites a request for a model told to fail into one for `error-<status>`, which every provider mock answers in its own error shape. */
+function forcedFailure(failing: ReadonlyMap<string, number>, path: string, body: Record<string, any>): string {
+  for (const [model, status] of failing) {
+    if (body.model === model) body.model = `error-${status}`;
+    const inPath = `/models/${model}:`;
+    if (path.includes(inPath)) return path.replace(inPath, `/models/error-${status}:`);
+  }
+  return path;
 }
 
 export async function startMockUpstream(port = 0): Promise<MockUpstream> {
   const requests: RecordedRequest[] = [];
+  const failing = new Map<string, number>();
   const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://mock");
     if (url.pathname === "/__requests") {
@@ -218,6 +258,12 @@ export async function startMockUpstream(port = 0): Promise<MockUpstream> {
     res.on("close", () => {
       if (!res.writableFinished) record.closedEarly = true;
     });
+    // Routes that take non-JSON bodies (a form) or answer whatever was sent.
+    if (url.pathname.startsWith("/vertex/")) {
+      const vertexPath = failing.size ? forcedFailure(failing, url.pathname, {}) : url.pathname;
+      return void (await vertexMock(req, res, vertexPath, text).catch((err) => json(res, 500, { error: { message: String(err) } })));
+    }
+    if (url.pathname.startsWith("/shape/")) return shapeMock(res, url.pathname);
     let body: Record<string, any> = {};
     try {
       body = text ? JSON.parse(text) : {};
@@ -225,18 +271,21 @@ export async function startMockUpstream(port = 0): Promise<MockUpstream> {
       json(res, 400, { error: { message: "mock: body is not JSON", type: "invalid_request_error", param: null, code: null } });
       return;
     }
+    const path = failing.size ? forcedFailure(failing, url.pathname, body) : url.pathname;
     try {
-      if (/^\/(openai|azure)\/.*\/responses(\/|$)/.test(url.pathname)) await openaiResponsesMock(req, res, url.pathname, body);
-      else if (url.pathname.startsWith("/openai/")) await openai(req, res, url.pathname, body);
-      else if (url.pathname.startsWith("/api/")) await ollama(req, res, url.pathname, body);
-      else if (url.pathname.startsWith("/anthropic/")) await anthropicMock(req, res, url.pathname, body);
-      else if (url.pathname.startsWith("/gemini/")) await geminiMock(req, res, url.pathname, body);
-      else if (url.pathname.startsWith("/azure/")) await azureMock(req, res, url.pathname, body);
-      else if (url.pathname.startsWith("/bedrock/")) await bedrockMock(req, res, url.pathname, body, text);
-      else if (url.pathname.startsWith("/cloudflare/")) await workersAiMock(req, res, url.pathname, body);
-      else if (url.pathname.startsWith("/tunnel/")) cloudflareAccess(req, res) && (await ollama(req, res, url.pathname.slice("/tunnel".length), body));
-      else if (url.pathname.startsWith("/inflight/")) await inflight(req, res, url.pathname, body);
-      else if (url.pathname.startsWith("/guardrails/")) await guardrailsMock(req, res, url.pathname, body, text);
+      if (/^\/(openai|azure)\/.*\/responses(\/|$)/.test(path)) await openaiResponsesMock(req, res, path, body);
+      else if (path.startsWith("/openai/")) await openai(req, res, path, body);
+      else if (path.startsWith("/api/")) await ollama(req, res, path, body);
+      else if (path.startsWith("/anthropic/")) await anthropicMock(req, res, path, body);
+      else if (path.startsWith("/gemini/")) await geminiMock(req, res, path, body);
+      else if (path.startsWith("/azure/")) await azureMock(req, res, path, body);
+      else if (path.startsWith("/bedrock/")) await bedrockMock(req, res, path, body, text);
+      else if (path.startsWith("/cloudflare/")) await workersAiMock(req, res, path, body);
+      else if (path.startsWith("/tunnel/")) cloudflareAccess(req, res) && (await ollama(req, res, path.slice("/tunnel".length), body));
+      else if (path.startsWith("/inflight/")) await inflight(req, res, path, body);
+      else if (path.startsWith("/guardrails/")) await guardrailsMock(req, res, path, body, text);
+      else if (path.startsWith("/cohere/")) await cohereMock(req, res, path, body);
+      else if (path.startsWith("/azure-ai/")) await azureAiMock(req, res, path, body);
       else json(res, 404, { error: { message: `mock: no route ${url.pathname}`, type: "invalid_request_error", param: null, code: null } });
     } catch (err) {
       if (!res.headersSent) json(res, 500, { error: { message: String(err), type: "server_error", param: null, code: null } });
@@ -250,6 +299,7 @@ export async function startMockUpstream(port = 0): Promise<MockUpstream> {
     url: `http://127.0.0.1:${actual}`,
     port: actual,
     requests,
+    failModel: (model, status) => (status === undefined ? failing.delete(model) : failing.set(model, status)),
     close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
 }

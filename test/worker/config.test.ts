@@ -14,8 +14,8 @@ describe("config compilation", () => {
     expect(text).toContain("router_settings.routing_strategy");
   });
 
-  it("refuses unknown providers and models without a provider", async () => {
-    const err = (await compileConfig({ model_list: [{ model_name: "y", litellm_params: { model: "nosuch/y" } }, { model_name: "z", litellm_params: { model: "gpt-4o" } }] }).catch((e) => e)) as ConfigError;
+  it("refuses unknown providers and bare names no provider can be inferred from (gpt-4o is inferred: test/worker/guides-config.test.ts)", async () => {
+    const err = (await compileConfig({ model_list: [{ model_name: "y", litellm_params: { model: "nosuch/y" } }, { model_name: "z", litellm_params: { model: "my-finetune" } }] }).catch((e) => e)) as ConfigError;
     expect(err.issues[0]).toMatch(/model_list\[0\]\.litellm_params\.model: unknown provider 'nosuch'/);
     expect(err.issues[1]).toMatch(/model_list\[1\]\.litellm_params\.model: expected '<provider>\/<model id>'/);
   });

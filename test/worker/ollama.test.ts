@@ -99,14 +99,35 @@ describe("ollama/ (POST /api/generate)", () => {
     expect(text[0].object).toBe("text_completion");
   });
 
-  it("refuses tools unless drop_params is on", async () => {
-    const tools = [{ type: "function", function: { name: "f" } }];
-    const strict = await testGateway({ model_list: [ollamaModel("gen", "llama3.2", "ollama")] });
-    const res = await strict.post("/v1/chat/completions", { model: "gen", tools, messages: [{ role: "user", content: "x" }] });
-    expect(res.status).toBe(400);
-    expect(((await res.json()) as any).error).toMatchObject({ param: "tools", message: expect.stringContaining("drop_params") });
-    const lenient = await testGateway({ model_list: [ollamaModel("gen", "llama3.2", "ollama")], litellm_settings: { drop_params: true } });
-    expect((await lenient.post("/v1/chat/completions", { model: "gen", tools, messages: [{ role: "user", content: "x" }] })).status).toBe(200);
+  it("serves tools as LiteLLM does: described in a JSON-only system prompt, the JSON answer turned into a tool call (it refused them before)", async () => {
+    const tools = [{ type: "function", function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } } }];
+    const gw = await testGateway({ model_list: [ollamaModel("gen", "llama3.2", "ollama")] });
+    const marker = `m-${crypto.randomUUID()}`;
+    const res = await gw.post("/v1/chat/completions", { model: "gen", tools, messages: [{ role: "system", content: "sys" }, { role: "user", content: marker }] });
+    expect(res.status).toBe(200);
+    const out = (await res.json()) as any;
+    expect(out.choices[0].finish_reason).toBe("tool_calls");
+    const call = out.choices[0].message.tool_calls[0];
+    expect(call).toMatchObject({ type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } });
+    const sent = JSON.parse((await upstreamRequests(marker))[0].body);
+    expect(sent.format).toBe("json");
+    expect(sent.prompt).toContain(`### System:\nsys Produce JSON OUTPUT ONLY! Adhere to this format {"name": "function_name", "arguments":{"argument_name": "argument_value"}} The following functions are available to you:\n${JSON.stringify(tools[0])}\n`);
+
+    // The tool result goes back in the prompt with the call written out; the model's JSON answer is the content.
+    const next = `n-${crypto.randomUUID()}`;
+    const second = (await (await gw.post("/v1/chat/completions", {
+      model: "gen",
+      tools,
+      messages: [{ role: "user", content: "weather?" }, { role: "assistant", content: null, tool_calls: [call] }, { role: "tool", tool_call_id: call.id, content: next }],
+    })).json()) as any;
+    expect(second.choices[0]).toMatchObject({ message: { content: '{"answer":"Hello from the mock."}' }, finish_reason: "stop" });
+    expect(JSON.parse((await upstreamRequests(next))[0].body).prompt).toContain('Tool Calls: [\n  {\n    "id": "' + call.id);
+
+    const chunks = (await readSse(await gw.post("/v1/chat/completions", { model: "gen", tools, stream: true, messages: [{ role: "user", content: "w" }] }))) as any[];
+    const streamed = chunks.flatMap((c) => c.choices?.[0]?.delta?.tool_calls ?? []);
+    expect(streamed).toHaveLength(1);
+    expect(streamed[0]).toMatchObject({ index: 0, function: { name: "get_weather", arguments: '{"city":"Paris"}' } });
+    expect(chunks.find((c) => c.choices?.[0]?.finish_reason)?.choices[0].finish_reason).toBe("tool_calls");
   });
 
   it("embeds through /api/embed, as floats or base64 (the openai SDK's default)", async () => {

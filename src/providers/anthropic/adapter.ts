@@ -6,15 +6,14 @@ import { fromAnthropicMessage, usageFromAnthropic } from "./response";
 import { CHAT_PARAMS, chatRequest, passthroughRequest } from "./request";
 import type { AnthropicMessage } from "../../schema/anthropic";
 import { AnthropicPassthrough, AnthropicStreamTranslator } from "./stream";
-import { failureJson, plainMessage, providerError } from "../shared/errors";
+import { failureJson, failureMessage, field, providerError } from "../shared/errors";
 import { jsonToolFor } from "../shared/json-tool";
 import type { AdapterContext, ProviderAdapter, UpstreamFailure } from "../../core/provider";
 
 /** Anthropic's `{"type":"error","error":{"type","message"}}`, classified for the router. */
 export function mapAnthropicError(failure: UpstreamFailure, ctx: AdapterContext) {
-  const body = failureJson<{ error?: { type?: string; message?: string } }>(failure);
-  const message = body?.error?.message ?? plainMessage(failure);
-  const type = body?.error?.type;
+  const message = failureMessage(failure);
+  const type = field(field(failureJson(failure), "error"), "type");
   if (type === "overloaded_error" || failure.status === 529) return providerError(failure, ctx, { message, kind: "unavailable", status: 503 });
   if (/content filtering policy|content policy/i.test(message)) return providerError(failure, ctx, { message, kind: "content_policy" });
   return providerError(failure, ctx, { message });

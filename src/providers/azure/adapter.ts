@@ -6,7 +6,7 @@
 import type { GatewayError } from "../../errors";
 import type { ChatCompletion, ChatRequest, CompletionRequest, EmbeddingRequest, EmbeddingResponse, TextCompletion } from "../../schema/openai";
 import { mapOpenAIError } from "../openai/adapter";
-import { failureJson, providerError } from "../shared/errors";
+import { failureJson, failureMessage, field, providerError } from "../shared/errors";
 import type { AdapterContext, ProviderAdapter, StreamDecoderKind, UpstreamFailure } from "../../core/provider";
 import { responsesPassthrough } from "../shared/responses";
 import { openAIEndpoints } from "../openai/endpoints";
@@ -14,11 +14,10 @@ import { azureDeploymentTarget, azureRequest, azureResponsesTarget } from "./req
 import { AzureStreamTranslator } from "./stream";
 
 /** Azure's OpenAI-shaped error body; content filtering is flagged by code or innererror. */
-function mapAzureError(failure: UpstreamFailure, ctx: AdapterContext): GatewayError {
-  const body = failureJson<{ error?: { message?: string; code?: string; param?: string; innererror?: { code?: string } } }>(failure);
-  const error = body?.error;
-  if (error && (error.code === "content_filter" || error.innererror?.code === "ResponsibleAIPolicyViolation")) {
-    return providerError(failure, ctx, { message: error.message ?? "content filtered", kind: "content_policy", param: error.param ?? null });
+export function mapAzureError(failure: UpstreamFailure, ctx: AdapterContext): GatewayError {
+  const error = field(failureJson(failure), "error");
+  if (field(error, "code") === "content_filter" || field(field(error, "innererror"), "code") === "ResponsibleAIPolicyViolation") {
+    return providerError(failure, ctx, { message: failureMessage(failure) || "content filtered", kind: "content_policy", param: field(error, "param") as string | undefined });
   }
   return mapOpenAIError(failure, ctx);
 }

@@ -5,7 +5,7 @@
 // ConverseStream answers in AWS's binary event stream (shared/aws-event-stream.ts).
 import type { GatewayError } from "../../errors";
 import { awsEventStreamDecoder } from "../shared/aws-event-stream";
-import { failureJson, plainMessage, providerError } from "../shared/errors";
+import { failureJson, failureMessage, field, providerError } from "../shared/errors";
 import { jsonToolFor } from "../shared/json-tool";
 import type { AdapterContext, ProviderAdapter, UpstreamFailure } from "../../core/provider";
 import { CHAT_PARAMS, chatRequest, EMBEDDING_PARAMS, embeddingRequest } from "./request";
@@ -14,9 +14,9 @@ import { ConverseStreamTranslator } from "./stream";
 
 /** AWS's `{"message": ...}` with the exception name in x-amzn-errortype (or __type). */
 function mapBedrockError(failure: UpstreamFailure, ctx: AdapterContext): GatewayError {
-  const body = failureJson<{ message?: string; Message?: string; __type?: string }>(failure);
-  const message = body?.message ?? body?.Message ?? plainMessage(failure);
-  const type = (failure.headers.get("x-amzn-errortype") ?? body?.__type ?? "").split(":")[0].split("#").pop()!.toLowerCase();
+  const message = failureMessage(failure);
+  const typeField = field(failureJson(failure), "__type");
+  const type = (failure.headers.get("x-amzn-errortype") ?? (typeof typeField === "string" ? typeField : "")).split(":")[0].split("#").pop()!.toLowerCase();
   // Bad or expired credentials come back as 403s; clients and the router expect an auth error.
   if (["unrecognizedclientexception", "invalidsignatureexception", "expiredtokenexception"].includes(type)) {
     return providerError(failure, ctx, { message, kind: "auth", status: 401 });

@@ -1,10 +1,10 @@
 // Gemini's GenerateContentResponse -> OpenAI's chat.completion: candidates become choices, thought
 // parts reasoning_content, function calls tool calls (ids made here, carrying the thought signature).
-import { GatewayError } from "../../errors";
 import type { ChatCompletion, EmbeddingRequest, EmbeddingResponse, FinishReason, ToolCall, Usage } from "../../schema/openai";
 import { toolCallId } from "../shared/content";
 import { assistantMessage, chatCompletion } from "../shared/completion";
 import { embeddingList } from "../shared/embeddings";
+import { inBandError as upstreamError } from "../shared/errors";
 import type { AdapterContext } from "../../core/provider";
 import { encodeId, type GeminiPart } from "./request";
 
@@ -64,7 +64,7 @@ export function toolCallOf(part: GeminiPart, callId: string, index: number): Too
 }
 
 export function inBandError(r: GeminiResponse): void {
-  if (r.error) throw new GatewayError(r.error.code && r.error.code >= 400 ? r.error.code : 500, "server", `gemini error: ${r.error.message ?? "stream error"}`, { upstream: true });
+  if (r.error) throw upstreamError("gemini", r.error, typeof r.error.code === "number" && r.error.code >= 400 ? r.error.code : 500);
 }
 
 export function parseChat(json: unknown, ctx: AdapterContext): ChatCompletion {

@@ -1,5 +1,7 @@
 // OpenAI requests -> Ollama's /api/chat (messages, tools, images), /api/generate (one prompt:
-// messages flattened as LiteLLM does, or a completion's prompt) and /api/embed.
+// messages flattened as LiteLLM does, or a completion's prompt) and /api/embed. /api/generate has no
+// tools: as LiteLLM does, they are described in a system message asking for JSON only, with
+// `format: "json"`, and a `{"name","arguments"}` answer comes back as a tool call (./response.ts).
 import { GatewayError } from "../../errors";
 import type { ChatMessage, ChatRequest, CompletionRequest, EmbeddingRequest } from "../../schema/openai";
 import { onePrompt, textOf } from "../shared/content";
@@ -24,7 +26,9 @@ export const CHAT_PARAMS = new Set([
   "stop", "seed", "presence_penalty", "frequency_penalty", "tools", "tool_choice", "response_format", "user", "n",
   "keep_alive", "top_k", "num_ctx", "repeat_penalty", "reasoning_effort", "parallel_tool_calls",
 ]);
-export const GENERATE_PARAMS = new Set([...CHAT_PARAMS].filter((p) => !["tools", "tool_choice", "parallel_tool_calls"].includes(p)).concat(["prompt", "suffix"]));
+export const GENERATE_PARAMS = new Set([...CHAT_PARAMS, "prompt", "suffix"]);
+/** Completions (/v1/completions) have no tools. */
+export const COMPLETION_PARAMS = new Set([...GENERATE_PARAMS].filter((p) => !["tools", "tool_choice", "parallel_tool_calls"].includes(p)));
 export const EMBEDDING_PARAMS = new Set(["model", "input", "user", "dimensions", "encoding_format"]);
 
 function target(path: string, ctx: AdapterContext): Omit<UpstreamRequest, "body"> {
@@ -91,24 +95,49 @@ function toOllamaMessages(messages: ChatMessage[]): OllamaMessage[] {
   });
 }
 
-/** LiteLLM's ollama prompt template for /api/generate. */
+/** LiteLLM's ollama prompt template for /api/generate; an assistant's tool calls are written out as LiteLLM does. */
 function flattenMessages(messages: ChatMessage[]): { prompt: string; images: string[] } {
   const images: string[] = [];
   let prompt = "";
   for (const m of messages) {
     const label = m.role === "system" || m.role === "developer" ? "System" : m.role === "assistant" ? "Assistant" : "User";
-    prompt += `### ${label}:\n${textOf(m.content)}\n\n`;
+    let text = textOf(m.content);
+    if (m.tool_calls?.length) {
+      const calls = m.tool_calls.map((tc) => ({ id: tc.id, type: "function", function: { name: tc.function.name, arguments: parseArguments(tc.function.arguments) } }));
+      text += `Tool Calls: ${JSON.stringify(calls, null, 2)}`;
+    }
+    prompt += `### ${label}:\n${text}\n\n`;
     images.push(...imagesOf(m.content));
   }
   return { prompt: prompt + "### Assistant:\n", images };
+}
+
+/** `ollama/` with tools: LiteLLM's function prompt (its function_call_prompt), for the model to answer with one call as JSON. */
+export function toolsPrompted(body: ChatRequest): boolean {
+  return !!body.tools?.length && body.tool_choice !== "none";
+}
+
+function withFunctionPrompt(body: ChatRequest): ChatMessage[] {
+  const prompt =
+    'Produce JSON OUTPUT ONLY! Adhere to this format {"name": "function_name", "arguments":{"argument_name": "argument_value"}} The following functions are available to you:' +
+    body.tools!.map((t) => `\n${JSON.stringify(t)}\n`).join("");
+  let added = false;
+  const messages = body.messages.map((m) => {
+    if (m.role !== "system" && m.role !== "developer") return m;
+    added = true;
+    return { ...m, content: `${textOf(m.content)} ${prompt}` };
+  });
+  return added ? messages : [...messages, { role: "system", content: prompt }];
 }
 
 /** A chat request for /api/chat (`ollama_chat/`) or, flattened to one prompt, /api/generate (`ollama/`). */
 export function chatRequest(mode: "chat" | "generate", body: ChatRequest, ctx: AdapterContext): UpstreamRequest {
   const common = { model: ctx.deployment.model, stream: !!body.stream, options: samplingParams(body, OPTIONS), format: format(body), keep_alive: (body as Record<string, unknown>).keep_alive };
   if (mode === "generate") {
-    const { prompt, images } = flattenMessages(body.messages);
-    return { ...target("/api/generate", ctx), body: JSON.stringify({ ...common, prompt, images: images.length ? images : undefined }) };
+    const tools = toolsPrompted(body);
+    const { prompt, images } = flattenMessages(tools ? withFunctionPrompt(body) : body.messages);
+    const payload = { ...common, format: tools ? "json" : common.format, prompt, images: images.length ? images : undefined };
+    return { ...target("/api/generate", ctx), body: JSON.stringify(payload) };
   }
   const payload = { ...common, messages: toOllamaMessages(body.messages), tools: body.tool_choice === "none" ? undefined : body.tools };
   return { ...target("/api/chat", ctx), body: JSON.stringify(payload) };

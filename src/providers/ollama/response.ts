@@ -1,11 +1,11 @@
 // Ollama's answers -> OpenAI's: message or response text, thinking, tool calls (Ollama sends no ids),
 // done_reason, and usage from prompt_eval_count / eval_count.
-import { GatewayError } from "../../errors";
 import { nowSeconds } from "../../lib/ids";
 import type { ChatCompletion, EmbeddingRequest, EmbeddingResponse, FinishReason, TextCompletion, ToolCall, Usage } from "../../schema/openai";
 import { chatCompletion } from "../shared/completion";
 import { embeddingList } from "../shared/embeddings";
 import { tokenUsage } from "../shared/usage";
+import { inBandError as upstreamError } from "../shared/errors";
 import type { AdapterContext } from "../../core/provider";
 import type { OllamaMessage } from "./request";
 
@@ -18,7 +18,8 @@ export interface OllamaResponse {
   done_reason?: string;
   prompt_eval_count?: number;
   eval_count?: number;
-  error?: string;
+  /** Ollama sends a string; servers in front of it other shapes. */
+  error?: unknown;
 }
 
 export function usageOf(r: OllamaResponse): Usage | undefined {
@@ -40,14 +41,36 @@ export function toToolCalls(calls: OllamaMessage["tool_calls"], callId: string, 
   }));
 }
 
-export function inBandError(r: { error?: string }): void {
-  if (r.error) throw new GatewayError(500, "server", `ollama error: ${r.error}`, { upstream: true });
+export function inBandError(r: { error?: unknown }): void {
+  if (r.error) throw upstreamError("ollama", r.error);
+}
+
+/**
+ * The JSON answer to LiteLLM's function prompt (`ollama/` with tools): `{"name","arguments"}` is a
+ * tool call; other JSON is the content, re-serialised as LiteLLM does; anything else stays text.
+ */
+export function promptedToolCall(text: string): { call?: NonNullable<OllamaMessage["tool_calls"]>[number]; content: string } {
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (value && typeof value === "object" && "name" in value && "arguments" in value && typeof (value as { name: unknown }).name === "string") {
+      const { name, arguments: args } = value as { name: string; arguments: unknown };
+      return { call: { function: { name, arguments: (args && typeof args === "object" ? args : {}) as Record<string, unknown> } }, content: "" };
+    }
+    return { content: JSON.stringify(value) };
+  } catch {
+    return { content: text };
+  }
 }
 
 /** /api/chat's message, or /api/generate's response text (`ollama/` chat calls), as a chat.completion. */
-export function parseChat(mode: "chat" | "generate", json: unknown, ctx: AdapterContext): ChatCompletion {
+export function parseChat(mode: "chat" | "generate", json: unknown, ctx: AdapterContext, toolsPrompted = false): ChatCompletion {
   const r = json as OllamaResponse;
   inBandError(r);
+  if (toolsPrompted && r.response !== undefined) {
+    const { call, content } = promptedToolCall(r.response);
+    r.response = content;
+    if (call) r.message = { role: "assistant", content: "", tool_calls: [call] };
+  }
   const toolCalls = toToolCalls(r.message?.tool_calls, ctx.callId).map(({ index: _index, ...tc }) => tc);
   const message: ChatCompletion["choices"][number]["message"] = { role: "assistant", content: (mode === "chat" ? r.message?.content : r.response) ?? "" };
   const thinking = r.message?.thinking ?? r.thinking;
@@ -70,7 +93,7 @@ export function parseCompletion(json: unknown, ctx: AdapterContext): TextComplet
 }
 
 export function parseEmbedding(json: unknown, ctx: AdapterContext, body: EmbeddingRequest): EmbeddingResponse {
-  const r = json as { embeddings?: number[][]; prompt_eval_count?: number; error?: string };
+  const r = json as { embeddings?: number[][]; prompt_eval_count?: number; error?: unknown };
   inBandError(r);
   return embeddingList(r.embeddings ?? [], body, ctx.deployment.model, r.prompt_eval_count ?? 0);
 }

@@ -3,17 +3,22 @@ import { nowSeconds } from "../../lib/ids";
 import type { Usage } from "../../schema/openai";
 import { parseEventJson } from "../shared/stream";
 import type { AdapterContext, ChunkSink, StreamTranslator } from "../../core/provider";
-import { finishReason, inBandError, type OllamaResponse, toToolCalls, usageOf } from "./response";
+import { finishReason, inBandError, type OllamaResponse, promptedToolCall, toToolCalls, usageOf } from "./response";
 
-/** NDJSON lines of /api/chat or /api/generate -> OpenAI chunks. */
+/**
+ * NDJSON lines of /api/chat or /api/generate -> OpenAI chunks. For `ollama/` with tools (LiteLLM's
+ * function prompt) the JSON answer is held until the end, as LiteLLM does, to tell a tool call from text.
+ */
 export class OllamaStreamTranslator implements StreamTranslator {
   usage: Usage | undefined;
   readonly id: string;
   model: string;
   private started = false;
   private toolCalls = 0;
+  /** The held answer when tools are prompted. */
+  private held = "";
 
-  constructor(ctx: AdapterContext, private readonly kind: "chat" | "completion") {
+  constructor(ctx: AdapterContext, private readonly kind: "chat" | "completion", private readonly toolsPrompted = false) {
     this.id = `${kind === "chat" ? "chatcmpl" : "cmpl"}-${ctx.callId}`;
     this.model = ctx.deployment.model;
   }
@@ -27,6 +32,15 @@ export class OllamaStreamTranslator implements StreamTranslator {
     inBandError(r);
     if (this.kind === "completion") {
       if (r.response) emit(this.chunk({ text: r.response, finish_reason: null }));
+    } else if (this.toolsPrompted) {
+      this.held += r.response ?? "";
+      if (r.done) {
+        const { call, content } = promptedToolCall(this.held);
+        if (call) {
+          emit(this.chunk({ delta: { role: "assistant", content: null, tool_calls: toToolCalls([call], this.id) }, finish_reason: null }));
+          this.toolCalls = 1;
+        } else emit(this.chunk({ delta: { role: "assistant", content }, finish_reason: null }));
+      }
     } else {
       const delta: Record<string, unknown> = {};
       if (!this.started) delta.role = "assistant";

@@ -1,39 +1,27 @@
 // OpenAI and every provider that speaks OpenAI's wire format (./compatible.ts): requests and
 // responses pass through nearly untouched (./request.ts), streams event by event (./stream.ts).
-import { GatewayError, kindForStatus, parseRetryAfter, redactSecrets } from "../../errors";
+import type { ErrorKind, GatewayError } from "../../errors";
 import type { ChatCompletion, ChatRequest, CompletionRequest, EmbeddingRequest, EmbeddingResponse, TextCompletion } from "../../schema/openai";
 import type { AdapterContext, ProviderAdapter, StreamDecoderKind, UpstreamFailure } from "../../core/provider";
 import type { OpenAICompatibleSpec } from "./compatible";
 import { openAITarget, streamingBody, upstreamBody } from "./request";
 import { OpenAIStreamTranslator } from "./stream";
 import { responsesPassthrough } from "../shared/responses";
+import { failureJson, failureMessage, field, providerError } from "../shared/errors";
 import { openAIEndpoints } from "./endpoints";
 
-/** OpenAI's error body `{"error":{"message","type","param","code"}}` (or a plain text body) as a GatewayError. */
+/**
+ * OpenAI's error body `{"error":{"message","type","param","code"}}`, or whatever an OpenAI-compatible
+ * server sends instead (`{"error": "..."}`, `{"detail": ...}`, plain text, HTML), as a GatewayError.
+ */
 export function mapOpenAIError(failure: UpstreamFailure, ctx: AdapterContext): GatewayError {
-  let message = "";
-  let param: string | null = null;
-  let code = "";
-  try {
-    const body = JSON.parse(failure.text) as { error?: { message?: string; param?: string; code?: string | number } | string; message?: string };
-    const err = typeof body.error === "string" ? { message: body.error } : body.error;
-    message = err?.message ?? body.message ?? "";
-    param = err && typeof err === "object" && "param" in err ? (err.param ?? null) : null;
-    code = String((err && typeof err === "object" && "code" in err ? err.code : "") ?? "");
-  } catch {
-    message = failure.text.slice(0, 300);
-  }
-  const provider = ctx.deployment.provider;
-  message = redactSecrets(message || `${provider} returned HTTP ${failure.status}`, ctx.deployment.params.api_key);
-  let kind = kindForStatus(failure.status);
+  const error = field(failureJson(failure), "error");
+  const message = failureMessage(failure);
+  const code = String(field(error, "code") ?? "");
+  let kind: ErrorKind | undefined;
   if (code === "context_length_exceeded" || /maximum context length|context window|too many tokens/i.test(message)) kind = "context_window";
   else if (code === "content_policy_violation" || code === "content_filter" || /content (management )?policy|content_filter/i.test(message)) kind = "content_policy";
-  const status = kind === "context_window" || kind === "content_policy" ? 400 : failure.status;
-  return new GatewayError(status, kind, `${provider} error: ${message}`, {
-    param,
-    retryAfter: parseRetryAfter(failure.headers),
-    upstream: true,
-  });
+  return providerError(failure, ctx, { message, kind, param: field(error, "param") as string | undefined });
 }
 
 export function openAICompatible(spec: OpenAICompatibleSpec): ProviderAdapter {

@@ -1,8 +1,8 @@
 // OpenAI-format streams pass through event by event, as the upstream wrote them; only the first
 // chunk (id, model), usage chunks and in-band errors are parsed.
-import { GatewayError } from "../../errors";
 import type { Usage } from "../../schema/openai";
 import { parseEventJson } from "../shared/stream";
+import { inBandError } from "../shared/errors";
 import type { StreamTranslator } from "../../core/provider";
 
 /** OpenAI-format passthrough stream: events go out as the upstream wrote them; the usage chunk is read, not forwarded. */
@@ -18,8 +18,8 @@ export class OpenAIStreamTranslator implements StreamTranslator {
     if (data === "[DONE]") return;
     // Only parse what must be read: the first chunk (id/model), usage chunks and in-band errors.
     if (!this.id || data.includes('"usage":{') || data.startsWith('{"error"')) {
-      const chunk = parseEventJson<{ id?: string; model?: string; choices?: unknown[]; usage?: Usage; error?: { message?: string } }>(data, this.provider);
-      if (chunk.error) throw new GatewayError(500, "server", chunk.error.message ?? `${this.provider} stream error`, { upstream: true });
+      const chunk = parseEventJson<{ id?: string; model?: string; choices?: unknown[]; usage?: Usage; error?: unknown }>(data, this.provider);
+      if (chunk.error) throw inBandError(this.provider, chunk.error);
       this.id ||= chunk.id ?? "";
       this.model ||= chunk.model ?? "";
       if (chunk.usage) {

@@ -5,7 +5,7 @@
 // results are wrapped into the REST envelope (`{result, success, errors}`) so one parser serves both.
 // Models answer either in Workers AI's own shape ({response, tool_calls, usage}) or, for the newer
 // ones, in OpenAI's (choices); both are read, JSON and SSE.
-import { failureJson, plainMessage, providerError } from "../shared/errors";
+import { failureJson, failureMessage, field, providerError } from "../shared/errors";
 import type { AdapterContext, ProviderAdapter, UpstreamFailure } from "../../core/provider";
 import { BINDING_URL, ERROR_STATUS, runOnBinding } from "./binding";
 import { CHAT_PARAMS, chatRequest, COMPLETION_PARAMS, completionRequest, EMBEDDING_PARAMS, embeddingRequest } from "./request";
@@ -15,10 +15,10 @@ import { workersAiImages, workersAiTranscription, workersAiTranslation } from ".
 
 /** REST `{"success":false,"errors":[{"code","message"}]}` (binding errors are wrapped the same way). */
 function mapWorkersAIError(failure: UpstreamFailure, ctx: AdapterContext) {
-  const body = failureJson<{ errors?: { code?: number; message?: string }[] }>(failure);
-  const error = body?.errors?.[0];
-  const message = error?.message ?? plainMessage(failure);
-  const status = failure.status === 500 && error?.code ? (ERROR_STATUS[error.code] ?? 500) : failure.status;
+  const errors = field(failureJson(failure), "errors");
+  const code = field(Array.isArray(errors) ? errors[0] : undefined, "code");
+  const message = failureMessage(failure);
+  const status = failure.status === 500 && typeof code === "number" ? (ERROR_STATUS[code] ?? 500) : failure.status;
   return providerError({ ...failure, status }, ctx, { message });
 }
 

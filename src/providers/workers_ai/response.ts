@@ -1,11 +1,11 @@
 // Workers AI results -> OpenAI's: either the model's own shape ({response, tool_calls, usage}) or,
 // for the newer models, OpenAI's (choices), inside the REST envelope ({result, success, errors}).
-import { GatewayError } from "../../errors";
 import { nowSeconds } from "../../lib/ids";
 import type { ChatCompletion, EmbeddingRequest, EmbeddingResponse, FinishReason, TextCompletion, ToolCall, Usage } from "../../schema/openai";
 import { toolCallId } from "../shared/content";
 import { assistantMessage, chatCompletion } from "../shared/completion";
 import { embeddingList } from "../shared/embeddings";
+import { inBandError } from "../shared/errors";
 import type { AdapterContext } from "../../core/provider";
 
 export interface NativeToolCall {
@@ -36,7 +36,7 @@ export function usageOf(u: Partial<Usage> | undefined): Usage {
 /** The REST envelope's `result` (binding answers are wrapped the same way). */
 function resultOf(json: unknown): WorkersAIResult {
   const envelope = json as { result?: WorkersAIResult; success?: boolean; errors?: { message?: string }[] };
-  if (envelope.success === false) throw new GatewayError(500, "server", `workers_ai error: ${envelope.errors?.[0]?.message ?? "unknown"}`, { upstream: true });
+  if (envelope.success === false) throw inBandError("workers_ai", envelope.errors);
   return envelope.result ?? (json as WorkersAIResult);
 }
 

@@ -1,10 +1,10 @@
 // Workers AI's SSE stream, in either shape -> OpenAI chunks.
-import { GatewayError } from "../../errors";
 import { nowSeconds } from "../../lib/ids";
 import type { FinishReason, Usage } from "../../schema/openai";
 import { toolCallId } from "../shared/content";
 import { chatChunk } from "../shared/completion";
 import { parseEventJson } from "../shared/stream";
+import { inBandError } from "../shared/errors";
 import type { AdapterContext, ChunkSink, StreamTranslator } from "../../core/provider";
 import { argsText, type NativeToolCall, usageOf, type WorkersAIResult } from "./response";
 
@@ -58,8 +58,8 @@ export class WorkersAIStreamTranslator implements StreamTranslator {
 
   onEvent(event: { data: string }, emit: ChunkSink): void {
     if (event.data === "[DONE]") return;
-    const r = parseEventJson<WorkersAIResult & { error?: string }>(event.data, "workers_ai");
-    if (r.error) throw new GatewayError(500, "server", `workers_ai error: ${r.error}`, { upstream: true });
+    const r = parseEventJson<WorkersAIResult & { error?: unknown }>(event.data, "workers_ai");
+    if (r.error) throw inBandError("workers_ai", r.error);
     if (r.usage) this.usage = usageOf(r.usage);
     const choice = r.choices?.[0];
     const delta: Record<string, unknown> = {};
