@@ -121,6 +121,8 @@ describe("openai SDK against npm start", () => {
     expect(batch.status).toBe("validating");
     const done = await client.batches.retrieve(batch.id);
     expect(done.status).toBe("completed");
+    const output = await (await client.files.content(done.output_file_id!)).text();
+    expect(output.trim().split("\n").map((line) => JSON.parse(line).custom_id)).toEqual(["task-0", "task-1", "task-2", "task-3"]);
     expected.set(batch.id, { call_type: "aretrieve_batch", spend: (4 * (BATCH_LINE_USAGE.prompt_tokens * BATCH_PRICE.input + BATCH_LINE_USAGE.completion_tokens * BATCH_PRICE.output)) / 2 });
 
     const other = sdk((await admin("/key/generate", { key_alias: "endpoints-other" })).key);

@@ -262,8 +262,10 @@ describe("files and batches", () => {
     const rows = await json(gw.fetch(`/spend/logs?api_key=${owner.token}`));
     expect(rows.filter((r: any) => r.call_type === "aretrieve_batch")).toHaveLength(1);
 
+    // The output file the provider made is the batch owner's too.
     const output = await gw.fetch(`/v1/files/${done.output_file_id}/content`, { key: owner.key });
-    expect(output.status).toBe(404); // the output file was made upstream, not through this key
+    expect((await output.text()).trim().split("\n")).toHaveLength(3);
+    expect((await gw.fetch(`/v1/files/${done.output_file_id}/content`, { key: other.key })).status).toBe(404);
     const list = await json(gw.fetch("/v1/batches?limit=5", { key: owner.key }));
     expect(list).toMatchObject({ object: "list", data: [{ id: batch.id }], has_more: false });
     expect((await json(gw.fetch("/v1/files", { key: other.key }))).data).toEqual([]);

@@ -215,8 +215,11 @@ for (const prefix of ["", "/v1"]) {
   filesBatchesRoutes.get(`${prefix}/batches/:id`, authenticate, async (c) => {
     const record = await owned(c, c.req.param("id"), "batch");
     const deployment = holder(c, record);
-    const batch = await readObject(await forward(c, deployment, "GET", batchUrl(record.id)));
-    c.executionCtx.waitUntil(recordBatchCost(c, record, deployment, batch as unknown as BatchObject));
+    const batch = (await readObject(await forward(c, deployment, "GET", batchUrl(record.id)))) as unknown as BatchObject & { error_file_id?: string | null };
+    // The files the provider made for the batch belong to its owner too (files.content(batch.output_file_id)).
+    const made = [batch.output_file_id, batch.error_file_id].filter((id): id is string => typeof id === "string" && !!id);
+    await Promise.all(made.map((id) => saveObject(c.env.DB, { id, kind: "file", owner: record.owner, model_group: record.model_group, deployment_id: record.deployment_id })));
+    c.executionCtx.waitUntil(recordBatchCost(c, record, deployment, batch));
     return c.json(batch);
   });
   filesBatchesRoutes.post(`${prefix}/batches/:id/cancel`, authenticate, async (c) => {
