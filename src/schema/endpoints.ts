@@ -24,14 +24,17 @@ export const imageRequestSchema = z.looseObject({
 /** Form fields arrive as text: numbers and booleans are read from it. */
 const formNumber = z.coerce.number();
 const formBool = z.union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")]);
-const formJson = z.string().transform((text, ctx) => {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    ctx.issues.push({ code: "custom", message: "expected JSON", input: text });
-    return z.NEVER;
-  }
-});
+/** A field holding JSON text (parsed), or the value itself when already parsed (a fallback's copy of the body). */
+const formJson = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value, ctx) => {
+    if (typeof value !== "string") return value;
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      ctx.issues.push({ code: "custom", message: "expected JSON", input: value });
+      return z.NEVER;
+    }
+  }, schema);
 
 /** The gateway's own per-request controls, as multipart form fields. */
 const formGatewayParams = {
@@ -40,10 +43,10 @@ const formGatewayParams = {
   disable_fallbacks: formBool.optional(),
   mock_testing_fallbacks: formBool.optional(),
   drop_params: formBool.optional(),
-  fallbacks: formJson.pipe(z.array(z.union([z.string(), z.record(z.string(), z.unknown())]))).optional(),
-  metadata: formJson.pipe(z.record(z.string(), z.unknown())).optional(),
-  tags: formJson.pipe(z.array(z.string())).optional(),
-  cache: formJson.pipe(z.record(z.string(), z.unknown())).optional(),
+  fallbacks: formJson(z.array(z.union([z.string(), z.record(z.string(), z.unknown())]))).optional(),
+  metadata: formJson(z.record(z.string(), z.unknown())).optional(),
+  tags: formJson(z.array(z.string())).optional(),
+  cache: formJson(z.record(z.string(), z.unknown())).optional(),
 };
 
 const file = z.custom<File>((v) => v instanceof File, "file is required (a multipart file field)");

@@ -79,6 +79,8 @@ async function openaiLike(req: IncomingMessage, res: ServerResponse, path: strin
   }
   if (what === "audio/transcriptions" || what === "audio/translations") {
     const form = await formOf(req, raw);
+    const failing = /^error-(\d{3})/.exec(String(form.get("model")));
+    if (failing) return json(res, Number(failing[1]), { error: { message: `mock transcription error ${failing[1]}`, type: "server_error", param: null, code: null } });
     const file = form.get("file");
     if (!(file instanceof File)) return json(res, 400, { error: { message: "file is required", type: "invalid_request_error", param: "file", code: null } });
     const seconds = wavSeconds(Buffer.from(await file.arrayBuffer()));

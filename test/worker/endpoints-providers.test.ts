@@ -72,6 +72,22 @@ describe("costs and refusals", () => {
     expect(Number(res.headers.get("x-litellm-response-cost"))).toBeCloseTo(cost, 12);
   });
 
+  it("a multipart call falls back with its file, and a request fallback's params apply (form fields as JSON)", async () => {
+    const gw = await testGateway({ model_list: [openaiModel("broken-stt", "error-503"), openaiModel("whisper", "whisper-1")], router_settings: { num_retries: 0 } });
+    const body = new FormData();
+    body.append("model", "broken-stt");
+    body.append("file", wav(1), "a.wav");
+    body.append("fallbacks", JSON.stringify([{ model: "whisper", language: "fr" }]));
+    const res = await gw.fetch("/v1/audio/transcriptions", { method: "POST", body });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-litellm-model-group")).toBe("whisper");
+    expect(res.headers.get("x-litellm-attempted-fallbacks")).toBe("1");
+    const [seen] = (await requestsTo("/openai/v1/audio/transcriptions")).slice(-1);
+    expect(seen.body).toContain('name="language"\r\n\r\nfr');
+    expect(seen.body).toContain('name="model"\r\n\r\nwhisper-1');
+    expect(seen.body).not.toContain('name="fallbacks"');
+  });
+
   it("a client that leaves during speech: the call is aborted and still charged for its characters", async () => {
     const gw = await testGateway({ model_list: [openaiModel("tts", "tts-1")] });
     const input = "A long sentence to speak.";
