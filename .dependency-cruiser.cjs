@@ -1,6 +1,6 @@
 // The import rules of src/ (README "Architecture"): http -> domain -> core -> schema, one direction.
 // `npm test` runs `depcruise src` first; a cycle or an upward import fails the run.
-const DOMAIN_FOLDERS = ["providers", "config", "router", "keys", "spend", "limits", "cache", "guardrails", "observability", "mcp", "realtime", "metering", "ui", "responses"];
+const DOMAIN_FOLDERS = ["providers", "config", "router", "keys", "spend", "limits", "cache", "guardrails", "observability", "mcp", "realtime", "metering", "ui", "responses", "batches"];
 const DOMAIN = `(${DOMAIN_FOLDERS.join("|")})`;
 // Edges between domain folders that the layout allows; any other goes through core/.
 const ALLOWED_DOMAIN_EDGES = [

@@ -16,8 +16,11 @@ const DEFAULTS: Readonly<Record<string, unknown>> = { stream: false, n: 1, logpr
 /** Request headers an anthropic/ deployment acts on. */
 const ANTHROPIC_HEADERS = ["anthropic-beta", "anthropic-version"] as const;
 
-export function cacheKindOf(call: LlmCall): CacheCallKind {
-  return call.client?.api === "anthropic" ? "messages" : call.endpoint;
+/** The kind of call for the cache's `supported_call_types`; undefined for calls it never caches (images, audio, files, ...). */
+export function cacheKindOf(call: LlmCall): CacheCallKind | undefined {
+  if (call.client?.api === "anthropic") return "messages";
+  const endpoint = call.endpoint;
+  return endpoint === "chat" || endpoint === "completion" || endpoint === "embedding" ? endpoint : undefined;
 }
 
 /** A message's content as plain text when it is only text parts: `"hi"` and `[{type:"text",text:"hi"}]` ask the same. */

@@ -4,13 +4,39 @@
 import type { Principal } from "./principal";
 import type { GatewayError } from "../errors";
 import type { ChatCompletion, ChatRequest, CompletionRequest, EmbeddingRequest, Usage } from "../schema/openai";
+import type { BatchCreateRequest, FileUploadRequest, ImageRequest, ModerationRequest, RerankRequest, SpeechRequest, TranscriptionRequest } from "../schema/endpoints";
 import { estimateChatPromptTokens, estimateTokens } from "../lib/tokens";
+import { streams } from "./endpoints";
 import type { ClientStreamFormat, Deployment, ModelGroup, PassthroughClient } from "./provider";
 
 export type LlmRequest =
   | { endpoint: "chat"; body: ChatRequest }
   | { endpoint: "completion"; body: CompletionRequest }
-  | { endpoint: "embedding"; body: EmbeddingRequest };
+  | { endpoint: "embedding"; body: EmbeddingRequest }
+  | { endpoint: "image_generation"; body: ImageRequest }
+  /** `audioSeconds`: the uploaded audio's length, when its header tells (src/lib/audio.ts), for cost and reservations. */
+  | { endpoint: "transcription" | "translation"; body: TranscriptionRequest; audioSeconds?: number }
+  | { endpoint: "speech"; body: SpeechRequest }
+  | { endpoint: "moderation"; body: ModerationRequest }
+  | { endpoint: "rerank"; body: RerankRequest }
+  | { endpoint: "file"; body: FileUploadRequest }
+  | { endpoint: "batch"; body: BatchCreateRequest };
+
+/**
+ * What a call is billed on besides tokens, as LiteLLM prices it: images (with the size and quality
+ * asked), seconds of audio, characters of speech, rerank search units; `batch`: tokens at batch prices.
+ */
+export interface BilledUnits {
+  images?: number;
+  size?: string;
+  quality?: string;
+  seconds?: number;
+  characters?: number;
+  searchUnits?: number;
+  batch?: boolean;
+}
+
+const textOfInput = (input: unknown): string => (typeof input === "string" ? input : JSON.stringify(input ?? ""));
 
 /** Prompt tokens of a request, estimated (~4 characters a token): budget reservations, routing, the mock provider. */
 export function estimatePromptTokens(request: LlmRequest): number {
@@ -23,6 +49,17 @@ export function estimatePromptTokens(request: LlmRequest): number {
       const input = request.body.input;
       return typeof input === "string" ? estimateTokens(input) : (input as unknown[]).reduce<number>((n, x) => n + (typeof x === "string" ? estimateTokens(x) : Array.isArray(x) ? x.length : 1), 0);
     }
+    case "image_generation":
+      return estimateTokens(request.body.prompt);
+    case "speech":
+      return estimateTokens(request.body.input);
+    case "moderation":
+      return estimateTokens(textOfInput(request.body.input));
+    case "rerank":
+      // Each document is scored against the query: the query counts once per document.
+      return request.body.documents.reduce<number>((n, d) => n + estimateTokens(request.body.query) + estimateTokens(textOfInput(d)), 0);
+    default:
+      return 0;
   }
 }
 
@@ -73,6 +110,8 @@ export interface CallOutcome {
   usage?: Usage;
   /** Streams: characters of text the upstream had generated, to estimate usage when its own count never came. */
   generatedChars?: number;
+  /** Units billed besides tokens (images, audio seconds, characters, search units). */
+  units?: BilledUnits;
   /** The deployment that answered (or failed last). */
   deployment?: Deployment;
   error?: GatewayError;
@@ -146,12 +185,12 @@ export class LlmCall {
   }
 
   get stream(): boolean {
-    return this.request.endpoint !== "embedding" && this.request.body.stream === true;
+    return streams(this.request.endpoint) && (this.request.body as { stream?: unknown }).stream === true;
   }
 
   /** The client asked for a final usage chunk. */
   get includeUsage(): boolean {
-    return this.request.endpoint !== "embedding" && this.request.body.stream_options?.include_usage === true;
+    return this.stream && (this.request.body as ChatRequest).stream_options?.include_usage === true;
   }
 
   /**

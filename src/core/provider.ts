@@ -17,6 +17,18 @@ import type {
   Usage,
 } from "../schema/openai";
 import type { Env } from "../env";
+import type {
+  BatchCreateRequest,
+  FileUploadRequest,
+  ImageRequest,
+  ImageResponse,
+  ModerationRequest,
+  RerankRequest,
+  RerankResponse,
+  SpeechRequest,
+  TranscriptionRequest,
+  TranscriptionResponse,
+} from "../schema/endpoints";
 
 export interface Deployment {
   /** model_info.id (LiteLLM's model id; x-litellm-model-id). */
@@ -108,7 +120,8 @@ export interface UpstreamRequest {
   url: string;
   method?: "POST" | "GET" | "DELETE";
   headers: Record<string, string>;
-  body?: string;
+  /** JSON text, or a multipart form (uploads: fetch sets its content-type with the boundary). */
+  body?: string | FormData;
 }
 
 /** What an adapter may read while translating one call. */
@@ -153,6 +166,12 @@ export interface EndpointHandler<Req, Res> {
    * refused with a 400 naming the param. Absent: everything is passed through.
    */
   supportedParams?: ReadonlySet<string>;
+  /**
+   * How the upstream answers when not JSON: "binary" (speech audio) is streamed to the client as it
+   * comes, with its content type; "text" (transcripts as text/srt/vtt) is passed through when its
+   * content type is not JSON. Absent: JSON, given to parseResponse.
+   */
+  answer?: "binary" | "text";
 }
 
 /**
@@ -182,6 +201,18 @@ export interface ProviderAdapter {
   chat?: EndpointHandler<ChatRequest, ChatCompletion>;
   completion?: EndpointHandler<CompletionRequest, TextCompletion>;
   embedding?: EndpointHandler<EmbeddingRequest, EmbeddingResponse>;
+  image_generation?: EndpointHandler<ImageRequest, ImageResponse>;
+  transcription?: EndpointHandler<TranscriptionRequest, TranscriptionResponse>;
+  translation?: EndpointHandler<TranscriptionRequest, TranscriptionResponse>;
+  speech?: EndpointHandler<SpeechRequest, unknown>;
+  moderation?: EndpointHandler<ModerationRequest, object>;
+  /** /v1/rerank: answers in Cohere's shape whatever the provider's. */
+  rerank?: EndpointHandler<RerankRequest, RerankResponse>;
+  /** POST /v1/files and /v1/batches (OpenAI, Azure), passed through. */
+  file?: EndpointHandler<FileUploadRequest, { id: string }>;
+  batch?: EndpointHandler<BatchCreateRequest, { id: string }>;
+  /** URL and headers of a stored file or batch (GET/DELETE /files/{id}, /batches/{id}, ...), `path` relative to the API's base. */
+  resource?(path: string, ctx: AdapterContext): Omit<UpstreamRequest, "body">;
   /** Chat calls from clients speaking this provider's own API (see ClientApi). */
   passthrough?: Partial<Record<PassthroughClient["api"], PassthroughHandler>>;
   /** Replaces the HTTP fetch, for binding-backed providers (Workers AI) and mock deployments. */

@@ -10,6 +10,7 @@ import { GatewayError, toGatewayError } from "../errors";
 import { uuidv7 } from "../lib/ids";
 import { guardrailRoutes } from "./routes/guardrails";
 import { cacheRoutes } from "./routes/cache";
+import { filesBatchesRoutes } from "./routes/files-batches";
 import { healthRoutes } from "./routes/health";
 import { keyRoutes } from "./routes/keys";
 import { lifecycleRoutes } from "./routes/lifecycle";
@@ -61,6 +62,7 @@ export function createGateway(compiled: CompiledConfig) {
   app.route("/", llmRoutes);
   app.route("/", messagesRoutes);
   app.route("/", responsesRoutes);
+  app.route("/", filesBatchesRoutes);
   app.route("/", keyRoutes);
   app.route("/", teamAndUserRoutes);
   app.route("/", spendRoutes);

@@ -33,13 +33,41 @@ export async function readCapped(body: ReadableStream<Uint8Array> | null, max: n
   return { bytes, truncated };
 }
 
+const tooLarge = (maxBytes: number) =>
+  new GatewayError(413, "bad_request", `Request body is larger than ${Math.round(maxBytes / 1024 / 1024)} MB (general_settings.max_request_size_mb)`, { code: "413" });
+
+/**
+ * The request's multipart form as an object (a field sent more than once becomes an array; files stay
+ * File objects), or a 400/413. Never holds more than `maxBytes`: a declared length over it is refused
+ * before reading, a chunked body is read up to it.
+ */
+export async function readFormBody(req: Request, maxBytes: number): Promise<Record<string, unknown>> {
+  const type = req.headers.get("content-type") ?? "";
+  if (!/^multipart\/form-data/i.test(type)) throw new GatewayError(400, "bad_request", "Request body must be multipart/form-data (a file upload)");
+  const length = req.headers.get("content-length");
+  if (length !== null && /^\d+$/.test(length) && Number(length) > maxBytes) throw tooLarge(maxBytes);
+  const { bytes, truncated } = await readCapped(req.body, maxBytes);
+  if (truncated) throw tooLarge(maxBytes);
+  let form: FormData;
+  try {
+    form = await new Response(bytes, { headers: { "content-type": type } }).formData();
+  } catch (err) {
+    throw new GatewayError(400, "bad_request", `Request body is not a valid multipart form: ${(err as Error).message}`);
+  }
+  const out: Record<string, unknown> = {};
+  for (const [rawName, value] of form.entries()) {
+    const name = rawName.endsWith("[]") ? rawName.slice(0, -2) : rawName;
+    const prev = out[name];
+    out[name] = prev === undefined ? (rawName.endsWith("[]") ? [value] : value) : Array.isArray(prev) ? [...prev, value] : [prev, value];
+  }
+  return out;
+}
+
 /** The request's JSON object body, or a 400/413 in OpenAI's shape. */
 export async function readJsonBody(req: Request, maxBytes: number): Promise<Record<string, unknown>> {
-  const tooLarge = () =>
-    new GatewayError(413, "bad_request", `Request body is larger than ${Math.round(maxBytes / 1024 / 1024)} MB (general_settings.max_request_size_mb)`, { code: "413" });
   const length = req.headers.get("content-length");
   const declared = length !== null && /^\d+$/.test(length) ? Number(length) : undefined;
-  if (declared !== undefined && declared > maxBytes) throw tooLarge();
+  if (declared !== undefined && declared > maxBytes) throw tooLarge(maxBytes);
   let text: string;
   if (declared !== undefined) {
     // HTTP framing holds the body to its declared length: one native read, no JS stream loop (hot path).
@@ -47,7 +75,7 @@ export async function readJsonBody(req: Request, maxBytes: number): Promise<Reco
   } else {
     // Chunked: read chunk by chunk, never past the cap.
     const { bytes, truncated } = await readCapped(req.body, maxBytes);
-    if (truncated) throw tooLarge();
+    if (truncated) throw tooLarge(maxBytes);
     text = new TextDecoder().decode(bytes);
   }
   if (!text.trim()) throw new GatewayError(400, "bad_request", "Request body is empty; expected a JSON object");

@@ -14,6 +14,8 @@ import { OPENAI_COMPATIBLE } from "./openai/compatible";
 import { vertexAi } from "./vertex_ai/adapter";
 import { cloudflare, workersAi } from "./workers_ai/adapter";
 import type { ProviderAdapter } from "../core/provider";
+import { RERANKERS } from "./rerankers";
+import { rerankOnly } from "./shared/rerank";
 
 const adapters = new Map<string, ProviderAdapter>([
   ...OPENAI_COMPATIBLE.map((spec) => [spec.name, openAICompatible(spec)] as const),
@@ -32,6 +34,12 @@ const adapters = new Map<string, ProviderAdapter>([
   ["workers_ai", workersAi],
   ["cloudflare", cloudflare],
 ]);
+
+// Rerank handlers join their provider's adapter, or make one of their own (./rerankers.ts).
+for (const [name, rerank] of RERANKERS) {
+  const adapter = adapters.get(name);
+  adapters.set(name, adapter ? { ...adapter, rerank } : rerankOnly(name, rerank));
+}
 
 export const PROVIDERS: readonly string[] = [...adapters.keys()];
 

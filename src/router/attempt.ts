@@ -11,8 +11,9 @@ import { apiBaseForDisplay } from "../providers/shared/target";
 import { failureMessage, providerError } from "../providers/shared/errors";
 import { openTranslatedStream, StreamTranslationError } from "../providers/shared/stream";
 import type { AdapterContext, EndpointHandler, PassthroughHandler, UpstreamFailure, UpstreamRequest } from "../core/provider";
-import type { LlmCall } from "../core/call";
+import type { BilledUnits, LlmCall } from "../core/call";
 import { ENDPOINTS } from "../core/endpoints";
+import { meter } from "../core/units";
 
 export type UpstreamResult =
   | {
@@ -21,8 +22,13 @@ export type UpstreamResult =
       usage?: Usage;
       /** The upstream's own text of `body`, when the answer is exactly what it sent (no translation): sent as is, not re-serialised. Drop it when changing `body`. */
       text?: string;
+      /** Set when the answer is not JSON (a transcript as text, srt or vtt): `text` goes out with this type. */
+      contentType?: string;
+      units?: BilledUnits;
     }
-  | { kind: "stream"; body: ReadableStream<Uint8Array> };
+  | { kind: "stream"; body: ReadableStream<Uint8Array> }
+  /** Bytes passed through as they come (speech audio); the call ends when they have all gone out. */
+  | { kind: "binary"; body: ReadableStream<Uint8Array>; contentType: string; units?: BilledUnits; usage?: Usage };
 
 export interface AttemptOptions {
   /** Whole-request limit for non-streaming calls, ms. */
@@ -191,6 +197,17 @@ export async function callDeployment(call: LlmCall, deployment: Deployment, env:
       return { kind: "stream", body: stream };
     }
 
+    const answer = handler?.answer;
+    const type = res.headers.get("content-type") ?? "";
+    if (answer === "binary" && !passthrough) {
+      if (!res.body) throw new GatewayError(502, "server", `${deployment.provider} sent an empty answer`, { upstream: true });
+      return { kind: "binary", body: res.body, contentType: type || "application/octet-stream", ...meter(call.request, undefined) };
+    }
+    if (answer === "text" && !/json/i.test(type)) {
+      const body = await res.text();
+      return { kind: "json", body: {}, text: body, contentType: type || "text/plain", ...meter(call.request, body) };
+    }
+
     let text: string;
     let json: unknown;
     try {
@@ -204,10 +221,12 @@ export async function callDeployment(call: LlmCall, deployment: Deployment, env:
       if (passthrough) return { kind: "json", body: json as object, usage: passthrough.usage(json), text };
       const parsed = handler!.parseResponse(json, ctx, payload as never) as { usage?: Partial<Usage> };
       const encoded = endpoint === "embedding" && call.request.body.encoding_format === "base64" && encodeEmbeddings(parsed as EmbeddingResponse);
-      const usage = normaliseUsage(parsed.usage);
+      const metered = meter(call.request, parsed);
+      // Endpoints metered by units read their tokens themselves (images and transcripts report them in other shapes).
+      const usage = metered.units || metered.usage ? metered.usage : normaliseUsage(parsed.usage);
       if (client) return { kind: "json", body: client.fromOpenAI(parsed as never), usage };
       // An adapter that returns the upstream's JSON itself says it is OpenAI's already (openai/, azure/, ...).
-      return { kind: "json", body: parsed, usage, text: parsed === json && !encoded ? text : undefined };
+      return { kind: "json", body: parsed, usage, units: metered.units, text: parsed === json && !encoded ? text : undefined };
     } catch (err) {
       if (err instanceof GatewayError) throw err; // the adapter's verdict on the answer (an in-band error, a refusal)
       // The gateway failed on an answer the upstream charged for: say so, and never pay for it again by retrying.

@@ -2,6 +2,7 @@
 // from here. Objects are "loose": keys we do not know survive parsing so that `unsupportedKeys`
 // (./support.ts) can report them in one warning line instead of dropping them silently.
 import { z } from "zod";
+import { ENDPOINT_MODES, unitPriceShape } from "./endpoints";
 import { responsesModelInfoShape, responsesSettingsShape } from "./responses";
 import { capabilityShape } from "./capabilities";
 import { mcpServersSchema } from "./mcp";
@@ -41,9 +42,7 @@ export const litellmParamsSchema = z.looseObject({
   input_cost_per_token: z.number().min(0).optional(),
   output_cost_per_token: z.number().min(0).optional(),
   cache_read_input_token_cost: z.number().min(0).optional(),
-  /** Realtime API audio prices (src/realtime). */
-  input_cost_per_audio_token: z.number().min(0).optional(),
-  output_cost_per_audio_token: z.number().min(0).optional(),
+  ...unitPriceShape,
   extra_headers: headerMap.optional(),
   mock_response: z.string().optional(),
   tags: z.array(z.string()).optional(),
@@ -66,7 +65,7 @@ export const litellmParamsSchema = z.looseObject({
 
 export const modelInfoSchema = z.looseObject({
   id: z.string().min(1).optional(),
-  mode: z.enum(["chat", "completion", "embedding", "responses"]).optional(),
+  mode: z.enum(["chat", "completion", "embedding", "responses", ...ENDPOINT_MODES]).optional(),
   ...responsesModelInfoShape,
   base_model: z.string().optional(),
   max_tokens: posInt.optional(),
@@ -75,9 +74,8 @@ export const modelInfoSchema = z.looseObject({
   access_groups: z.array(z.string()).optional(),
   input_cost_per_token: z.number().min(0).optional(),
   output_cost_per_token: z.number().min(0).optional(),
+  ...unitPriceShape,
   ...capabilityShape,
-  input_cost_per_audio_token: z.number().min(0).optional(),
-  output_cost_per_audio_token: z.number().min(0).optional(),
 });
 
 export const modelEntrySchema = z.looseObject({

@@ -255,6 +255,26 @@ export const storedModelsVersion = sqliteTable("stored_models_version", {
   updated_at: integer("updated_at").notNull(),
 });
 
+/**
+ * Files and batches made through /v1/files and /v1/batches (src/batches/store.ts): the upstream's id,
+ * the key that made it (`owner`, as stored_responses: only it may read, use or delete the object), and
+ * the deployment holding it. `cost_recorded_at`: when a batch's cost went to spend (once).
+ */
+export const managedObjects = sqliteTable(
+  "managed_objects",
+  {
+    id: text("id").primaryKey(),
+    /** file | batch */
+    kind: text("kind").notNull(),
+    owner: text("owner").notNull(),
+    model_group: text("model_group").notNull(),
+    deployment_id: text("deployment_id").notNull(),
+    created_at: integer("created_at").notNull(),
+    cost_recorded_at: integer("cost_recorded_at"),
+  },
+  (t) => [index("managed_objects_owner_idx").on(t.owner, t.kind, t.created_at)],
+);
+
 export type KeyRow = typeof keys.$inferSelect;
 export type McpServerRow = typeof mcpServers.$inferSelect;
 export type TeamRow = typeof teams.$inferSelect;

@@ -3,6 +3,7 @@ import type { Deployment, ModelGroup, Runtime } from "../core/provider";
 import type { Usage } from "../schema/openai";
 import { estimatePromptTokens, type LlmRequest } from "../core/call";
 import { priceOf, type Price, type PriceBook } from "./prices";
+import { unitsReservation } from "./units";
 
 /** Output tokens reserved when neither the request, the config nor the price table bounds them (LiteLLM's DEFAULT_MAX_TOKENS). */
 export const DEFAULT_MAX_OUTPUT_TOKENS = 4096;
@@ -22,7 +23,7 @@ export type OutputBound = "max_tokens" | "model" | "default";
 
 /** The most output tokens the call may produce on this deployment (all `n` choices), and where that bound comes from. */
 function outputBound(request: LlmRequest, d: Deployment, price: Price | undefined): { tokens: number; from: OutputBound } {
-  if (request.endpoint === "embedding") return { tokens: 0, from: "model" };
+  if (request.endpoint !== "chat" && request.endpoint !== "completion") return { tokens: 0, from: "model" };
   const asked = request.endpoint === "chat" ? (request.body.max_completion_tokens ?? request.body.max_tokens) : request.body.max_tokens;
   const cap = d.info.max_output_tokens ?? d.info.max_tokens ?? price?.maxOutputTokens;
   const n = request.body.n ?? 1;
@@ -45,6 +46,9 @@ export function candidateGroups(group: ModelGroup, runtime: Runtime): ModelGroup
   }
   return out;
 }
+
+/** The price of a model priced only per unit (an image model with size and quality entries). */
+export const NO_TOKEN_PRICE: Price = { input: 0, output: 0, cacheRead: 0 };
 
 export interface Reservation {
   /** USD: the most the call can cost on any deployment it may reach. */
@@ -71,14 +75,15 @@ export function reservationFor(request: LlmRequest, groups: readonly ModelGroup[
   let costliest: { tokens: number; from: OutputBound } = { tokens: 0, from: "default" };
   for (const group of groups) {
     for (const d of group.deployments) {
-      const price = priceOf(d, book);
+      // Image models are priced by their size and quality entries even when the model itself has none.
+      const price = priceOf(d, book) ?? (request.endpoint === "image_generation" ? NO_TOKEN_PRICE : undefined);
       const bound = outputBound(request, d, price);
       output = Math.max(output, bound.tokens);
       if (!price) {
         priced = false;
         continue;
       }
-      const worst = promptTokens * price.input + bound.tokens * price.output;
+      const worst = promptTokens * price.input + bound.tokens * price.output + unitsReservation(request, d, price, book);
       if (worst >= cost) [cost, costliest] = [worst, bound];
     }
   }

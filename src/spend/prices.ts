@@ -19,11 +19,56 @@ export interface Price {
   cacheRead: number;
   maxOutputTokens?: number;
   maxInputTokens?: number;
+  /** Per-unit prices (images, audio, speech, rerank; LiteLLM's *_cost_per_*), when the model has them. */
+  units?: UnitPrices;
 }
 
-/** One entry of LiteLLM's price map. Entries without token prices (images, audio, "sample_spec") are skipped. */
+/** LiteLLM's per-unit prices, as the price map and the config spell them. */
+export interface UnitPrices {
+  input_cost_per_image?: number;
+  output_cost_per_image?: number;
+  input_cost_per_pixel?: number;
+  input_cost_per_second?: number;
+  output_cost_per_second?: number;
+  input_cost_per_character?: number;
+  input_cost_per_query?: number;
+  /** gpt-image: output (image) tokens. */
+  output_cost_per_image_token?: number;
+  /** Audio input tokens (gpt-4o-transcribe), where they cost more than text. */
+  input_cost_per_audio_token?: number;
+  input_cost_per_token_batches?: number;
+  output_cost_per_token_batches?: number;
+}
+
+const UNIT_PRICE_KEYS = [
+  "input_cost_per_image",
+  "output_cost_per_image",
+  "input_cost_per_pixel",
+  "input_cost_per_second",
+  "output_cost_per_second",
+  "input_cost_per_character",
+  "input_cost_per_query",
+  "output_cost_per_image_token",
+  "input_cost_per_audio_token",
+  "input_cost_per_token_batches",
+  "output_cost_per_token_batches",
+] as const satisfies readonly (keyof UnitPrices)[];
+
+/** The per-unit prices an object (a price map entry, litellm_params, model_info) sets; undefined when none. */
+export function unitPricesOf(source: Record<string, unknown>): UnitPrices | undefined {
+  let out: UnitPrices | undefined;
+  for (const key of UNIT_PRICE_KEYS) {
+    const value = source[key];
+    if (typeof value === "number" && value >= 0) (out ??= {})[key] = value;
+  }
+  return out;
+}
+
+const cost = z.number().min(0);
+
+/** One entry of LiteLLM's price map: token prices, per-unit prices, or both. Entries with neither ("sample_spec") are skipped. */
 export const priceEntrySchema = z.looseObject({
-  input_cost_per_token: z.number().min(0),
+  input_cost_per_token: cost.optional(),
   output_cost_per_token: z.number().min(0).optional(),
   cache_read_input_token_cost: z.number().min(0).optional(),
   max_output_tokens: z.number().int().positive().optional(),
@@ -31,17 +76,22 @@ export const priceEntrySchema = z.looseObject({
   max_input_tokens: z.number().int().positive().optional(),
   litellm_provider: z.string().optional(),
   mode: z.string().optional(),
-});
+  ...Object.fromEntries(UNIT_PRICE_KEYS.map((k) => [k, cost.optional()])),
+}).refine((e) => e.input_cost_per_token !== undefined || unitPricesOf(e) !== undefined, "no token or unit price");
 export type PriceEntry = z.infer<typeof priceEntrySchema>;
 
 export function priceFromEntry(e: PriceEntry): Price {
-  return {
-    input: e.input_cost_per_token,
+  const input = e.input_cost_per_token ?? 0;
+  const price: Price = {
+    input,
     output: e.output_cost_per_token ?? 0,
-    cacheRead: e.cache_read_input_token_cost ?? e.input_cost_per_token,
+    cacheRead: e.cache_read_input_token_cost ?? input,
     maxOutputTokens: e.max_output_tokens ?? e.max_tokens,
     maxInputTokens: e.max_input_tokens,
   };
+  const units = unitPricesOf(e);
+  if (units) price.units = units;
+  return price;
 }
 
 /** Parses a whole LiteLLM price map; returns the usable prices and how many entries had none. */
@@ -145,10 +195,14 @@ function configPrice(d: Deployment): Price | undefined {
   const i = d.info;
   const input = p.input_cost_per_token ?? i.input_cost_per_token;
   const output = p.output_cost_per_token ?? i.output_cost_per_token;
-  if (input === undefined && output === undefined) return undefined;
+  const units = unitPricesOf({ ...i, ...p });
+  if (input === undefined && output === undefined && !units) return undefined;
   const cacheRead = p.cache_read_input_token_cost ?? (i as { cache_read_input_token_cost?: number }).cache_read_input_token_cost;
-  return { input: input ?? 0, output: output ?? 0, cacheRead: cacheRead ?? input ?? 0 };
+  return { input: input ?? 0, output: output ?? 0, cacheRead: cacheRead ?? input ?? 0, ...(units ? { units } : {}) };
 }
+
+/** Whether the deployment's prices come from the config (they then hold whatever the size or quality). */
+export const pricedByConfig = (d: Deployment): boolean => configPrice(d) !== undefined;
 
 const resolved = new WeakMap<Deployment, { version: number; price: Price | undefined }>();
 

@@ -4,8 +4,9 @@ import { ENDPOINTS } from "../core/endpoints";
 import type { Principal } from "../core/principal";
 import type { SpendLogRow } from "../schema/db";
 import type { Usage } from "../schema/openai";
-import { cachedTokens, costOf, type Reservation } from "./cost";
-import { priceOf, type PriceBook } from "./prices";
+import { cachedTokens, costOf, NO_TOKEN_PRICE, type Reservation } from "./cost";
+import { priceOf, pricedByConfig, type PriceBook } from "./prices";
+import { batchTokensCost, unitsCost } from "./units";
 import { tokensOfLength } from "../lib/tokens";
 import { logText } from "../lib/safe-text";
 
@@ -45,13 +46,30 @@ export function callCost(outcome: CallOutcome, book: PriceBook, reservation: Res
   const deployment = outcome.deployment;
   if (!deployment) return { cost: 0, unpriced: false, estimated: false };
   const { usage, estimated, charged } = chargedUsage(outcome, reservation);
-  if (!usage || !charged) return { cost: 0, usage, unpriced: false, estimated };
-  const price = priceOf(deployment, book);
+  const units = outcome.units;
+  if (!charged || (!usage && !units)) return { cost: 0, usage, unpriced: false, estimated };
+  // Image models are priced by their size and quality entries even when the model itself has none.
+  const price = priceOf(deployment, book) ?? (units?.images !== undefined ? NO_TOKEN_PRICE : undefined);
   if (!price) {
     warnUnpriced(`${deployment.provider}/${deployment.model}`);
     return { cost: 0, usage, unpriced: true, estimated };
   }
-  return { cost: costOf(usage, price), usage, unpriced: false, estimated };
+  let cost = 0;
+  if (usage) {
+    // gpt-image answers in tokens: priced as tokens alone (its output at the image-token price), not per image too.
+    const imageTokens = units?.images !== undefined ? price.units?.output_cost_per_image_token : undefined;
+    cost += units?.batch ? batchTokensCost(usage, price) : costOf(usage, imageTokens === undefined ? price : { ...price, output: imageTokens });
+    // Audio input tokens (gpt-4o-transcribe) at their own price, where the model has one.
+    const audio = (usage.prompt_tokens_details as { audio_tokens?: number } | null | undefined)?.audio_tokens;
+    const audioPrice = price.units?.input_cost_per_audio_token;
+    if (audio && audioPrice !== undefined) cost += audio * (audioPrice - price.input);
+  }
+  if (units && !(units.images !== undefined && usage)) cost += unitsCost(units, deployment, price, book, pricedByConfig(deployment));
+  if (price === NO_TOKEN_PRICE && cost === 0) {
+    warnUnpriced(`${deployment.provider}/${deployment.model}`);
+    return { cost: 0, usage, unpriced: true, estimated };
+  }
+  return { cost, usage, unpriced: false, estimated };
 }
 
 const warned = new Set<string>();
@@ -69,7 +87,26 @@ function tagsOf(call: LlmCall, principal: Principal): string[] {
 
 function requestContent(call: LlmCall): unknown {
   const r = call.request;
-  return r.endpoint === "chat" ? r.body.messages : r.endpoint === "completion" ? r.body.prompt : r.body.input;
+  switch (r.endpoint) {
+    case "chat":
+      return r.body.messages;
+    case "completion":
+      return r.body.prompt;
+    case "embedding":
+    case "speech":
+    case "moderation":
+      return r.body.input;
+    case "image_generation":
+      return r.body.prompt;
+    case "rerank":
+      return { query: r.body.query, documents: r.body.documents };
+    case "transcription":
+    case "translation":
+    case "file":
+      return { file: r.body.file.name, bytes: r.body.file.size };
+    case "batch":
+      return { input_file_id: r.body.input_file_id, endpoint: r.body.endpoint };
+  }
 }
 
 /** The spend log's `status` (README "Spend log status"): what the client got; the tokens and spend say what the upstream charged. */
@@ -110,7 +147,8 @@ export function spendLogRow({ call, outcome, principal, token, cost, storePrompt
     model_id: d?.id ?? null,
     custom_llm_provider: d?.provider ?? null,
     api_base: call.apiBase || null,
-    call_type: call.client?.callType ?? ENDPOINTS[call.endpoint].callType,
+    // A batch's cost is recorded when it is retrieved completed (src/http/routes/files-batches.ts).
+    call_type: call.client?.callType ?? (outcome.units?.batch ? "aretrieve_batch" : ENDPOINTS[call.endpoint].callType),
     prompt_tokens: usage?.prompt_tokens ?? 0,
     completion_tokens: usage?.completion_tokens ?? 0,
     cached_tokens: usage ? cachedTokens(usage) : 0,
@@ -129,6 +167,7 @@ export function spendLogRow({ call, outcome, principal, token, cost, storePrompt
       ...(outcome.error ? { error: outcome.error.message, status_code: outcome.httpStatus } : {}),
       ...(cost.unpriced ? { price_unknown: true } : {}),
       ...(cost.estimated ? { usage_estimated: true } : {}),
+      ...(outcome.units ? { billed_units: outcome.units } : {}),
     },
   };
 }

@@ -29,6 +29,7 @@ import { vertexMock } from "./vertex";
 import { shapeMock } from "./shapes";
 import { scriptedWords } from "./wire";
 import { observabilityMock } from "./observability";
+import { endpointsMock, isEndpointsPath } from "./endpoints";
 
 export interface RecordedRequest {
   path: string;
@@ -273,6 +274,8 @@ export async function startMockUpstream(port = 0): Promise<MockUpstream> {
       json(res, 200, contains ? requests.filter((r) => r.body.includes(contains)) : requests);
       return;
     }
+    // Images, audio, moderations, rerank, files and batches (multipart uploads: read as bytes there).
+    if (isEndpointsPath(url.pathname)) return endpointsMock(req, res, url, requests).catch((err) => (res.headersSent ? res.destroy() : json(res, 500, { error: { message: String(err) } })));
     const text = await readBody(req);
     const record: RecordedRequest = { path: url.pathname, method: req.method ?? "GET", headers: req.headers, body: text, closedEarly: false, at: Date.now() };
     requests.push(record);

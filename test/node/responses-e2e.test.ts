@@ -11,7 +11,7 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { startMockUpstream, type MockUpstream } from "../mocks/upstream";
-import { startGateway, type RunningGateway } from "./start";
+import { adminCall, startGateway, type RunningGateway } from "./start";
 
 const MASTER = "sk-e2e-responses-master-01";
 const PRICE = { input: 2 ** -20, output: 2 ** -18, cacheRead: 2 ** -22 };
@@ -44,12 +44,7 @@ let other: OpenAI;
 /** Call ids (x-litellm-call-id) of the owner's calls, by model group: each must have its spend row. */
 const calls: { id: string; group: string }[] = [];
 
-const admin = async (path: string, body?: unknown) =>
-  (await fetch(`${gw.url}${path}`, {
-    method: body === undefined ? "GET" : "POST",
-    headers: { authorization: `Bearer ${MASTER}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })).json();
+const admin = (path: string, body?: unknown) => adminCall(gw, MASTER, path, body);
 
 /** Records the owner's call ids from every answer (the SDKs hide headers). */
 const recordingFetch: typeof fetch = async (input, init) => {

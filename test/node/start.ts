@@ -86,3 +86,13 @@ export async function startGateway(configYaml: string, env: Record<string, strin
     },
   };
 }
+
+/** An admin call (GET without a body, POST with one) with `masterKey`, its JSON answer. */
+export async function adminCall(gw: RunningGateway, masterKey: string, path: string, body?: unknown): Promise<any> {
+  const res = await fetch(`${gw.url}${path}`, {
+    method: body === undefined ? "GET" : "POST",
+    headers: { authorization: `Bearer ${masterKey}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return res.json();
+}

@@ -33,7 +33,7 @@ export async function testGateway(config: GatewayConfigInput, extraEnv: Record<s
     }
     const ctx = createExecutionContext();
     const res = await app.fetch(new Request(`http://gateway${path}`, { ...init, headers, body }), testEnv, ctx);
-    if (res.body && res.headers.get("content-type")?.startsWith("text/event-stream")) {
+    if (res.body && /^(text\/event-stream|audio\/)/.test(res.headers.get("content-type") ?? "")) {
       // A stream's after-work (spend settlement) runs when it ends: finish it once the body has been read.
       const settled = new TransformStream<Uint8Array, Uint8Array>({ flush: () => waitOnExecutionContext(ctx).then(batchesDelivered) });
       return new Response(res.body.pipeThrough(settled), res);
@@ -50,6 +50,16 @@ export async function testGateway(config: GatewayConfigInput, extraEnv: Record<s
 export async function upstreamRequests(marker: string): Promise<{ path: string; headers: Record<string, string>; body: string; closedEarly: boolean }[]> {
   const res = await fetch(`${MOCK_URL}/__requests?contains=${encodeURIComponent(marker)}`);
   return res.json();
+}
+
+/** The spend log row of a call (by its x-litellm-call-id), once it has been written (a settlement trails the answer). */
+export async function spendRow(gw: TestGateway, callId: string | null): Promise<any> {
+  for (let i = 0; i < 50; i++) {
+    const [row] = (await (await gw.fetch(`/spend/logs?request_id=${callId}`)).json()) as any[];
+    if (row) return row;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no spend row for ${callId}`);
 }
 
 /** Reads an SSE body into its data payloads (parsed JSON, or the raw text for [DONE]). */

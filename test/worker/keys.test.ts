@@ -284,7 +284,7 @@ describe("virtual keys and the router", () => {
 describe("D1 schema", () => {
   it("matches src/schema/db.ts after the migrations in migrations/", async () => {
     const tables = (Object.values(schema) as unknown[]).filter((t): t is SQLiteTable => is(t, SQLiteTable));
-    expect(tables.length).toBe(11);
+    expect(tables.length).toBe(12);
     for (const table of tables) {
       const { results } = await testEnv.DB.prepare(`PRAGMA table_info(${getTableName(table)})`).all<{ name: string; notnull: number; pk: number }>();
       const actual = Object.fromEntries(results.map((c) => [c.name, { notNull: c.notnull === 1 || c.pk > 0, pk: c.pk > 0 }]));

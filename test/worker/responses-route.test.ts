@@ -6,7 +6,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Env } from "../../src/env";
 import { sweepExpired } from "../../src/responses/store";
-import { MOCK_URL, ollamaModel, openaiModel, testGateway, upstreamRequests, type TestGateway } from "./helpers";
+import { MOCK_URL, ollamaModel, openaiModel, spendRow, testGateway, upstreamRequests } from "./helpers";
 import { flushKey, newKey, unique } from "./keys-helpers";
 
 const testEnv = env as unknown as Env;
@@ -29,14 +29,6 @@ async function events(res: Response): Promise<{ event: string; data: any }[]> {
 
 const json = async (res: Response | Promise<Response>) => (await res).json() as Promise<any>;
 
-async function spendRow(gw: TestGateway, callId: string | null): Promise<any> {
-  for (let i = 0; i < 50; i++) {
-    const [row] = await json(gw.fetch(`/spend/logs?request_id=${callId}`));
-    if (row) return row;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no spend row for ${callId}`);
-}
 
 describe("POST /v1/responses, bridged through chat completions", () => {
   it("answers a Response from an anthropic/ deployment, with spend logged as aresponses", async () => {

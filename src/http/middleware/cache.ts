@@ -55,7 +55,8 @@ function semanticFor(c: Context<GatewayEnv>, settings: CacheSettings, namespace:
 export const responseCache = createMiddleware<GatewayEnv>(async (c, next) => {
   const settings = cacheSettings(c.var.runtime);
   const call = c.var.call;
-  if (!settings || !settings.kinds.has(cacheKindOf(call))) return next();
+  const kind = cacheKindOf(call);
+  if (!settings || !kind || !settings.kinds.has(kind)) return next();
   const principal = c.var.principal;
   if (principal.kind === "virtual_key" && !principal.key && principal.token) {
     // The key's allowed_cache_controls and metadata decide what the cache may do: a key this isolate

@@ -6,6 +6,7 @@ import type { GatewayEnv } from "../../core/hono-env";
 import { toGatewayError } from "../../errors";
 import { headerValue } from "../../lib/safe-text";
 import { routeCall } from "../../router";
+import type { UpstreamResult } from "../../router/attempt";
 
 /**
  * LiteLLM's success headers, those middleware added to call.headers and those of its onAnswer hooks,
@@ -31,10 +32,10 @@ export function successHeaders(call: LlmCall, contentType: string, ending?: Call
 }
 
 /**
- * Routes the call upstream (or takes the answer the cache found) and answers with JSON or an SSE stream (a failure ends the call in readCall).
- * A JSON call ends when its answer is built; if building it fails, the upstream has answered (and charged)
- * all the same, so the call ends "undelivered" with the upstream's usage, and a stream is cancelled so
- * its end says the same.
+ * Routes the call upstream (or takes the answer the cache found) and answers with JSON, an SSE stream or
+ * binary (speech audio); a failure ends the call in readCall. A JSON call ends when its answer is built;
+ * if building it fails, the upstream has answered (and charged) all the same, so the call ends
+ * "undelivered" with the upstream's usage, and a stream is cancelled so its end says the same.
  */
 export const dispatchCall: MiddlewareHandler<GatewayEnv> = async (c) => {
   const call = c.var.call;
@@ -45,16 +46,45 @@ export const dispatchCall: MiddlewareHandler<GatewayEnv> = async (c) => {
       headers["cache-control"] = "no-cache";
       return new Response(result.body, { headers });
     }
-    const ending = call.ending({ status: "ok", httpStatus: 200, usage: result.usage });
-    const response = new Response(result.text ?? JSON.stringify(result.body), { headers: successHeaders(call, "application/json", ending) });
+    if (result.kind === "binary") return binaryResponse(call, result);
+    const ending = call.ending({ status: "ok", httpStatus: 200, usage: result.usage, units: "units" in result ? result.units : undefined });
+    const contentType = ("contentType" in result && result.contentType) || "application/json";
+    const response = new Response(result.text ?? JSON.stringify(result.body), { headers: successHeaders(call, contentType, ending) });
     call.finish(ending);
     return response;
   } catch (err) {
     const error = toGatewayError(err);
     call.upstreamAnswered = { usage: result.kind === "json" ? result.usage : undefined };
     // The stream's own end (with the text generated so far) settles the call: cancelled with an error, it says "undelivered".
-    if (result.kind === "stream") result.body.cancel(error).catch(() => {});
+    if (result.kind === "stream" || result.kind === "binary") result.body.cancel(error).catch(() => {});
     else call.fail(error);
     throw err;
   }
 };
+
+/** Binary answers pass through chunk by chunk, never held: the call ends with the last byte sent, or when the client leaves. */
+function binaryResponse(call: LlmCall, result: Extract<UpstreamResult, { kind: "binary" }>): Response {
+  const { usage, units } = result;
+  const reader = result.body.getReader();
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const { done, value } = await reader.read();
+          if (!done) return controller.enqueue(value);
+          controller.close();
+          call.finish({ status: "ok", httpStatus: 200, usage, units });
+        } catch (err) {
+          controller.error(err);
+          call.finish({ status: "error", httpStatus: 502, usage, units, error: toGatewayError(err) });
+        }
+      },
+      cancel(reason) {
+        call.finish({ status: "aborted", httpStatus: 200, usage, units });
+        return reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return new Response(body, { headers: successHeaders(call, result.contentType) });
+}

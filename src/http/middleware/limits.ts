@@ -128,7 +128,9 @@ export const enforceLimits = createMiddleware<GatewayEnv>(async (c, next) => {
       spendHeaders(h);
       for (const name in h) c.res.headers.set(name, h[name]);
     }
-    if (!call.stream && settings.store_prompts_in_spend_logs) response = c.res.clone().json().catch(() => undefined);
+    // JSON answers only: speech audio is streamed through, never held.
+    const isJson = c.res.headers.get("content-type")?.startsWith("application/json");
+    if (!call.stream && isJson && settings.store_prompts_in_spend_logs) response = c.res.clone().json().catch(() => undefined);
   }
   const settling = settleCall(c.env, {
     call,

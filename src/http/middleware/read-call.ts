@@ -10,9 +10,10 @@ import { mayUse, modelAccessDenied } from "../../core/principal";
 import { checkKey, principalOf } from "../../keys/lookup";
 import { maxBodyBytes, resolveGroup } from "../../config/runtime";
 import { toGatewayError } from "../../errors";
-import { readJsonBody } from "../../lib/body";
+import { audioSeconds } from "../../lib/audio";
+import { readFormBody, readJsonBody } from "../../lib/body";
 import { invalidRequest } from "../../lib/zod-issues";
-import { ENDPOINTS } from "../../core/endpoints";
+import { ENDPOINTS, multipart } from "../../core/endpoints";
 
 /** The request's JSON body, validated by `schema`; LiteLLM's 400 naming the bad field otherwise. */
 export async function readValidBody<S extends z.ZodType>(req: Request, maxBytes: number, schema: S): Promise<z.infer<S>> {
@@ -58,13 +59,23 @@ export async function groupInNewest(c: Context<GatewayEnv>, model: string): Prom
 /** Reads an OpenAI-format request for one endpoint (chat, completion, embedding). */
 export const readLlmCall = (endpoint: LlmRequest["endpoint"]) =>
   readCall(async (c) => {
-    const raw = await readJsonBody(c.req.raw, maxBodyBytes(c.var.runtime));
+    const max = maxBodyBytes(c.var.runtime);
+    // An upload (audio) comes as a multipart form, never held past the body cap.
+    const raw = multipart(endpoint) ? await readFormBody(c.req.raw, max) : await readJsonBody(c.req.raw, max);
     const pathModel = c.req.param("deployment");
     if (pathModel) raw.model = pathModel; // Azure-style /openai/deployments/{model}/...
     const parsed = ENDPOINTS[endpoint].schema.safeParse(raw);
     if (!parsed.success) throw invalidRequest(parsed.error);
-    return { request: { endpoint, body: parsed.data } as LlmRequest, model: parsed.data.model };
+    const request = { endpoint, body: parsed.data } as LlmRequest;
+    if (request.endpoint === "transcription" || request.endpoint === "translation") request.audioSeconds = await audioFileSeconds(request.body.file);
+    return { request, model: (parsed.data as { model: string }).model };
   });
+
+/** An uploaded audio file's length from its header (src/lib/audio.ts), when its format tells. */
+async function audioFileSeconds(file: File): Promise<number | undefined> {
+  const head = new Uint8Array(await file.slice(0, 64 * 1024).arrayBuffer());
+  return audioSeconds(head, file.size);
+}
 
 /**
  * LiteLLM's 403 when a key's model list does not cover the requested model, decided before any limit

@@ -9,6 +9,7 @@ import { LlmCall, type ClientApi, type LlmRequest } from "../../core/call";
 import { callDeployment } from "../../router/attempt";
 import { markHealthy } from "../../router";
 import { publicParams } from "../../config/public-params";
+import { wavBytes } from "../../lib/audio";
 
 export const healthRoutes = new Hono<GatewayEnv>();
 
@@ -27,8 +28,25 @@ healthRoutes.get("/health/readiness", async (c) => {
 
 const PROBE_TIMEOUT_MS = 30_000;
 
-/** A one-token request in the deployment's mode (mode responses: POST /v1/responses, 16 tokens, OpenAI's least, not stored). */
+/**
+ * The smallest request in the deployment's mode, as LiteLLM's health checks: one token of chat,
+ * completion or embedding; mode responses: POST /v1/responses (16 tokens, OpenAI's least, not stored);
+ * one image; a tenth of a second of silence to transcribe; one word of speech; one document to rerank.
+ */
 function probeRequest(d: Deployment, group: ModelGroup): { request: LlmRequest; client?: ClientApi } {
+  const model = d.modelName;
+  switch (d.info.mode) {
+    case "image_generation":
+      return { request: { endpoint: "image_generation", body: { model, prompt: "ping", n: 1 } } };
+    case "audio_transcription":
+      return { request: { endpoint: "transcription", body: { model, file: new File([wavBytes(0.1)], "ping.wav", { type: "audio/wav" }) }, audioSeconds: 0.1 } };
+    case "audio_speech":
+      return { request: { endpoint: "speech", body: { model, input: "ping", voice: "alloy" } } };
+    case "rerank":
+      return { request: { endpoint: "rerank", body: { model, query: "ping", documents: ["pong"] } } };
+    case "moderation":
+      return { request: { endpoint: "moderation", body: { model, input: "ping" } } };
+  }
   if (d.info.mode === "embedding") return { request: { endpoint: "embedding", body: { model: d.modelName, input: "ping" } } };
   if (d.info.mode === "completion") return { request: { endpoint: "completion", body: { model: d.modelName, prompt: "ping", max_tokens: 1 } } };
   if (d.info.mode === "responses") {
@@ -44,7 +62,9 @@ async function probe(d: Deployment, c: { env: GatewayEnv["Bindings"]; var: Gatew
   const call = new LlmCall(crypto.randomUUID(), request, group, c.var.principal, new AbortController().signal, client);
   const base = { model: `${d.provider}/${d.model}`, model_name: d.modelName, model_id: d.id, ...publicParams(d.params) };
   try {
-    await callDeployment(call, d, c.env, { timeoutMs: PROBE_TIMEOUT_MS, streamTimeoutMs: PROBE_TIMEOUT_MS, dropParams: true });
+    const result = await callDeployment(call, d, c.env, { timeoutMs: PROBE_TIMEOUT_MS, streamTimeoutMs: PROBE_TIMEOUT_MS, dropParams: true });
+    // Speech answers with audio: the probe needs only its start.
+    if (result.kind === "binary") await result.body.cancel().catch(() => undefined);
     // The same deployment the router uses answered: end its cooldown, if it had one.
     await markHealthy(c.var.runtime, c.env, d);
     return { healthy: true, entry: { ...base, api_base: call.apiBase || undefined } };

@@ -1,11 +1,12 @@
-// OpenAI-compatible LLM endpoints, each with and without /v1, plus Azure-style deployment paths.
+// OpenAI-compatible LLM endpoints (chat, completions, embeddings, images, audio, moderations, rerank),
+// each with and without /v1, plus Azure-style deployment paths. Files and batches: ./files-batches.ts.
 import { Hono, type MiddlewareHandler } from "hono";
 import type { GatewayEnv } from "../../core/hono-env";
 import { authenticateCall } from "../middleware/auth";
 import { applyGuardrails } from "../middleware/guardrails";
 import { enforceLimits } from "../middleware/limits";
 import { responseCache } from "../middleware/cache";
-import { ENDPOINT_NAMES, ENDPOINTS } from "../../core/endpoints";
+import { ENDPOINTS, GENERIC_ENDPOINTS } from "../../core/endpoints";
 import { dispatchCall } from "../middleware/dispatch";
 import { observe } from "../middleware/observe";
 import { authorizeModel, readLlmCall } from "../middleware/read-call";
@@ -18,7 +19,7 @@ export const llmRoutes = new Hono<GatewayEnv>();
  */
 export const llmChain = (read: MiddlewareHandler<GatewayEnv>) => [authenticateCall, read, authorizeModel, applyGuardrails, responseCache, enforceLimits, observe, dispatchCall] as const;
 
-for (const endpoint of ENDPOINT_NAMES) {
+for (const endpoint of GENERIC_ENDPOINTS) {
   const chain = llmChain(readLlmCall(endpoint));
   for (const prefix of ["", "/v1", "/openai/deployments/:deployment", "/engines/:deployment"]) {
     llmRoutes.post(prefix + ENDPOINTS[endpoint].path, ...chain);

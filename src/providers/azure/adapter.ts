@@ -9,7 +9,8 @@ import { mapOpenAIError } from "../openai/adapter";
 import { failureJson, failureMessage, field, providerError } from "../shared/errors";
 import type { AdapterContext, ProviderAdapter, StreamDecoderKind, UpstreamFailure } from "../../core/provider";
 import { responsesPassthrough } from "../shared/responses";
-import { azureRequest, azureResponsesTarget } from "./request";
+import { openAIEndpoints } from "../openai/endpoints";
+import { azureDeploymentTarget, azureRequest, azureResponsesTarget } from "./request";
 import { AzureStreamTranslator } from "./stream";
 
 /** Azure's OpenAI-shaped error body; content filtering is flagged by code or innererror. */
@@ -40,5 +41,8 @@ export const azure: ProviderAdapter = {
     parseResponse: (json) => json as EmbeddingResponse,
   },
   passthrough: { responses: responsesPassthrough(azureResponsesTarget) },
+  // Images and audio at the deployment's URL; files and batches per resource, like the Responses API. Azure has no moderations.
+  ...openAIEndpoints(azureDeploymentTarget, ["image_generation", "transcription", "translation", "speech"]),
+  ...openAIEndpoints(azureResponsesTarget, ["file", "batch", "resource"]),
   mapError: mapAzureError,
 };

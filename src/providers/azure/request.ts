@@ -7,7 +7,7 @@ import type { AdapterContext, UpstreamRequest } from "../../core/provider";
 
 export const DEFAULT_API_VERSION = "2025-04-01-preview";
 
-export type AzurePath = "/chat/completions" | "/completions" | "/embeddings";
+export type AzurePath = "/chat/completions" | "/completions" | "/embeddings" | "/images/generations" | "/audio/transcriptions" | "/audio/translations" | "/audio/speech";
 
 function target(path: AzurePath, ctx: AdapterContext): Omit<UpstreamRequest, "body"> & { root: string; version: string } {
   const { params, model, modelName } = ctx.deployment;
@@ -23,6 +23,12 @@ function target(path: AzurePath, ctx: AdapterContext): Omit<UpstreamRequest, "bo
   const root = base.replace(/\/openai(\/v1)?$/, "");
   const url = version === "v1" ? `${root}/openai/v1${path}` : `${root}/openai/deployments/${encodeURIComponent(model)}${path}?api-version=${encodeURIComponent(version)}`;
   return { url, headers, root, version };
+}
+
+/** A deployment's URL and headers for one of its paths (images, audio). */
+export function azureDeploymentTarget(path: string, ctx: AdapterContext): Omit<UpstreamRequest, "body"> {
+  const { url, headers } = target(path as AzurePath, ctx);
+  return { url, headers };
 }
 
 export function azureRequest(path: AzurePath, body: ChatRequest | CompletionRequest | EmbeddingRequest, ctx: AdapterContext): UpstreamRequest {

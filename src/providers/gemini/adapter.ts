@@ -8,6 +8,7 @@ import type { AdapterContext, ProviderAdapter, UpstreamFailure } from "../../cor
 import { CHAT_PARAMS, chatRequest, EMBEDDING_PARAMS, embeddingRequest } from "./request";
 import { parseChat, parseEmbedding } from "./response";
 import { GeminiStreamTranslator } from "./stream";
+import { geminiImages } from "./images";
 
 /** Google's `{"error":{"code","message","status","details"}}`. */
 function mapGeminiError(failure: UpstreamFailure, ctx: AdapterContext) {
@@ -34,5 +35,6 @@ export const gemini: ProviderAdapter = {
     stream: { decoder: "sse", translator: (ctx) => new GeminiStreamTranslator(ctx) },
   },
   embedding: { supportedParams: EMBEDDING_PARAMS, buildRequest: embeddingRequest, parseResponse: parseEmbedding },
+  image_generation: geminiImages,
   mapError: mapGeminiError,
 };

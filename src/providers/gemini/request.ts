@@ -35,7 +35,7 @@ export interface GeminiPart {
   functionResponse?: { name: string; response: Record<string, unknown> };
 }
 
-function target(ctx: AdapterContext, method: string): Omit<UpstreamRequest, "body"> {
+export function target(ctx: AdapterContext, method: string): Omit<UpstreamRequest, "body"> {
   const { params, model } = ctx.deployment;
   let base = (params.api_base ?? envString(ctx, "GEMINI_API_BASE") ?? DEFAULT_BASE).replace(/\/+$/, "");
   if (!/\/v1(beta|alpha)?$/.test(base)) base += "/v1beta";

@@ -14,7 +14,7 @@ export const mock: ProviderAdapter = {
   completion: { ...openai.completion!, buildRequest: (body, _ctx) => mockRequest("completion", body) },
   embedding: { ...openai.embedding!, buildRequest: (body, _ctx) => mockRequest("embedding", body) },
   async send(req, ctx) {
-    return respond(JSON.parse(req.body ?? "{}") as MockPayload, ctx);
+    return respond(JSON.parse(typeof req.body === "string" ? req.body : "{}") as MockPayload, ctx);
   },
   mapError: mapOpenAIError,
 };

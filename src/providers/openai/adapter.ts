@@ -8,6 +8,7 @@ import { openAITarget, streamingBody, upstreamBody } from "./request";
 import { OpenAIStreamTranslator } from "./stream";
 import { responsesPassthrough } from "../shared/responses";
 import { failureJson, failureMessage, field, providerError } from "../shared/errors";
+import { openAIEndpoints } from "./endpoints";
 
 /**
  * OpenAI's error body `{"error":{"message","type","param","code"}}`, or whatever an OpenAI-compatible
@@ -41,6 +42,8 @@ export function openAICompatible(spec: OpenAICompatibleSpec): ProviderAdapter {
       buildRequest: (body: EmbeddingRequest, ctx) => ({ ...openAITarget(spec, "/embeddings", ctx), body: JSON.stringify(upstreamBody(body, ctx.deployment.model)) }),
       parseResponse: (json) => json as EmbeddingResponse,
     },
+    // Images, audio, moderations, files and batches (./endpoints.ts).
+    ...openAIEndpoints((path, ctx) => openAITarget(spec, path, ctx)),
     // The Responses API, for the deployments that speak it (src/responses/native.ts decides which).
     passthrough: { responses: responsesPassthrough((path, ctx) => openAITarget(spec, path, ctx)) },
     mapError: mapOpenAIError,

@@ -11,6 +11,7 @@ import { BINDING_URL, ERROR_STATUS, runOnBinding } from "./binding";
 import { CHAT_PARAMS, chatRequest, COMPLETION_PARAMS, completionRequest, EMBEDDING_PARAMS, embeddingRequest } from "./request";
 import { parseChat, parseCompletion, parseEmbedding } from "./response";
 import { WorkersAIStreamTranslator } from "./stream";
+import { workersAiImages, workersAiTranscription, workersAiTranslation } from "./endpoints";
 
 /** REST `{"success":false,"errors":[{"code","message"}]}` (binding errors are wrapped the same way). */
 function mapWorkersAIError(failure: UpstreamFailure, ctx: AdapterContext) {
@@ -37,6 +38,10 @@ function workersAI(name: string): ProviderAdapter {
       stream: { decoder: "sse", translator: (ctx) => new WorkersAIStreamTranslator(ctx, "completion") },
     },
     embedding: { supportedParams: EMBEDDING_PARAMS, buildRequest: embeddingRequest, parseResponse: parseEmbedding },
+    // Images, Whisper and rerankers (./endpoints.ts; rerank joins through ../rerankers.ts).
+    image_generation: workersAiImages,
+    transcription: workersAiTranscription,
+    translation: workersAiTranslation,
     send(req, ctx, signal) {
       if (req.url.startsWith(BINDING_URL)) return runOnBinding(req, ctx.env.AI!, signal);
       return fetch(req.url, { method: "POST", headers: req.headers, body: req.body, signal });

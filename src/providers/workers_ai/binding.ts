@@ -13,7 +13,7 @@ export const ERROR_STATUS: Record<number, number> = {
 /** Runs a request on the AI binding, answering like the REST API would (errors included), so the rest of the path is shared. */
 export async function runOnBinding(req: UpstreamRequest, ai: Ai, signal: AbortSignal): Promise<Response> {
   const model = req.url.slice(BINDING_URL.length);
-  const inputs = JSON.parse(req.body ?? "{}") as Record<string, unknown>;
+  const inputs = JSON.parse(typeof req.body === "string" ? req.body : "{}") as Record<string, unknown>;
   try {
     const result = await (ai.run as (m: string, i: object, o: object) => Promise<unknown>)(model, inputs, { signal });
     if (result instanceof ReadableStream) return new Response(result, { headers: { "content-type": "text/event-stream" } });

@@ -13,7 +13,7 @@ export const CHAT_PARAMS = new Set(["model", "messages", "stream", "stream_optio
 export const COMPLETION_PARAMS = new Set(["model", "prompt", "stream", "stream_options", "user", ...SAMPLING]);
 export const EMBEDDING_PARAMS = new Set(["model", "input", "user", "encoding_format"]);
 
-function request(ctx: AdapterContext, inputs: Record<string, unknown>): UpstreamRequest {
+export function request(ctx: AdapterContext, inputs: Record<string, unknown>): UpstreamRequest {
   const { params, model, modelName } = ctx.deployment;
   const body = JSON.stringify(inputs);
   if (ctx.env.AI) return { url: BINDING_URL + model, headers: {}, body };
