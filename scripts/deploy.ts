@@ -13,7 +13,8 @@ import { parse } from "yaml";
 import { takeFlag, takeSwitch } from "./args";
 import { ROOT, buildConfig } from "./build-config";
 import { GENERATED_CONFIG, planDeploy, readWranglerConfig, settle, writeGeneratedConfig, type DeployPlan } from "./deploy-config";
-import { envReference, localValues, readDevVars, referencedNames } from "./local-env";
+import { envReference, localValues, readDevVars } from "./local-env";
+import { envReferences } from "../src/config/env-refs";
 import { CloudflareError, connect } from "./cloudflare-api";
 import { wrangler } from "./wrangler-cli";
 
@@ -47,7 +48,7 @@ const masterRef = gateway.general_settings.master_key;
 const masterName = masterRef === undefined ? "LITELLM_MASTER_KEY" : envReference(masterRef);
 if (masterRef !== undefined && masterName === undefined && !masterRef.startsWith("sk-")) stop("general_settings.master_key must start with 'sk-' (as in LiteLLM).");
 const provided = new Set([...Object.keys(gateway.environment_variables), ...plan.vars]);
-const required = [...new Set([...referencedNames(parse(readFileSync(configPath, "utf8"))), ...(masterName ? [masterName] : [])])].filter((n) => !provided.has(n)).sort();
+const required = [...new Set([...envReferences(parse(readFileSync(configPath, "utf8"))).map((ref) => ref.name), ...(masterName ? [masterName] : [])])].filter((n) => !provided.has(n)).sort();
 const devVars = readDevVars(env);
 
 printPlan(plan);

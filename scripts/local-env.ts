@@ -16,14 +16,6 @@ export function parseDotEnv(text: string): Record<string, string> {
   return out;
 }
 
-/** Every NAME the raw config refers to as `os.environ/NAME`, anywhere in it. */
-export function referencedNames(value: unknown, out = new Set<string>()): Set<string> {
-  if (typeof value === "string" && value.startsWith(ENV_PREFIX)) out.add(value.slice(ENV_PREFIX.length));
-  else if (Array.isArray(value)) value.forEach((v) => referencedNames(v, out));
-  else if (value && typeof value === "object") Object.values(value).forEach((v) => referencedNames(v, out));
-  return out;
-}
-
 /** The NAME of an `os.environ/NAME` value, else undefined. */
 export function envReference(value: string | undefined): string | undefined {
   return value?.startsWith(ENV_PREFIX) ? value.slice(ENV_PREFIX.length) : undefined;
