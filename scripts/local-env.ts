@@ -3,8 +3,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { ROOT } from "./build-config";
+import { ENV_PREFIX } from "../src/config/env-refs";
 
-const ENV_PREFIX = "os.environ/";
 
 /** Parses a .env/.dev.vars file: NAME=value lines, optional `export`, optional quotes. */
 export function parseDotEnv(text: string): Record<string, string> {
