@@ -5,7 +5,6 @@ import { resolve } from "node:path";
 import { ROOT } from "./build-config";
 import { ENV_PREFIX } from "../src/config/env-refs";
 
-
 /** Parses a .env/.dev.vars file: NAME=value lines, optional `export`, optional quotes. */
 export function parseDotEnv(text: string): Record<string, string> {
   const out: Record<string, string> = {};
