@@ -1,7 +1,7 @@
 // Every `os.environ/NAME` a config references, with where: npm start (scripts/start.ts) warns about
 // the unset ones before the Worker starts, and each isolate's runtime (./runtime.ts) again, against
 // the Worker's own secrets and vars. References under keys the gateway ignores (already warned
-// about as such: database_url, cache_params, ...) are left out: nothing reads them.
+// about as such: database_url, litellm_params.tags, ...) are left out: nothing reads them.
 
 export const ENV_PREFIX = "os.environ/";
 
