@@ -11,6 +11,7 @@ import { MAX_REQUEST_JSON_DEPTH, tooDeep } from "../lib/input-limits";
 import { compileGuardrails, GuardrailConfigError, type CompileOptions } from "../guardrails/compile";
 import type { CompiledGuardrails } from "../guardrails/spec";
 import { cacheIssues, cacheNotice } from "./cache";
+import { CACHE_BACKEND_PARAMS } from "../schema/cache";
 
 export interface CompiledConfig {
   config: ParsedConfig;
@@ -84,7 +85,8 @@ export async function compileConfig(raw: unknown, context: CompileContext = {}):
     const period = keyBudget.budget_duration ? ` per ${keyBudget.budget_duration}` : "";
     warnings.push(`general_settings.max_budget (${keyBudget.max_budget} USD${period}) is read as the budget of every virtual key without a max_budget of its own (the proxy-wide budget is litellm_settings.max_budget)`);
   }
-  const ignoredKeys = [...unsupported, ...Object.keys(EXPLAINED)];
+  // The cache backend's own params (a Redis host, password, ...) are never read: KV serves the cache.
+  const ignoredKeys = [...unsupported, ...Object.keys(EXPLAINED), ...CACHE_BACKEND_PARAMS.map((k) => `litellm_settings.cache_params.${k}`)];
   return { config, warnings, guardrails, builtAt: Math.floor(Date.now() / 1000), ignoredKeys };
 }
 

@@ -121,6 +121,11 @@ export interface AdmitRequest {
   /** What gives access to the model (see mayAccess): the key's models are checked before any limit. */
   access?: ModelAccess;
   policy?: BudgetPolicy;
+  /**
+   * The cost is known only as the call runs (a Realtime session): nothing is held, but the call is
+   * refused once a budget is spent, as a priced call is (a call with nothing to hold otherwise counts as free).
+   */
+  unbounded?: boolean;
 }
 
 /** A new lease without a call of its own (an isolate renewing ahead of need). */
@@ -189,6 +194,7 @@ export interface ScopeAdmitRequest {
   userId: string | null;
   tokens?: number;
   policy?: BudgetPolicy;
+  unbounded?: boolean;
 }
 
 /** The end of a call, sent to the key's guard after the response went out. */

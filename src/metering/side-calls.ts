@@ -17,13 +17,14 @@ export type Admitted = Extract<AdmitAnswer, { ok: true }>;
 
 /**
  * Admits a virtual key's call (rpm, parallel, budget not exhausted) or throws LiteLLM's 401/429;
- * undefined for the master key and open mode, which have no limits.
+ * undefined for the master key and open mode, which have no limits. `unbounded`: priced, but its cost is
+ * known only as it runs (a Realtime session), so a spent budget refuses it.
  */
-export async function admitSideCall(env: Env, principal: Principal, requestId: string, model: string): Promise<Admitted | undefined> {
+export async function admitSideCall(env: Env, principal: Principal, requestId: string, model: string, unbounded = false): Promise<Admitted | undefined> {
   if (principal.kind !== "virtual_key" || !principal.token) return undefined;
   const token = principal.token;
   const answer = await guardFor(env, { kind: "key", token })
-    .admit({ token, requestId, model, cost: 0, knownVersion: principal.key?.version })
+    .admit({ token, requestId, model, cost: 0, knownVersion: principal.key?.version, unbounded })
     .catch(guardUnavailable);
   if (!answer.ok) {
     if (answer.revoked) forgetKey(token);

@@ -51,7 +51,7 @@ async function connectUpstream(target: RealtimeTarget, deployment: Deployment): 
 /** Opens the session; returns the 101 answer, or throws the refusal (before any upgrade). */
 export async function openRealtime(o: RealtimeOpen): Promise<Response> {
   const sessionId = uuidv7();
-  const admitted = await admitSideCall(o.env, o.principal, sessionId, o.group.name);
+  const admitted = await admitSideCall(o.env, o.principal, sessionId, o.group.name, true);
   let upstream: WebSocket;
   try {
     upstream = await connectUpstream(realtimeTarget(o.deployment, o.env, o.beta), o.deployment);

@@ -253,7 +253,8 @@ describe.skipIf(!browser)("admin UI in a browser", () => {
     await runtimeRow().getByRole("button", { name: "Delete" }).click();
     await page.getByRole("button", { name: "Delete", exact: true }).last().click();
     await page.getByText("Model deleted.").waitFor();
-    await expect(page.getByTestId("deployment-row").count()).resolves.toBe(2);
+    // The list is read again after the delete answers: wait for it, not for a moment.
+    await expect.poll(() => page.getByTestId("deployment-row").count(), { timeout: 10_000 }).toBe(2);
     const gone = await admin.chat.completions.create({ model: "runtime-model", messages: [{ role: "user", content: "gone?" }] }).then(
       () => undefined,
       (err: InstanceType<typeof OpenAI.APIError>) => err,

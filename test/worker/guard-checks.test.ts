@@ -92,6 +92,12 @@ describe("budgetHold: admitted while spend + reserved < max, holding the worst c
     );
   });
 
+  it("refuses an unbounded call (a Realtime session: priced, nothing to hold) once the budget is spent, and admits it before", () => {
+    const session = { ...worst(0), unbounded: true };
+    expect(budgetHold([usd(0.5, 0, 1)], session, 0, false, NOW)).toEqual({ ok: true, cost: 0, tokens: 0, partial: false });
+    expect(budgetHold([usd(1.2, 0, 1)], session, 0, false, NOW)).toMatchObject({ ok: false, type: "budget_exceeded" });
+  });
+
   it("applies the same rule to token budgets, and holds nothing under disable_budget_reservation (plain spend < max)", () => {
     const tokens = (spend: number, reserved: number, max: number): BudgetLine => ({ what: "", unit: "tokens", spend, reserved, max, resetAt: null });
     expect(budgetHold([tokens(900, 0, 1000)], worst(0, 500), 0, false, NOW)).toEqual({ ok: true, cost: 0, tokens: 100, partial: true });

@@ -37,7 +37,8 @@ describe("ollama_chat/ (POST /api/chat)", () => {
     const text = chunks.slice(0, -1).map((c) => c.choices[0]?.delta?.content ?? "").join("");
     expect(text).toBe("Hello from the mock.");
     expect(chunks.find((c) => c.choices?.[0]?.finish_reason)?.choices[0].finish_reason).toBe("stop");
-    expect(chunks.at(-2).usage).toEqual({ prompt_tokens: 26, completion_tokens: 5, total_tokens: 31 });
+    // A local model costs nothing: its usage chunk says so (usage.cost, as every priced stream).
+    expect(chunks.at(-2).usage).toEqual({ prompt_tokens: 26, completion_tokens: 5, total_tokens: 31, cost: 0 });
     for (const c of chunks.slice(0, -1)) expect(c.object).toBe("chat.completion.chunk");
   });
 

@@ -89,6 +89,8 @@ export interface WorstCase {
   tokens: number;
   /** The model group, for the refusal of a priced model under max_budget 0. */
   model: string;
+  /** See AdmitRequest.unbounded. */
+  unbounded?: boolean;
 }
 
 const retryAtReset = (resetAt: number | null, now: number) => (resetAt !== null ? Math.max(1, Math.ceil((resetAt - now) / 1000)) : undefined);
@@ -132,7 +134,7 @@ export function budgetHold(lines: readonly BudgetLine[], worst: WorstCase, parti
   for (const line of lines) {
     if (line.max === null || line.max === undefined) continue;
     const need = line.unit === "usd" ? worst.cost : worst.tokens;
-    if (need <= 0 && line.unit === "usd") continue;
+    if (need <= 0 && line.unit === "usd" && !worst.unbounded) continue;
     if (line.spend >= line.max) return exceeded(line, worst, now);
     if (plain) continue;
     const left = line.max - line.spend - line.reserved;
@@ -178,7 +180,7 @@ function keyBudgets(l: Limits, model: string, spend: SpendState, usage: Usage): 
 export function checkKey(config: KeyConfig, req: AdmitRequest, spend: SpendState, usage: Usage, now: number, plain = false): Hold | Refusal {
   const l = config.limits;
   const who = `api_key: ${config.key_name}`;
-  const worst = { cost: req.cost, tokens: req.tokens ?? 0, model: req.model };
+  const worst = { cost: req.cost, tokens: req.tokens ?? 0, model: req.model, unbounded: req.unbounded };
   const hold = budgetHold(keyBudgets(l, req.model, spend, usage), worst, usage.partialOpen, plain, now);
   return (
     (hold.ok ? undefined : hold) ??
@@ -205,7 +207,7 @@ export function checkScope(config: ScopeConfig, req: ScopeAdmitRequest, spend: S
     const max = config.member_budgets[req.userId];
     lines.push({ what: `User=${req.userId} in Team=${config.id} `, unit: "usd", spend: spend.members[req.userId] ?? 0, reserved: usage.reservedByMember.get(req.userId) ?? 0, max, resetAt: null });
   }
-  const hold = budgetHold(lines, { cost: req.cost, tokens: req.tokens ?? 0, model: req.model }, usage.partialOpen, plain, now);
+  const hold = budgetHold(lines, { cost: req.cost, tokens: req.tokens ?? 0, model: req.model, unbounded: req.unbounded }, usage.partialOpen, plain, now);
   return (
     (hold.ok ? undefined : hold) ??
     parallelCheck(who, l.max_parallel_requests, usage.inFlight) ??

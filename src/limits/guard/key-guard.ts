@@ -92,7 +92,7 @@ export class KeyGuard extends DurableObject<Env> implements GuardRpc {
     const outer = scopes(config.team_limited ? config.team_id : null, config.user_limited ? config.user_id : null);
     this.ledger.reserve(req.requestId, { cost: hold.cost, tokens: hold.tokens, partial: hold.partial, model: req.model, slots: 1, userId: config.user_id, teamId: config.team_id, at: now });
     if (outer.length) {
-      const refusedOuter = await reserveOuter(this.env, outer, { requestId: req.requestId, model: req.model, cost: req.cost, tokens: req.tokens, userId: config.user_id, policy: req.policy });
+      const refusedOuter = await reserveOuter(this.env, outer, { requestId: req.requestId, model: req.model, cost: req.cost, tokens: req.tokens, userId: config.user_id, policy: req.policy, unbounded: req.unbounded });
       if (refusedOuter) {
         this.ledger.release(req.requestId);
         return refusedOuter;
