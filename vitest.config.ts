@@ -13,7 +13,8 @@ export default defineConfig({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
               // TEST_MIGRATIONS: applied to D1 by test/worker/setup.ts. ALLOW_TEST_CLOCK: lets tests move KeyGuard clocks.
-              bindings: { MOCK_URL: inject("mockUrl"), TEST_MIGRATIONS: await readD1Migrations("./migrations"), ALLOW_TEST_CLOCK: "1" },
+              // MCP_ALPHA_URL: a real MCP server (test/mocks/mcp-servers.ts) for test/worker/mcp.test.ts.
+              bindings: { MOCK_URL: inject("mockUrl"), MCP_ALPHA_URL: inject("mcpAlphaUrl"), TEST_MIGRATIONS: await readD1Migrations("./migrations"), ALLOW_TEST_CLOCK: "1" },
               // The r2 logging callback's bucket (test/worker/observability-callbacks.test.ts).
               r2Buckets: ["CALLBACK_LOGS"],
             },

@@ -27,9 +27,10 @@ export interface CallCost {
  * is charged only for text an upstream generated before failing mid-stream; a call a guardrail refused, nothing.
  */
 function chargedUsage(outcome: CallOutcome, reservation: Reservation): { usage?: Usage; estimated: boolean; charged: boolean } {
+  // Refused by a guardrail: never charged, but the row keeps what the upstream billed, counted as for a
+  // call cut short (a stream blocked mid-way was let go before its usage chunk: estimated from its text).
+  if (outcome.error?.type === "guardrail_violation") return { ...chargedUsage({ ...outcome, status: "aborted", error: undefined }, reservation), charged: false };
   const { usage, status } = outcome;
-  // Refused by a guardrail: never charged (the upstream's tokens, if any, stay in the log row).
-  if (outcome.error?.type === "guardrail_violation") return { usage, estimated: false, charged: false };
   const generated = tokensOfLength(outcome.generatedChars ?? 0);
   if (status === "error" && !generated) return { estimated: false, charged: false };
   if (usage && (status === "ok" || usage.completion_tokens >= generated)) return { usage, estimated: false, charged: true };

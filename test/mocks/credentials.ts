@@ -18,3 +18,5 @@ export const DATADOG_KEY = "dd-api-key-test-0001";
 export const S3_ACCESS_KEY = "AKIDMOCKLOGS";
 export const S3_SECRET_KEY = "mock/logs+secret/for-sigv4";
 export const OTEL_TOKEN = "otel-test-token";
+/** The bearer token test/mocks/mcp-servers.ts's alpha server wants, as test/global-setup.ts starts it for the worker tests. */
+export const MCP_ALPHA_TOKEN = "mcp-alpha-test-token";

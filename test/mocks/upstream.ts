@@ -6,6 +6,7 @@
 //   stream-break     stream two chunks, then cut the connection
 //   stream-slow-<ms> stream with a delay between chunks
 //   stream-words-<n>-<ms>  stream n one-token words (" w00", 4 characters each), <ms> apart; usage says n
+//   ratelimited-<requests>-<tokens>  a normal answer with OpenAI's x-ratelimit-* headers, that many remaining
 //   anything else    a normal answer; with `tools` in the request, a tool call
 //   (router scenarios - flaky-<n>, stream-fail-first, ... - are in ./router.ts)
 // Every request is recorded; GET /__requests?contains=<text> returns the matching ones.
@@ -105,6 +106,20 @@ function openaiError(res: ServerResponse, model: string): boolean {
   return true;
 }
 
+/** ratelimited-<requests>-<tokens>: the x-ratelimit-* headers OpenAI sends with every answer. */
+function rateLimitHeaders(model: string): Record<string, string> {
+  const m = /^ratelimited-(\d+)-(\d+)/.exec(model);
+  if (!m) return {};
+  return {
+    "x-ratelimit-limit-requests": "10000",
+    "x-ratelimit-limit-tokens": "30000000",
+    "x-ratelimit-remaining-requests": m[1],
+    "x-ratelimit-remaining-tokens": m[2],
+    "x-ratelimit-reset-requests": "6ms",
+    "x-ratelimit-reset-tokens": "0s",
+  };
+}
+
 async function openai(req: IncomingMessage, res: ServerResponse, path: string, body: Record<string, any>) {
   const model = String(body.model ?? "");
   if (openaiError(res, model) || routerScenario(res, body)) return;
@@ -117,6 +132,7 @@ async function openai(req: IncomingMessage, res: ServerResponse, path: string, b
   }
   let words = scriptedWords(model) ?? WORDS;
   const text = words.join("");
+  const limits = rateLimitHeaders(model);
   const created = 1700000000;
   const id = "chatcmpl-mock123";
   const usage = { prompt_tokens: 11, completion_tokens: 5, total_tokens: 16, prompt_tokens_details: { cached_tokens: 0 }, completion_tokens_details: { reasoning_tokens: 0 } };
@@ -135,20 +151,20 @@ async function openai(req: IncomingMessage, res: ServerResponse, path: string, b
   const toolCall = isChat && Array.isArray(body.tools) && body.tools.length > 0;
   if (!body.stream) {
     if (!isChat) {
-      json(res, 200, { id: "cmpl-mock123", object: "text_completion", created, model, choices: [{ index: 0, text, finish_reason: "stop", logprobs: null }], usage });
+      json(res, 200, { id: "cmpl-mock123", object: "text_completion", created, model, choices: [{ index: 0, text, finish_reason: "stop", logprobs: null }], usage }, limits);
       return;
     }
     const message = toolCall
       ? { role: "assistant", content: null, tool_calls: [{ id: "call_abc", type: "function", function: { name: body.tools[0].function.name, arguments: '{"city":"Paris"}' } }] }
       : { role: "assistant", content: text, refusal: null };
     // OpenAI's API answers pretty-printed, with fields this gateway has no schema for (service_tier).
-    json(res, 200, { id, object: "chat.completion", created, model, choices: [{ index: 0, message, logprobs: null, finish_reason: toolCall ? "tool_calls" : "stop" }], usage, service_tier: "default", system_fingerprint: "fp_mock" }, {}, 2);
+    json(res, 200, { id, object: "chat.completion", created, model, choices: [{ index: 0, message, logprobs: null, finish_reason: toolCall ? "tool_calls" : "stop" }], usage, service_tier: "default", system_fingerprint: "fp_mock" }, limits, 2);
     return;
   }
 
   // OpenAI SSE: with include_usage, every chunk carries "usage":null and a last chunk has choices [] + usage.
   const includeUsage = body.stream_options?.include_usage === true;
-  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", ...limits });
   const send = (chunk: object) => res.write(`data: ${JSON.stringify(includeUsage ? { ...chunk, usage: null } : chunk)}\n\n`);
   const base = isChat ? { id, object: "chat.completion.chunk", created, model, system_fingerprint: "fp_mock" } : { id: "cmpl-mock123", object: "text_completion", created, model };
   const counted = /^stream-words-(\d+)-(\d+)/.exec(model);

@@ -45,6 +45,38 @@ describe("budget periods", () => {
     expect((await chat(gw, created.key, "alpha")).status).toBe(200);
     expect(await compileConfig({ litellm_settings: { timezone: "Mars/Olympus" } }).catch((e: Error) => e.message)).toContain("litellm_settings.timezone");
   });
+
+  it("budget_duration 1w and weekly: reset on Monday at midnight in litellm_settings.timezone, by alarm", async () => {
+    // Auckland is 11 to 13 hours ahead of UTC: its Monday starts on Sunday in UTC, so a reset computed in UTC is caught.
+    const tz = "Pacific/Auckland";
+    const clock = new Intl.DateTimeFormat("en-US", { timeZone: tz, weekday: "short", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+    const wall = (t: number) => {
+      const p = Object.fromEntries(clock.formatToParts(t).map((part) => [part.type, part.value]));
+      return `${p.weekday} ${p.hour}:${p.minute}:${p.second}`;
+    };
+    const WEEK = 7 * 86_400_000;
+    const gw = await testGateway({ model_list: [pricedMock("alpha")], litellm_settings: { timezone: tz } });
+    for (const duration of ["1w", "weekly"]) {
+      const created = await newKey(gw, { max_budget: HI_COST, budget_duration: duration });
+      expect(created.budget_duration, duration).toBe("1w");
+      const monday = Date.parse(created.budget_reset_at as string);
+      expect(wall(monday), duration).toBe("Mon 00:00:00");
+      // The next Monday midnight there: within a week (an hour more across a change to or from daylight saving).
+      expect(monday).toBeGreaterThan(Date.now());
+      expect(monday - Date.now()).toBeLessThanOrEqual(WEEK + 3_600_000);
+      expect((await chat(gw, created.key, "alpha")).status).toBe(200);
+      expect((await keyGuard(created.token).snapshot()).budgetResetAt).toBe(monday);
+      await advanceGuardClock(created.token, monday - Date.now() - 5_000); // Sunday, 23:59:55 there
+      expect((await json(chat(gw, created.key, "alpha"))).error.type).toBe("budget_exceeded");
+      await advanceGuardClock(created.token, 10_000);
+      await runDurableObjectAlarm(guardStub(created.token));
+      const after = await keyGuard(created.token).snapshot();
+      expect(after.spend).toBe(0);
+      expect(wall(after.budgetResetAt!)).toBe("Mon 00:00:00");
+      expect(Math.abs(after.budgetResetAt! - monday - WEEK)).toBeLessThanOrEqual(3_600_000);
+      expect((await chat(gw, created.key, "alpha")).status).toBe(200);
+    }
+  });
 });
 
 describe("budgets from the config", () => {

@@ -58,6 +58,28 @@ describe("a /key/update holds on the very next call", () => {
     expect((await json(chat(gw, key, "other-model"))).error.type).toBe("budget_exceeded");
   });
 
+  it("raising max_budget or rpm_limit admits the very next call that was refused", async () => {
+    const gw = await testGateway({ model_list: [pricedMock("cheap-model")] });
+    const { key, token } = await newKey(gw, { max_budget: HI_COST, rpm_limit: 10_000 });
+    expect((await chat(gw, key, "cheap-model")).status).toBe(200);
+    expect((await json(chat(gw, key, "cheap-model"))).error.type).toBe("budget_exceeded");
+    expect((await gw.post("/key/update", { key, max_budget: 3 * HI_COST })).status).toBe(200);
+    const afterBudget = await chat(gw, key, "cheap-model");
+    expect(afterBudget.status).toBe(200);
+    expect(afterBudget.headers.get("x-litellm-key-max-budget")).toBe(String(3 * HI_COST));
+
+    const limited = await newKey(gw, { rpm_limit: 2 });
+    for (let i = 0; i < 2; i++) expect((await chat(gw, limited.key, "cheap-model")).status).toBe(200);
+    const refused = await chat(gw, limited.key, "cheap-model");
+    expect((await json(refused)).error.message).toContain("Limit type: requests. Current limit: 2");
+    expect((await gw.post("/key/update", { key: limited.key, rpm_limit: 3 })).status).toBe(200);
+    const afterRpm = await chat(gw, limited.key, "cheap-model");
+    expect(afterRpm.status).toBe(200);
+    expect(afterRpm.headers.get("x-ratelimit-limit-requests")).toBe("3");
+    expect((await chat(gw, limited.key, "cheap-model")).status).toBe(429); // 3 admitted this minute: the new limit holds
+    expect(await keyGuard(token).snapshot()).toMatchObject({ spend: 2 * HI_COST, reserved: 0 });
+  });
+
   it("made in another isolate: once the change is answered, this isolate's cached key and lease do not admit under the old one", async () => {
     const gw = await testGateway({ model_list: [pricedMock("cheap-model"), pricedMock("other-model")] });
     const { key, token } = await newKey(gw, { models: ["cheap-model"], max_budget: 1, rpm_limit: 10_000 });

@@ -6,7 +6,7 @@ import { CacheStore } from "../../src/cache/store";
 import { compileConfig } from "../../src/config/compile";
 import type { GatewayConfigInput } from "../../src/schema/config";
 import { MASTER_KEY, openaiModel, readSse, testGateway, upstreamRequests, type TestGateway } from "./helpers";
-import { flushKey, json, newKey, pricedMock, testEnv } from "./keys-helpers";
+import { flushKey, json, keyGuard, newKey, pricedMock, testEnv } from "./keys-helpers";
 
 const cacheConfig = (params: Record<string, unknown> = {}, extra: Partial<GatewayConfigInput> = {}): GatewayConfigInput => ({
   model_list: [openaiModel("gpt", "gpt-4o"), openaiModel("gpt-other", "gpt-4o"), openaiModel("embed", "text-embed-3"), openaiModel("breaks", "stream-break")],
@@ -316,6 +316,46 @@ describe("/v1/messages", () => {
   });
 });
 
+describe("/v1/completions", () => {
+  const complete = async (gw: TestGateway, prompt: string, extra: Record<string, unknown> = {}) => {
+    const res = await gw.fetch("/v1/completions", { method: "POST", json: { model: "gpt", prompt, max_tokens: 16, ...extra } });
+    const text = await res.text();
+    await cacheWorkDone();
+    return { res, text, hit: res.headers.get("x-litellm-cache-hit") === "true" };
+  };
+
+  it("caches text completions and replays them, JSON and streamed (with the usage chunk)", async () => {
+    const gw = await testGateway(cacheConfig());
+    const m = marker();
+    const first = await complete(gw, m);
+    expect(first.res.status).toBe(200);
+    expect(first.hit).toBe(false);
+    expect(JSON.parse(first.text)).toMatchObject({ object: "text_completion", choices: [{ text: "Hello from the mock." }] });
+    const second = await complete(gw, m);
+    expect(second.hit).toBe(true);
+    expect(second.text).toBe(first.text);
+    expect(second.res.headers.get("x-litellm-response-cost")).toBe("0");
+    // Another prompt, or the same question on /chat/completions: misses.
+    expect((await complete(gw, `${m}-other`)).hit).toBe(false);
+    expect((await ask(gw, m, { max_tokens: 16 })).hit).toBe(false);
+
+    const stream = { stream: true, stream_options: { include_usage: true } };
+    const streamed = await complete(gw, m, stream);
+    expect(streamed.hit).toBe(false);
+    expect(streamed.res.headers.get("content-type")).toBe("text/event-stream");
+    const replay = await complete(gw, m, stream);
+    expect(replay.hit).toBe(true);
+    expect(replay.res.headers.get("content-type")).toBe("text/event-stream");
+    expect(replay.text).toBe(streamed.text);
+    const events = await readSse(new Response(replay.text));
+    expect(events.filter((e: any) => e.object === "text_completion" && e.choices[0]?.text).map((e: any) => e.choices[0].text).join("")).toBe("Hello from the mock.");
+    expect((events.at(-2) as any).usage).toMatchObject({ prompt_tokens: 11, completion_tokens: 5 });
+    expect(events.at(-1)).toBe("[DONE]");
+    // Upstream: the JSON miss, the other prompt, the chat call and the streamed miss; never the hits.
+    expect(await upstreamCount(m)).toBe(4);
+  });
+});
+
 describe("embeddings", () => {
   const embed = async (gw: TestGateway, input: unknown, extra: Record<string, unknown> = {}) => {
     const res = await gw.fetch("/v1/embeddings", { method: "POST", json: { model: "embed", input, ...extra } });
@@ -380,6 +420,49 @@ describe("spend and limits of a hit", () => {
     expect(logs.find((l) => !l.cache_hit).spend).toBeGreaterThan(0);
     const stored = await testEnv.DB.prepare("SELECT spend FROM keys WHERE token = ?").bind(token).first<{ spend: number }>();
     expect(stored!.spend).toBe(logs.find((l) => !l.cache_hit).spend);
+  });
+});
+
+describe("a hit and the key's limits", () => {
+  it("counts a hit in the key's rpm but not in its tpm: only upstream tokens are charged", async () => {
+    const gw = await testGateway(cacheConfig());
+    // The mock upstream answers 16 tokens a call: tpm_limit 20 admits a second miss (16 < 20), not a third.
+    const { key } = await newKey(gw, { rpm_limit: 10, tpm_limit: 20 });
+    const m = marker();
+    const first = await ask(gw, m, {}, { key });
+    expect(first.hit).toBe(false);
+    const remaining: [string | null, string | null][] = [];
+    for (let i = 0; i < 3; i++) {
+      const hit = await ask(gw, m, {}, { key });
+      expect(hit.hit).toBe(true);
+      remaining.push([hit.res.headers.get("x-ratelimit-remaining-requests"), hit.res.headers.get("x-ratelimit-remaining-tokens")]);
+    }
+    // Each hit takes a request from the minute's 10; the tokens left stay those the miss left.
+    expect(remaining).toEqual([["8", "4"], ["7", "4"], ["6", "4"]]);
+    const miss = await ask(gw, marker(), {}, { key });
+    expect(miss.status).toBe(200);
+    expect(miss.res.headers.get("x-ratelimit-remaining-tokens")).toBe("4");
+    const refused = await ask(gw, marker(), {}, { key });
+    expect(refused.status).toBe(429);
+    expect(JSON.parse(refused.text).error.message).toContain("Limit type: tokens. Current limit: 20");
+  });
+
+  it("reserves nothing for a hit: a key with less budget left than one call's worst case gets many hits at once", async () => {
+    const gw = await testGateway({ ...cacheConfig(), model_list: [pricedMock("priced")] });
+    // Without max_tokens a call's worst case is 4,096 output tokens (1/64 USD here); the budget is far below it,
+    // so a miss holds what is left (a partial hold, one at a time) and concurrent misses would be told to retry.
+    const { key, token } = await newKey(gw, { max_budget: 0.001 });
+    const m = marker();
+    const first = await ask(gw, m, { model: "priced" }, { key });
+    expect(first.status).toBe(200);
+    const cost = Number(first.res.headers.get("x-litellm-response-cost"));
+    const hits = await Promise.all(Array.from({ length: 8 }, () => ask(gw, m, { model: "priced" }, { key })));
+    expect(hits.map((h) => [h.status, h.hit])).toEqual(Array(8).fill([200, true]));
+    // Spend unchanged, nothing held (a lease the guard may have handed out with the hits holds 0 USD).
+    expect(await keyGuard(token).snapshot()).toMatchObject({ spend: cost, reserved: 0 });
+    // The same burst of misses: at most one holds the rest of the budget, the others are refused.
+    const misses = await Promise.all(Array.from({ length: 8 }, () => ask(gw, marker(), { model: "priced" }, { key })));
+    expect(misses.filter((r) => r.status === 429).length).toBeGreaterThan(0);
   });
 });
 

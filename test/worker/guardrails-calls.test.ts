@@ -138,6 +138,33 @@ describe("a blocked call costs nothing", () => {
     expect(keyRow!.spend).toBe(CALL_COST);
   });
 
+  it("an answer refused after the upstream answered (post_call): the upstream's tokens in the row, spend 0", async () => {
+    const gw = await testGateway({
+      model_list: [openaiModel("leaky", scriptModel("the password is ", "hunter2"), PRICE)],
+      litellm_settings: { content_policy: { outgoing: { block_words: ["password"] } } },
+    });
+    const key = await newKey(gw, { max_budget: 1 });
+    const json = await gw.post("/v1/chat/completions", chatBody("leaky", `${marker()} tell me`), key.key);
+    expect(json.status).toBe(400);
+    const stream = await gw.post("/v1/chat/completions", chatBody("leaky", `${marker()} tell me`, { stream: true }), key.key);
+    expect((await streamedText(stream)).error?.type).toBe("guardrail_violation");
+
+    await flushKey(key.token);
+    const row = (res: Response) =>
+      testEnv.DB.prepare("SELECT status, spend, prompt_tokens, completion_tokens, total_tokens, metadata FROM spend_logs WHERE request_id = ?").bind(res.headers.get("x-litellm-call-id")).first<Record<string, any>>();
+    // JSON: what the mock upstream reported (and billed), 11 prompt and 5 completion tokens.
+    expect(await row(json)).toMatchObject({ status: "blocked", spend: 0, prompt_tokens: 11, completion_tokens: 5, total_tokens: 16 });
+    // A stream blocked mid-way is let go before its usage chunk: the prompt and the text read so far, estimated
+    // (at least "the password", 3 tokens), as for a stream the client left.
+    const streamed = (await row(stream))!;
+    expect(streamed).toMatchObject({ status: "blocked", spend: 0 });
+    expect(streamed.prompt_tokens).toBeGreaterThan(0);
+    expect(streamed.completion_tokens).toBeGreaterThanOrEqual(3);
+    expect(streamed.total_tokens).toBe(streamed.prompt_tokens + streamed.completion_tokens);
+    if (streamed.completion_tokens !== 5) expect(JSON.parse(streamed.metadata).usage_estimated).toBe(true);
+    expect(await keyGuard(key.token).snapshot()).toMatchObject({ spend: 0, reserved: 0 });
+  });
+
   it("keeps no prompt of a blocked call, even when prompts are stored", async () => {
     const gw = await testGateway({
       model_list: [openaiModel("paid", "gpt-4o", PRICE)],

@@ -77,6 +77,27 @@ describe("litellm_content_filter", () => {
     expect(out.messages![0].content).toBe("pay to [IBAN_REDACTED], not GB82 WEST 1234 5698 7654 33");
   });
 
+  it("finds Mastercard (51-55 and 2-series) and Amex test numbers, not digits of the same shape that fail Luhn", async () => {
+    const engine = filter([["mastercard", "MASK"], ["amex", "MASK"]]);
+    const text = [
+      "mc 5555 5555 5555 4444, 5105-1051-0510-5100, 2223003122003222",
+      "amex 3782 822463 10005 and 371449635398431",
+      "random 5555 5555 5555 4445, 5105105105105101, 3782 822463 10006, 3714 496353 98432",
+      "visa 4111 1111 1111 1111 is neither",
+    ].join("\n");
+    expect((await pre(engine, chat(text))).messages![0].content).toBe(
+      [
+        "mc [MASTERCARD_REDACTED], [MASTERCARD_REDACTED], [MASTERCARD_REDACTED]",
+        "amex [AMEX_REDACTED] and [AMEX_REDACTED]",
+        "random 5555 5555 5555 4445, 5105105105105101, 3782 822463 10006, 3714 496353 98432",
+        "visa 4111 1111 1111 1111 is neither",
+      ].join("\n"),
+    );
+    await expect(pre(filter([["mastercard", "BLOCK"]]), chat("card 5555 5555 5555 4444"))).rejects.toThrow("Blocked by guardrail 'cf': mastercard pattern detected");
+    await expect(pre(filter([["amex", "BLOCK"]]), chat("card 3782-822463-10005"))).rejects.toThrow("Blocked by guardrail 'cf': amex pattern detected");
+    await expect(pre(filter([["mastercard", "BLOCK"], ["amex", "BLOCK"]]), chat("ids 5555555555554445 and 378282246310006"))).resolves.toBeDefined();
+  });
+
   it("finds phones, IPs, and AWS/GitHub/OpenAI/Anthropic key shapes and private-key blocks", async () => {
     const engine = filter(["phone", "ipv4", "ipv6", "aws_access_key", "aws_secret_key", "github_token", "openai_api_key", "anthropic_api_key", "private_key"].map((p) => [p, "MASK"]));
     const text = [

@@ -1,7 +1,8 @@
 // The MCP gateway's parts inside workerd (real local D1 and Durable Objects): config checks and the
 // stdio warning, object_permission on keys and teams carried on the key's config, the permission
-// rules, credentials sealed at rest in D1, and the endpoint's protocol answers. End to end with real
-// MCP servers and the SDK's client: test/node/mcp-e2e.test.ts.
+// rules, credentials sealed at rest in D1, and the endpoint's protocol answers, with a tool call over /mcp
+// to a real MCP server (admitted, logged). End to end with the SDK's client: test/node/mcp-e2e.test.ts.
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { compileConfig, ConfigError } from "../../src/config/compile";
 import type { Principal } from "../../src/core/principal";
@@ -9,8 +10,9 @@ import { accessFor } from "../../src/mcp/permissions";
 import type { McpServerEntry } from "../../src/mcp/registry";
 import { authHeaders } from "../../src/mcp/registry";
 import { seal, unseal } from "../../src/mcp/secrets";
+import { MCP_ALPHA_TOKEN } from "../mocks/credentials";
 import { testGateway } from "./helpers";
-import { keyGuard, newKey, testEnv } from "./keys-helpers";
+import { flushKey, json, keyGuard, newKey, testEnv, unique } from "./keys-helpers";
 
 const server = (name: string, extra: Partial<McpServerEntry> = {}): McpServerEntry => ({
   id: name,
@@ -154,5 +156,39 @@ describe("the /mcp endpoint", () => {
     expect((await post(gw, { jsonrpc: "2.0", id: 6, method: "tools/list" }, { "mcp-session-id": session })).status).toBe(404);
     expect((await gw.fetch("/nothing/mcp", { method: "POST", json: {} })).status).toBe(404);
     expect((await gw.fetch("/some/other/path")).status).toBe(404);
+  });
+
+  it("a tools/call over /mcp is admitted by the key's guard (counted in its rpm) and logged in the spend log", async () => {
+    // A real MCP server (test/mocks/mcp-servers.ts' alpha, Streamable HTTP), started by test/global-setup.ts.
+    const alphaUrl = (env as unknown as { MCP_ALPHA_URL: string }).MCP_ALPHA_URL;
+    const gw = await testGateway({ model_list: [], mcp_servers: { alpha: { url: alphaUrl, transport: "http", auth_type: "bearer_token", authentication_token: MCP_ALPHA_TOKEN } } });
+    const { key, token } = await newKey(gw, { key_alias: unique("mcp"), rpm_limit: 2 });
+    const rpc = (body: unknown, session?: string) =>
+      gw.fetch("/mcp", { method: "POST", key, json: body, headers: { accept: "application/json, text/event-stream", ...(session ? { "mcp-session-id": session, "mcp-protocol-version": "2025-03-26" } : {}) } });
+    const init = await rpc({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-03-26", capabilities: {}, clientInfo: { name: "t", version: "1" } } });
+    expect(init.status).toBe(200);
+    const session = init.headers.get("mcp-session-id")!;
+    // Listing is not a tool call: it is not counted.
+    const listed = await json(rpc({ jsonrpc: "2.0", id: 2, method: "tools/list" }, session));
+    expect(listed.result.tools.map((t: { name: string }) => t.name)).toEqual(expect.arrayContaining(["alpha-add", "alpha-echo"]));
+
+    const call = (id: number, name: string, args: Record<string, unknown>) => json(rpc({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: args } }, session));
+    expect(await call(3, "alpha-add", { a: 2, b: 3 })).toMatchObject({ id: 3, result: { content: [{ type: "text", text: "5" }] } });
+    expect(await call(4, "alpha-echo", { text: "over /mcp" })).toMatchObject({ id: 4, result: { content: [{ type: "text", text: "over /mcp" }] } });
+    // rpm_limit 2: the third tool call this minute is refused, as a JSON-RPC error carrying the 429.
+    const refused = await call(5, "alpha-add", { a: 1, b: 1 });
+    expect(refused.result).toBeUndefined();
+    expect(refused.error.message).toMatch(/Rate limit exceeded for api_key: .*Limit type: requests\. Current limit: 2/);
+    expect(refused.error.data).toMatchObject({ status: 429 });
+
+    await flushKey(token);
+    const rows = await json<any[]>(gw.fetch(`/spend/logs?api_key=${token}`));
+    expect(rows.map((r) => r.model).sort()).toEqual(["MCP: alpha-add", "MCP: alpha-echo"]);
+    for (const row of rows) {
+      expect(row).toMatchObject({ call_type: "call_mcp_tool", status: "success", spend: 0, custom_llm_provider: "mcp" });
+      expect(row.metadata.mcp_tool_call_metadata).toMatchObject({ mcp_server_name: "alpha", namespaced_tool_name: row.model.slice(5), status: "success" });
+    }
+    expect(rows.find((r) => r.model === "MCP: alpha-add").metadata.mcp_tool_call_metadata.name).toBe("add");
+    expect(await keyGuard(token).snapshot()).toMatchObject({ spend: 0, reserved: 0, inFlight: 0 });
   });
 });

@@ -1,13 +1,13 @@
 // GET /metrics: LiteLLM's names, types, labels and buckets; the counts, tokens and spend of the calls
 // made; totals kept in the hub (applied once per batch, never going backwards); auth as LiteLLM.
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { hubFor } from "../../src/observability/hub-rpc";
 import { LATENCY_BUCKETS } from "../../src/observability/metrics/families";
 import type { Env } from "../../src/env";
 import { MASTER_KEY, readSse, testGateway } from "./helpers";
 import { CALL_COST, eventually, parseExposition, pricedModel, sum } from "./observability-helpers";
-import { unique } from "./keys-helpers";
+import { flushKey, newKey, unique } from "./keys-helpers";
 
 const FAST = { OBSERVABILITY_FLUSH_MS: "10" };
 
@@ -140,6 +140,144 @@ describe("GET /metrics", () => {
     expect(sum(samples, "litellm_remaining_api_key_budget_metric", { hashed_api_key: generated.token })).toBeLessThanOrEqual(5);
     expect(sum(samples, "litellm_api_key_budget_remaining_hours_metric", { hashed_api_key: generated.token })).toBeGreaterThan(0);
     expect(sum(samples, "litellm_team_max_budget_metric", { team: team.team_id, team_alias: "platform" })).toBe(10);
+  });
+});
+
+describe("per-deployment and upstream metrics", () => {
+  it("counts every upstream attempt, cooldowns and fallbacks; keeps the provider's x-ratelimit-remaining-*; times the API call", async () => {
+    const n = unique("dep");
+    const [group, cool, bad, good, worse, worst] = ["ok", "cool", "bad", "good", "worse", "worst"].map((g) => `${g}-${n}`);
+    const gw = await testGateway(
+      {
+        model_list: [
+          pricedModel(group, `ratelimited-4321-98765-${n}`),
+          // Tried first (order 1): its 429 cools it at once (its group has another), and the retry goes to order 2.
+          { ...pricedModel(cool, `error-429-${n}`, { order: 1 }), model_info: { id: `limited-${n}` } },
+          { ...pricedModel(cool, `fine-${n}`, { order: 2 }), model_info: { id: `fine-${n}` } },
+          pricedModel(bad, `error-500-${n}`),
+          pricedModel(good, `good-${n}`),
+          pricedModel(worse, `error-500-worse-${n}`),
+          pricedModel(worst, `error-503-${n}`),
+        ],
+        litellm_settings: { callbacks: ["prometheus"] },
+        router_settings: { num_retries: 1, fallbacks: [{ [bad]: [good] }, { [worse]: [worst] }] },
+      },
+      FAST,
+    );
+    const chat = (model: string) => gw.post("/v1/chat/completions", { model, messages: [{ role: "user", content: "hi" }] });
+    for (let i = 0; i < 2; i++) expect((await chat(group)).status).toBe(200);
+    const cooled = await chat(cool);
+    expect(cooled.status).toBe(200);
+    expect(cooled.headers.get("x-litellm-model-id")).toBe(`fine-${n}`);
+    expect((await chat(bad)).headers.get("x-litellm-model-group")).toBe(good);
+    expect((await chat(worse)).status).toBe(500);
+
+    const samples = await eventually(async () => {
+      const s = parseExposition(await scrape(gw));
+      expect(sum(s, "litellm_deployment_total_requests_total", { requested_model: worst })).toBe(2);
+      return s;
+    });
+    // One count per attempt: the group's two calls; the 429 and the retry that answered; a failing group's call and its retry.
+    expect(sum(samples, "litellm_deployment_total_requests_total", { requested_model: group })).toBe(2);
+    expect(sum(samples, "litellm_deployment_total_requests_total", { model_id: `limited-${n}` })).toBe(1);
+    expect(sum(samples, "litellm_deployment_total_requests_total", { model_id: `fine-${n}` })).toBe(1);
+    expect(sum(samples, "litellm_deployment_total_requests_total", { requested_model: bad })).toBe(2);
+    expect(sum(samples, "litellm_deployment_total_requests_total", { requested_model: good })).toBe(1);
+    expect(sum(samples, "litellm_deployment_cooled_down_total", { model_id: `limited-${n}`, exception_status: "429", litellm_model_name: `error-429-${n}` })).toBe(1);
+    expect(sum(samples, "litellm_deployment_cooled_down_total", { model_id: `fine-${n}` })).toBe(0);
+    expect(sum(samples, "litellm_deployment_state", { model_id: `limited-${n}` })).toBe(2);
+    expect(sum(samples, "litellm_deployment_successful_fallbacks_total", { requested_model: bad, fallback_model: good, exception_status: "500", exception_class: "Openai.InternalServerError" })).toBe(1);
+    expect(sum(samples, "litellm_deployment_failed_fallbacks_total", { requested_model: worse, fallback_model: worst })).toBe(1);
+    expect(sum(samples, "litellm_deployment_successful_fallbacks_total", { requested_model: worse })).toBe(0);
+
+    // The provider's own remaining requests and tokens (its x-ratelimit-remaining-* headers), per deployment.
+    const upstream = { model_group: group, litellm_model_name: `ratelimited-4321-98765-${n}`, api_provider: "openai" };
+    expect(sum(samples, "litellm_remaining_requests_metric", upstream)).toBe(4321);
+    expect(sum(samples, "litellm_remaining_tokens_metric", upstream)).toBe(98765);
+    expect(samples.filter((s) => s.name === "litellm_remaining_requests_metric" && s.labels.model_group === cool)).toEqual([]);
+
+    // The upstream call's own latency, one observation per successful call, within the request's.
+    const api = (suffix: string) => sum(samples, `litellm_llm_api_latency_metric_${suffix}`, { requested_model: group });
+    const total = (suffix: string) => sum(samples, `litellm_request_total_latency_metric_${suffix}`, { requested_model: group });
+    expect(api("count")).toBe(2);
+    expect(api("sum")).toBeGreaterThan(0);
+    expect(api("sum")).toBeLessThanOrEqual(total("sum"));
+    expect(samples.filter((s) => s.name === "litellm_llm_api_latency_metric_bucket" && s.labels.requested_model === group).at(-1)).toMatchObject({ labels: { le: "+Inf" }, value: 2 });
+  });
+
+  it("litellm_remaining_team_budget_metric: the team's max_budget less what its keys spent", async () => {
+    const group = unique("prom-team");
+    const gw = await testGateway({ model_list: [pricedModel(group, "gpt-4o-mini")], litellm_settings: { callbacks: ["prometheus"] } }, FAST);
+    const team = (await (await gw.post("/team/new", { team_alias: unique("t"), max_budget: 1 })).json()) as { team_id: string; team_alias: string };
+    const { key, token } = await newKey(gw, { team_id: team.team_id });
+    for (let i = 0; i < 2; i++) expect((await gw.post("/v1/chat/completions", { model: group, messages: [{ role: "user", content: "hi" }] }, key)).status).toBe(200);
+    await flushKey(token, { team: team.team_id });
+    await eventually(async () => {
+      const s = parseExposition(await scrape(gw));
+      expect(sum(s, "litellm_remaining_team_budget_metric", { team: team.team_id, team_alias: team.team_alias })).toBe(1 - 2 * CALL_COST);
+      expect(sum(s, "litellm_team_max_budget_metric", { team: team.team_id })).toBe(1);
+    });
+  });
+});
+
+describe("the JSON log line of a call", () => {
+  const LINE_FIELDS = ["call_id", "key_alias", "route", "model", "model_group", "deployment", "provider", "upstream_model", "status", "http_status", "stream", "latency_ms", "overhead_ms", "prompt_tokens", "completion_tokens", "total_tokens", "cost"];
+
+  it("has the README's fields, for a success and for a failure (with its error), and ttft_ms for a stream", async () => {
+    const ok = unique("line");
+    const broken = unique("line-broken");
+    const gw = await testGateway({ model_list: [{ ...pricedModel(ok, "gpt-4o-mini"), model_info: { id: `id-${ok}` } }, pricedModel(broken, "error-500")], router_settings: { num_retries: 0 } });
+    const alias = unique("agent");
+    const { key } = await newKey(gw, { key_alias: alias });
+    const log = vi.spyOn(console, "log");
+    try {
+      const success = await gw.post("/v1/chat/completions", { model: ok, messages: [{ role: "user", content: "hi secret-prompt-text" }] }, key);
+      expect(success.status).toBe(200);
+      const failure = await gw.post("/v1/chat/completions", { model: broken, messages: [{ role: "user", content: "hi" }] }, key);
+      expect(failure.status).toBe(500);
+      const streamed = await gw.post("/v1/chat/completions", { model: ok, stream: true, messages: [{ role: "user", content: "hi" }] }, key);
+      await readSse(streamed);
+      const lines = await eventually(() => {
+        const found = log.mock.calls.map((c) => String(c[0])).filter((l) => l.startsWith('{"message":"llm call"')).map((l) => JSON.parse(l));
+        const byId = (id: string | null) => found.find((l) => l.call_id === id);
+        const all = [success, failure, streamed].map((res) => byId(res.headers.get("x-litellm-call-id")));
+        expect(all.every(Boolean)).toBe(true);
+        return all;
+      });
+      const [good, bad, stream] = lines;
+      for (const field of LINE_FIELDS) expect(good, field).toHaveProperty(field);
+      expect(good).toMatchObject({
+        level: "info",
+        key_alias: alias,
+        route: "/v1/chat/completions",
+        model: ok,
+        model_group: ok,
+        deployment: `id-${ok}`,
+        provider: "openai",
+        upstream_model: "gpt-4o-mini",
+        status: "success",
+        http_status: 200,
+        stream: false,
+        prompt_tokens: 11,
+        completion_tokens: 5,
+        total_tokens: 16,
+        cost: CALL_COST,
+      });
+      expect(good.latency_ms).toBeGreaterThanOrEqual(good.overhead_ms);
+      expect(good.error).toBeUndefined();
+      expect(JSON.stringify(good)).not.toContain("secret-prompt-text");
+      expect(bad).toMatchObject({ level: "error", key_alias: alias, model: broken, status: "failure", http_status: 500, stream: false, cost: 0 });
+      expect(bad.error).toMatchObject({ status: 500, class: "Openai.InternalServerError" });
+      expect(bad.error.message).toContain("The server had an error while processing your request");
+      expect(JSON.stringify(bad)).not.toContain("sk-upstream-secret");
+      // Time to first token: streams only.
+      expect(good.ttft_ms).toBeUndefined();
+      expect(stream).toMatchObject({ status: "success", stream: true, total_tokens: 16 });
+      expect(stream.ttft_ms).toBeGreaterThanOrEqual(0);
+      expect(stream.ttft_ms).toBeLessThanOrEqual(stream.latency_ms);
+    } finally {
+      log.mockRestore();
+    }
   });
 });
 
