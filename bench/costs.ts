@@ -22,7 +22,7 @@ general_settings:
   disable_spend_logs: ${noSpendLogs}
 `;
 
-const gw = await startGateway(config, { LITELLM_MASTER_KEY: MASTER }, ["bench/costs/counting-worker.ts"]);
+const gw = await startGateway(config, { LITELLM_MASTER_KEY: MASTER }, { extraArgs: ["bench/costs/counting-worker.ts"] });
 const post = async (path: string, key: string, body: unknown) => {
   const res = await fetch(`${gw.url}${path}`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify(body) });
   if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);

@@ -52,15 +52,15 @@ async function inspector(httpUrl: string) {
   if (!target) throw new Error(`workerd's inspector lists no target '${wanted}' (it lists: ${targets.map((t) => t.title ?? t.id).join(", ")})`);
   const socket = new WebSocket(target.webSocketDebuggerUrl);
   await new Promise((r, j) => {
-    socket.onopen = r;
-    socket.onerror = j;
+    socket.addEventListener("open", r);
+    socket.addEventListener("error", j);
   });
   let next = 1;
   const waiting = new Map<number, (result: unknown) => void>();
-  socket.onmessage = (event) => {
+  socket.addEventListener("message", (event: { data: unknown }) => {
     const msg = JSON.parse(String(event.data)) as { id?: number; result?: unknown; error?: unknown };
     if (msg.id && waiting.has(msg.id)) waiting.get(msg.id)!(msg.error ? Promise.reject(new Error(JSON.stringify(msg.error))) : msg.result);
-  };
+  });
   return {
     send<T = unknown>(method: string, params: object = {}): Promise<T> {
       const id = next++;

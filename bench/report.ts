@@ -236,7 +236,6 @@ export function renderReport(r: Results): string {
       : []),
   );
 
-  const full = r.arms.find((a) => a.key === "full");
   const guarded = r.arms.find((a) => a.key === "guarded");
   if (r.guardrails || (full && guarded)) section("Feature cost: guardrails", ...guardrailBlocks(r, full, guarded));
 

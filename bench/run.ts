@@ -193,6 +193,7 @@ try {
   if (guarded) {
     guarded.target.headers.authorization = `Bearer ${await benchVirtualKey(guarded.baseUrl, masterKey, "bench-pair")}`;
     guarded.notes.push("as arm 4 (virtual key, least-busy, spend), plus hide-secrets on pre_call and post_call, default_on (bench/configs/guarded.yaml)");
+  }
   // --- Arm 4o: the same kind of virtual key as arm 4. ---
   if (observed) {
     observed.target.headers.authorization = `Bearer ${await benchVirtualKey(observed.baseUrl, masterKey, "bench-pair")}`;

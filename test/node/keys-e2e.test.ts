@@ -33,7 +33,7 @@ afterAll(async () => {
 
 describe("virtual keys under npm start", () => {
   it("generates a key, serves it through the openai SDK, enforces its rpm limit and reports its spend", async () => {
-    const created = await (await admin("/key/generate", { key_alias: "e2e-agent", rpm_limit: 2, max_budget: 1 })).json();
+    const created = await (await admin("/key/generate", { key_alias: "e2e-agent", rpm_limit: 2, max_budget: 1 })).json<any>();
     expect(created.key).toMatch(/^sk-/);
     const client = new OpenAI({ apiKey: created.key, baseURL: `${gw.url}/v1`, maxRetries: 0 });
 
@@ -47,13 +47,13 @@ describe("virtual keys under npm start", () => {
     const limited = await client.chat.completions.create({ model: "priced", messages: [{ role: "user", content: "hi" }] }).catch((e: unknown) => e);
     expect(limited).toBeInstanceOf(OpenAI.RateLimitError);
 
-    const info = await (await admin(`/key/info?key=${created.token}`)).json();
+    const info = await (await admin(`/key/info?key=${created.token}`)).json<any>();
     expect(info.info.spend).toBeCloseTo(2 * cost, 12);
     // Spend logs reach D1 within a flush (about a second).
     let logs: unknown[] = [];
     for (let i = 0; i < 50 && logs.length < 2; i++) {
       await new Promise((r) => setTimeout(r, 200));
-      logs = await (await admin(`/spend/logs?api_key=${created.token}`)).json();
+      logs = await (await admin(`/spend/logs?api_key=${created.token}`)).json<any>();
     }
     expect(logs).toHaveLength(2);
 

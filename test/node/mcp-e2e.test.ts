@@ -21,7 +21,7 @@ const admin = (path: string, body?: unknown, method = body === undefined ? "GET"
 async function newKey(fields: Record<string, unknown>): Promise<{ key: string; token: string }> {
   const res = await admin("/key/generate", fields);
   expect(res.status).toBe(200);
-  return res.json();
+  return res.json<any>();
 }
 
 async function mcpClient(key: string, path = "/mcp", headers: Record<string, string> = {}): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
@@ -196,22 +196,22 @@ describe("MCP gateway under npm start", () => {
   it("REST: /mcp-rest/tools/list and /mcp-rest/tools/call, with the key's permissions", async () => {
     const { key } = await newKey({ object_permission: { mcp_servers: ["alpha"] } });
     const headers = { authorization: `Bearer ${key}`, "content-type": "application/json" };
-    const list = await (await fetch(`${gw.url}/mcp-rest/tools/list`, { headers })).json();
+    const list = await (await fetch(`${gw.url}/mcp-rest/tools/list`, { headers })).json<any>();
     expect(list.tools.map((t: { name: string }) => t.name).sort()).toEqual(["alpha-add", "alpha-echo"]);
     expect(list.tools[0].mcp_info.server_name).toBe("alpha");
-    const one = await (await fetch(`${gw.url}/mcp-rest/tools/list?server_id=alpha`, { headers })).json();
+    const one = await (await fetch(`${gw.url}/mcp-rest/tools/list?server_id=alpha`, { headers })).json<any>();
     expect(one.tools.map((t: { name: string }) => t.name).sort()).toEqual(["add", "echo"]);
 
     const call = await fetch(`${gw.url}/mcp-rest/tools/call`, { method: "POST", headers, body: JSON.stringify({ name: "alpha-add", arguments: { a: 4, b: 5 } }) });
     expect(call.status).toBe(200);
-    expect(textOf(await call.json())).toBe("9");
+    expect(textOf(await call.json<any>())).toBe("9");
     const byServer = await fetch(`${gw.url}/mcp-rest/tools/call`, { method: "POST", headers, body: JSON.stringify({ server_id: "alpha", name: "echo", arguments: { text: "rest" } }) });
-    expect(textOf(await byServer.json())).toBe("rest");
+    expect(textOf(await byServer.json<any>())).toBe("rest");
 
     const reverses = beta.calls.get("reverse") ?? 0;
     const refused = await fetch(`${gw.url}/mcp-rest/tools/call`, { method: "POST", headers, body: JSON.stringify({ name: "beta-reverse", arguments: { text: "no" } }) });
     expect(refused.status).toBe(403);
-    expect((await refused.json()).error.type).toBe("mcp_tool_not_allowed");
+    expect((await refused.json<any>()).error.type).toBe("mcp_tool_not_allowed");
     expect(beta.calls.get("reverse") ?? 0).toBe(reverses);
   });
 
@@ -223,12 +223,12 @@ describe("MCP gateway under npm start", () => {
     expect((await call()).status).toBe(200);
     const limited = await call();
     expect(limited.status).toBe(429);
-    expect((await limited.json()).error.message).toMatch(/Rate limit exceeded/);
+    expect((await limited.json<any>()).error.message).toMatch(/Rate limit exceeded/);
 
     let logs: { call_type: string; model: string; status: string; metadata: { mcp_tool_call_metadata: { mcp_server_name: string; name: string; latency_ms: number } } }[] = [];
     for (let i = 0; i < 50 && logs.length < 2; i++) {
       await new Promise((r) => setTimeout(r, 200));
-      logs = await (await admin(`/spend/logs?api_key=${token}`)).json();
+      logs = await (await admin(`/spend/logs?api_key=${token}`)).json<any>();
     }
     expect(logs).toHaveLength(2);
     expect(logs[0]).toMatchObject({ call_type: "call_mcp_tool", model: "MCP: beta-reverse", status: "success" });
@@ -246,11 +246,11 @@ describe("MCP gateway under npm start", () => {
       allowed_tools: ["echo"],
     });
     expect(created.status).toBe(200);
-    const server = await created.json();
+    const server = await created.json<any>();
     expect(server).toMatchObject({ server_name: "gamma", source: "db", allowed_tools: ["echo"] });
     expect(JSON.stringify(server)).not.toContain(ALPHA_TOKEN);
 
-    const listed = await (await admin("/v1/mcp/server")).json();
+    const listed = await (await admin("/v1/mcp/server")).json<any>();
     expect(listed.map((s: { server_name: string }) => s.server_name)).toEqual(expect.arrayContaining(["alpha", "beta", "gamma"]));
     expect(JSON.stringify(listed)).not.toContain(ALPHA_TOKEN);
 

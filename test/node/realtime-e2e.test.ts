@@ -18,7 +18,7 @@ const admin = (path: string, body?: unknown) =>
   fetch(`${gw.url}${path}`, { method: body === undefined ? "GET" : "POST", headers: { authorization: `Bearer ${MASTER}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
 
 async function newKey(fields: Record<string, unknown>): Promise<{ key: string; token: string }> {
-  return (await admin("/key/generate", fields)).json();
+  return (await admin("/key/generate", fields)).json<any>();
 }
 
 /** A connected client and a queue of the events it receives. */
@@ -61,7 +61,7 @@ async function connect(key: string | undefined, protocols?: string[]) {
 async function spendOf(token: string, atLeast: number): Promise<number> {
   let spend = 0;
   for (let i = 0; i < 50; i++) {
-    spend = (await (await admin(`/key/info?key=${token}`)).json()).info.spend;
+    spend = (await (await admin(`/key/info?key=${token}`)).json<any>()).info.spend;
     if (spend >= atLeast - 1e-12) break;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -124,7 +124,7 @@ describe("Realtime API under npm start", () => {
     let logs: { call_type: string; spend: number; model_group: string }[] = [];
     for (let i = 0; i < 50 && logs.length < 3; i++) {
       await new Promise((r) => setTimeout(r, 200));
-      logs = await (await admin(`/spend/logs?api_key=${token}`)).json();
+      logs = await (await admin(`/spend/logs?api_key=${token}`)).json<any>();
     }
     // One row per response, and one for the session.
     expect(logs).toHaveLength(3);

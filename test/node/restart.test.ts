@@ -35,7 +35,7 @@ afterAll(async () => {
 describe("npm start, stopped by SIGTERM while calls are answered", () => {
   it("bills every answered call exactly once after starting again on the same state", async () => {
     // Two keys: one busy enough for leases (rpm_limit + max_budget only), one admitted call by call.
-    const keys = [await (await admin("/key/generate", { max_budget: 100, rpm_limit: 100_000 })).json(), await (await admin("/key/generate", { max_budget: 100, tpm_limit: 10_000_000 })).json()];
+    const keys = [await (await admin("/key/generate", { max_budget: 100, rpm_limit: 100_000 })).json<any>(), await (await admin("/key/generate", { max_budget: 100, tpm_limit: 10_000_000 })).json<any>()];
     const answered = new Map<string, { key: string; cost: number }>();
     let refused = 0;
     const cut: string[] = [];
@@ -91,7 +91,7 @@ describe("npm start, stopped by SIGTERM while calls are answered", () => {
     // Every answered call has one row, and each key's spend is the sum of its answered calls (rows reach D1 within a flush).
     let rows: { request_id: string; spend: number; api_key: string; status: string }[] = [];
     for (let i = 0; i < 100; i++) {
-      rows = (await Promise.all(keys.map(async (k) => (await admin(`/spend/logs?api_key=${k.token}&limit=1000`)).json()))).flat();
+      rows = (await Promise.all(keys.map(async (k) => (await admin(`/spend/logs?api_key=${k.token}&limit=1000`)).json<any>()))).flat();
       if (rows.length >= answered.size) break;
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -101,7 +101,7 @@ describe("npm start, stopped by SIGTERM while calls are answered", () => {
     expect(rows.every((r) => r.status === "success")).toBe(true);
     for (const k of keys) {
       const expected = [...answered.values()].filter((a) => a.key === k.token).reduce((s, a) => s + a.cost, 0);
-      const info = await (await admin(`/key/info?key=${k.token}`)).json();
+      const info = await (await admin(`/key/info?key=${k.token}`)).json<any>();
       expect(info.info.spend).toBeCloseTo(expected, 12);
       expect(rows.filter((r) => r.api_key === k.token).reduce((s, r) => s + r.spend, 0)).toBeCloseTo(expected, 12);
     }

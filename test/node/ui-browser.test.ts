@@ -111,7 +111,7 @@ describe.skipIf(!browser)("admin UI in a browser", () => {
     await page.getByRole("heading", { name: "Dashboard" }).waitFor();
     const [cookie] = await context.cookies(gw.url);
     expect(cookie).toMatchObject({ name: "litellm_ui_session", httpOnly: true, sameSite: "Strict" });
-    const stored = await page.evaluate(() => JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage }, cookie: document.cookie }));
+    const stored = await page.evaluate(() => JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage }, cookie: (globalThis as any).document.cookie }));
     expect(stored).toBe(JSON.stringify({ local: {}, session: {}, cookie: "" }));
     await shot("02-dashboard-empty");
   });
@@ -129,7 +129,7 @@ describe.skipIf(!browser)("admin UI in a browser", () => {
     budgetKey = (await page.getByTestId("new-key").textContent())!;
     expect(budgetKey).toMatch(/^sk-[A-Za-z0-9_-]{32}$/);
     await page.getByRole("button", { name: "Copy" }).click();
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(budgetKey);
+    expect(await page.evaluate(() => (navigator as any).clipboard.readText())).toBe(budgetKey);
     await shot("04-keys-new-key-shown-once");
     await page.getByRole("button", { name: "Done" }).click();
 
@@ -288,7 +288,7 @@ describe.skipIf(!browser)("admin UI in a browser", () => {
 
   it("signs in with a virtual key, which sees only its own data", async () => {
     // A second key with a call of its own, so there is someone else's data to not see.
-    const other = await fetch(`${gw.url}/key/generate`, { method: "POST", headers: { authorization: `Bearer ${MASTER}`, "content-type": "application/json" }, body: JSON.stringify({ key_alias: "someone-else" }) }).then((r) => r.json());
+    const other = await fetch(`${gw.url}/key/generate`, { method: "POST", headers: { authorization: `Bearer ${MASTER}`, "content-type": "application/json" }, body: JSON.stringify({ key_alias: "someone-else" }) }).then((r) => r.json<any>());
     await new OpenAI({ apiKey: other.key, baseURL: `${gw.url}/v1` }).chat.completions.create({ model: "cheap", messages: [{ role: "user", content: "not yours" }] });
 
     await page.getByRole("button", { name: "Sign out" }).click();
