@@ -10,8 +10,8 @@ import { expect } from "vitest";
 import { z } from "zod";
 import { wavBytes } from "../../src/lib/audio";
 import type { GatewayConfigInput } from "../../src/schema/config";
-import { MASTER_KEY, MOCK_URL, type TestGateway } from "./helpers";
-import { INPUT_PRICE, OUTPUT_PRICE } from "./keys-helpers";
+import { MASTER_KEY, MOCK_URL, testGateway, type TestGateway } from "./helpers";
+import { INPUT_PRICE, OUTPUT_PRICE, flushKey, keyGuard, newKey, testEnv } from "./keys-helpers";
 import type { Auth, FormParts, IdKind } from "./fuzz-arbitraries";
 
 export const SEED = 24;
@@ -30,7 +30,7 @@ export interface UpstreamLog {
   bypassed: string[];
 }
 
-export const newLog = (): UpstreamLog => ({ calls: 0, statuses: [], toolCalls: 0, strays: [], bypassed: [] });
+const newLog = (): UpstreamLog => ({ calls: 0, statuses: [], toolCalls: 0, strays: [], bypassed: [] });
 
 export const API_BASES = { openai: `${MOCK_URL}/openai/v1/`, anthropic: `${MOCK_URL}/anthropic/v1/`, gemini: `${MOCK_URL}/gemini/v1beta/`, cohere: `${MOCK_URL}/cohere/v2/` };
 
@@ -61,7 +61,7 @@ function plainBody(url: string, body: BodyInit | null | undefined): BodyInit | n
 }
 
 /** The deployments' upstream: a binding (as a Workers VPC binding would be) that counts calls, then asks the mock for a plain answer. */
-export function countingUpstream(log: UpstreamLog): Fetcher {
+function countingUpstream(log: UpstreamLog): Fetcher {
   return {
     async fetch(input: RequestInfo | URL, init?: RequestInit) {
       log.calls++;
@@ -104,7 +104,7 @@ async function mcpServer(req: Request, log: UpstreamLog): Promise<Response> {
  * Watches the global fetch while the fuzz runs: serves the MCP host, and notes any request to the mock's
  * origin, which every deployment here reaches through its binding only. Returns the restore function.
  */
-export function watchGlobalFetch(log: UpstreamLog): () => void {
+function watchGlobalFetch(log: UpstreamLog): () => void {
   globalThis.fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
     const url = input instanceof Request ? input.url : String(input);
     if (url.startsWith("http://mcp.fuzz.test/")) return mcpServer(new Request(input, init), log);
@@ -324,12 +324,50 @@ export async function send(run: FuzzRun, r: FuzzRequest): Promise<void> {
 }
 
 /** Runs `arb` as a fast-check property with the fixed seed: each generated request sent and checked. */
-export async function fuzz(run: FuzzRun, arb: fc.Arbitrary<FuzzRequest>, numRuns: number): Promise<void> {
+async function fuzz(run: FuzzRun, arb: fc.Arbitrary<FuzzRequest>, numRuns: number): Promise<void> {
   await fc.assert(fc.asyncProperty(arb, (r) => send(run, r)), { seed: SEED, numRuns });
 }
 
+export interface SpendRow {
+  request_id: string;
+  status: string;
+  spend: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  call_type: string;
+  cache_hit: number;
+}
+
+/**
+ * One fuzz run: the gateway (FUZZ_CONFIG behind the counting binding), a virtual key, each phase's requests
+ * sent and checked; then no upstream URL outside an api_base, none around a binding, and the key's spend
+ * rows, whose total the key's guard holds too. `summary`: print each route's statuses (for tuning).
+ */
+export async function fuzzRun(phases: [fc.Arbitrary<FuzzRequest>, number][], options: { env?: Record<string, unknown>; summary?: boolean } = {}) {
+  const log = newLog();
+  const gw = await testGateway(FUZZ_CONFIG, { FUZZ_UPSTREAM: countingUpstream(log), ...options.env });
+  const { key, token } = await newKey(gw);
+  const run: FuzzRun = { gw, log, pool: new IdPool({ virtual: key }), key, seen: [] };
+  const restore = watchGlobalFetch(log);
+  const started = Date.now();
+  try {
+    for (const [arb, numRuns] of phases) await fuzz(run, arb, numRuns);
+  } finally {
+    restore();
+  }
+  const elapsed = Date.now() - started;
+  if (options.summary) console.log(summary(run.seen));
+  expect(log.strays).toEqual([]);
+  expect(log.bypassed).toEqual([]);
+  await flushKey(token);
+  const { results: rows } = await testEnv.DB.prepare("SELECT request_id, status, spend, prompt_tokens, completion_tokens, call_type, cache_hit FROM spend_logs WHERE api_key = ?").bind(token).all<SpendRow>();
+  const total = rows.reduce((sum, r) => sum + r.spend, 0);
+  expect((await keyGuard(token).snapshot()).spend).toBeCloseTo(total, 12);
+  return { seen: run.seen, rows, elapsed };
+}
+
 /** Statuses per route (ids folded), with an example answer of each: for tuning the arbitraries. */
-export function summary(seen: Seen[]): string {
+function summary(seen: Seen[]): string {
   const routes = new Map<string, Map<number, { n: number; example: string }>>();
   for (const s of seen) {
     const route = `${s.request.split(" ")[0]} ${s.path.replace(/^\/(openai\/deployments|engines)\/[^/]*/, "/{d}").replace(/\/(files|batches|responses|server|model)\/[^/]+/, "/$1/{id}")}`;

@@ -13,20 +13,11 @@
 // fast-check with a fixed seed and a bounded number of runs: the same inputs every time.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { testGateway } from "./helpers";
-import { flushKey, keyGuard, newKey, testEnv } from "./keys-helpers";
 import {
   ALWAYS_PRICED,
-  FUZZ_CONFIG,
-  IdPool,
   TOKEN_PRICED,
-  countingUpstream,
-  fuzz,
-  newLog,
-  summary,
-  watchGlobalFetch,
+  fuzzRun,
   type FuzzRequest,
-  type FuzzRun,
 } from "./fuzz-helpers";
 import {
   anyModel,
@@ -199,30 +190,17 @@ const cacheRequest: fc.Arbitrary<FuzzRequest> = fc.record({
 
 describe("fuzz: hostile requests at every LLM route (fast-check, seed 24)", () => {
   it("never answers 5xx, never calls the upstream for a refused request, and bills exactly what clients got", { timeout: 120_000 }, async () => {
-    const log = newLog();
-    const gw = await testGateway(FUZZ_CONFIG, { FUZZ_UPSTREAM: countingUpstream(log) });
-    const { key, token } = await newKey(gw);
-    const run: FuzzRun = { gw, log, pool: new IdPool({ virtual: key }), key, seen: [] };
-    const restore = watchGlobalFetch(log);
-    const started = Date.now();
-    try {
-      await fuzz(run, llmRequest, 700);
-      await fuzz(run, fc.oneof(readRequest, cacheRequest, cachedCall, realtimeRequest, llmRequest), 400);
-    } finally {
-      restore();
-    }
-    const elapsed = Date.now() - started;
-    if (SUMMARY) console.log(summary(run.seen));
-    expect(log.strays).toEqual([]);
-    expect(log.bypassed).toEqual([]);
+    const { seen, rows: results, elapsed } = await fuzzRun(
+      [
+        [llmRequest, 700],
+        [fc.oneof(readRequest, cacheRequest, cachedCall, realtimeRequest, llmRequest), 400],
+      ],
+      { summary: SUMMARY },
+    );
 
     // The spend log says what each virtual-key client got.
-    await flushKey(token);
-    const { results } = await testEnv.DB.prepare("SELECT request_id, status, spend, prompt_tokens, completion_tokens, call_type, cache_hit FROM spend_logs WHERE api_key = ?")
-      .bind(token)
-      .all<{ request_id: string; status: string; spend: number; prompt_tokens: number; completion_tokens: number; call_type: string; cache_hit: number }>();
     const rows = new Map(results.map((r) => [r.request_id, r]));
-    const mine = run.seen.filter((s) => s.llm && s.virtual);
+    const mine = seen.filter((s) => s.llm && s.virtual);
     for (const s of mine) {
       const row = rows.get(s.callId);
       const about = JSON.stringify({ ...s, row });
@@ -246,29 +224,30 @@ describe("fuzz: hostile requests at every LLM route (fast-check, seed 24)", () =
     }
     // Every row is a call a client made, a completed batch's cost (recorded once, when first retrieved), or a
     // Realtime session (closed before any response: nothing to charge).
-    const batches = new Set(run.seen.filter((s) => s.virtual && s.completedBatch).map((s) => s.completedBatch!));
+    const batches = new Set(seen.filter((s) => s.virtual && s.completedBatch).map((s) => s.completedBatch!));
     const calls = new Set(mine.map((s) => s.callId));
     const sessions = results.filter((r) => r.call_type === "_arealtime");
-    expect(sessions.length).toBeLessThanOrEqual(run.seen.filter((s) => s.virtual && s.status === 101).length);
+    expect(sessions.length).toBeLessThanOrEqual(seen.filter((s) => s.virtual && s.status === 101).length);
     for (const r of sessions) expect(r.spend).toBe(0);
     for (const r of results) {
       if (batches.has(r.request_id)) expect(r.call_type).toBe("aretrieve_batch");
       else if (r.call_type !== "_arealtime") expect(calls.has(r.request_id), `row ${JSON.stringify(r)} is no client's call`).toBe(true);
     }
     for (const id of batches) expect(rows.get(id)?.status, `completed batch ${id} billed`).toBe("success");
-    const total = results.reduce((sum, r) => sum + r.spend, 0);
-    expect((await keyGuard(token).snapshot()).spend).toBeCloseTo(total, 12);
 
-    // Enough of the runs got through, on each kind of route, for the checks to mean something.
+    // Enough of the runs got through, on each kind of route, for the checks to mean something; count_tokens
+    // asked Anthropic and Realtime sessions opened (through the binding); the cache answered and forgot.
     const answered = (re: RegExp) => mine.filter((s) => s.status === 200 && re.test(s.path)).length;
-    const coverage = Object.fromEntries(
-      Object.entries({ chat: /chat\/completions$/, completions: /\/completions$/, embeddings: /embeddings$/, messages: /messages$/, responses: /responses$/, images: /images/, speech: /speech$/, audio: /(transcriptions|translations)$/, moderations: /moderations$/, rerank: /rerank$/, files: /files$/, batches: /batches$/ }).map(([k, re]) => [k, answered(re)]),
-    );
-    // count_tokens asked Anthropic, and Realtime sessions opened, through the binding.
-    Object.assign(coverage, { count_tokens_upstream: mine.filter((s) => s.status === 200 && s.path.endsWith("/count_tokens") && s.upstreamCalls > 0).length, realtime: run.seen.filter((s) => s.status === 101).length });
-    Object.assign(coverage, { cache_hits: run.seen.filter((s) => s.cacheHit).length, cache_deletes: run.seen.filter((s) => s.status === 200 && s.path === "/cache/delete").length });
+    const ROUTE_KINDS = { chat: /chat\/completions$/, completions: /\/completions$/, embeddings: /embeddings$/, messages: /messages$/, responses: /responses$/, images: /images/, speech: /speech$/, audio: /(transcriptions|translations)$/, moderations: /moderations$/, rerank: /rerank$/, files: /files$/, batches: /batches$/ };
+    const coverage = {
+      ...Object.fromEntries(Object.entries(ROUTE_KINDS).map(([kind, re]) => [kind, answered(re)])),
+      count_tokens_upstream: mine.filter((s) => s.status === 200 && s.path.endsWith("/count_tokens") && s.upstreamCalls > 0).length,
+      realtime: seen.filter((s) => s.status === 101).length,
+      cache_hits: seen.filter((s) => s.cacheHit).length,
+      cache_deletes: seen.filter((s) => s.status === 200 && s.path === "/cache/delete").length,
+    };
     for (const [route, n] of Object.entries(coverage)) expect(n, `answered ${route} calls`).toBeGreaterThan(0);
-    const reads = run.seen.filter((s) => !s.llm && s.status === 200);
-    console.log(`[fuzz-llm] ${run.seen.length} requests in ${elapsed} ms: answered ${JSON.stringify(coverage)}, ${reads.length} reads/cache answered, ${batches.size} batches billed, ${run.seen.filter((s) => s.status >= 400).length} refusals`);
+    const reads = seen.filter((s) => !s.llm && s.status === 200);
+    console.log(`[fuzz-llm] ${seen.length} requests in ${elapsed} ms: answered ${JSON.stringify(coverage)}, ${reads.length} reads/cache answered, ${batches.size} batches billed, ${seen.filter((s) => s.status >= 400).length} refusals`);
   });
 });
