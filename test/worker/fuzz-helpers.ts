@@ -14,7 +14,7 @@ import { MASTER_KEY, MOCK_URL, testGateway, type TestGateway } from "./helpers";
 import { INPUT_PRICE, OUTPUT_PRICE, flushKey, keyGuard, newKey, testEnv } from "./keys-helpers";
 import type { Auth, FormParts, IdKind } from "./fuzz-arbitraries";
 
-export const SEED = 24;
+const SEED = 24;
 
 // ---------------------------------------------------------------- upstreams
 
@@ -32,7 +32,7 @@ export interface UpstreamLog {
 
 const newLog = (): UpstreamLog => ({ calls: 0, statuses: [], toolCalls: 0, strays: [], bypassed: [] });
 
-export const API_BASES = { openai: `${MOCK_URL}/openai/v1/`, anthropic: `${MOCK_URL}/anthropic/v1/`, gemini: `${MOCK_URL}/gemini/v1beta/`, cohere: `${MOCK_URL}/cohere/v2/` };
+const API_BASES = { openai: `${MOCK_URL}/openai/v1/`, anthropic: `${MOCK_URL}/anthropic/v1/`, gemini: `${MOCK_URL}/gemini/v1beta/`, cohere: `${MOCK_URL}/cohere/v2/` };
 
 const realFetch = globalThis.fetch.bind(globalThis);
 
