@@ -4,6 +4,7 @@
 // a refusal is a plain HTTP error. After it, frames pass through both ways as they come; each
 // `response.done` is priced and settled on the key (spend, budget, a spend log row), and a session
 // whose key's budget is spent is closed with an `error` event. Either side closing closes the other.
+import { originFetch } from "../core/origin";
 import type { Deployment, ModelGroup } from "../core/provider";
 import type { Principal } from "../core/principal";
 import type { Env } from "../env";
@@ -33,10 +34,12 @@ export interface RealtimeOpen {
 const POLICY = 1008;
 const UPSTREAM_ERROR = 1011;
 
-async function connectUpstream(target: RealtimeTarget, deployment: Deployment): Promise<WebSocket> {
+async function connectUpstream(target: RealtimeTarget, deployment: Deployment, env: Env): Promise<WebSocket> {
+  // Through the deployment's vpc_binding when it has one, as its other calls.
+  const fetchOrigin = originFetch(deployment, env);
   let res: Response;
   try {
-    res = await fetch(target.url, { headers: { ...target.headers, upgrade: "websocket" } });
+    res = await fetchOrigin(target.url, { headers: { ...target.headers, upgrade: "websocket" } });
   } catch (err) {
     throw new GatewayError(502, "server", `Could not reach ${deployment.provider} realtime at ${target.apiBase}: ${(err as Error).message}`, { upstream: true });
   }
@@ -54,7 +57,7 @@ export async function openRealtime(o: RealtimeOpen): Promise<Response> {
   const admitted = await admitSideCall(o.env, o.principal, sessionId, o.group.name, true);
   let upstream: WebSocket;
   try {
-    upstream = await connectUpstream(realtimeTarget(o.deployment, o.env, o.beta), o.deployment);
+    upstream = await connectUpstream(realtimeTarget(o.deployment, o.env, o.beta), o.deployment, o.env);
   } catch (err) {
     if (admitted) inBackground(cancelSideCall(o.env, o.principal, sessionId));
     throw err;

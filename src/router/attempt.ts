@@ -14,6 +14,7 @@ import type { AdapterContext, EndpointHandler, PassthroughHandler, UpstreamFailu
 import type { BilledUnits, LlmCall } from "../core/call";
 import { ENDPOINTS } from "../core/endpoints";
 import { meter } from "../core/units";
+import { originFetch } from "../core/origin";
 
 export type UpstreamResult =
   | {
@@ -74,18 +75,10 @@ function normaliseUsage(u: Partial<Usage> | undefined): Usage | undefined {
 
 /** Sends one upstream request: the adapter's own transport, a VPC/service binding, or fetch. */
 export function send(req: UpstreamRequest, ctx: AdapterContext, signal: AbortSignal): Promise<Response> {
-  const { adapter, params } = ctx.deployment;
+  const { adapter } = ctx.deployment;
   if (adapter.send) return adapter.send(req, ctx, signal);
-  const init: RequestInit = { method: req.method ?? "POST", headers: req.headers, body: req.body, signal };
-  if (params.vpc_binding) {
-    // Workers VPC / service binding: reach a private origin (e.g. Ollama behind a Tunnel) without a public hostname.
-    const binding = ctx.env[params.vpc_binding] as Fetcher | undefined;
-    if (!binding || typeof binding.fetch !== "function") {
-      throw new GatewayError(500, "server", `binding '${params.vpc_binding}' (litellm_params.vpc_binding) is not configured in wrangler.toml`);
-    }
-    return binding.fetch(req.url, init);
-  }
-  return fetch(req.url, init);
+  // A vpc_binding reaches a private origin (e.g. Ollama behind a Tunnel) without a public hostname.
+  return originFetch(ctx.deployment, ctx.env)(req.url, { method: req.method ?? "POST", headers: req.headers, body: req.body, signal });
 }
 
 /**

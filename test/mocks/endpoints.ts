@@ -147,13 +147,27 @@ async function openaiLike(req: IncomingMessage, res: ServerResponse, path: strin
   const batch = batches.get(id);
   if (!batch) return json(res, 404, { error: { message: `No batch found with id '${id}'.`, type: "invalid_request_error", param: null, code: null } });
   if (rest.endsWith("/cancel")) return json(res, 200, { ...batch, status: "cancelling" });
-  if (batch.status !== "completed") {
-    // The batch runs at once: its output file answers every line with a chat completion.
-    const lines = files.get(batch.input_file_id as string)!.content.toString("utf8").split("\n").filter((l) => l.trim());
-    const output = lines.map((line) => {
-      const request = JSON.parse(line);
-      return JSON.stringify({ id: `batch_req_${request.custom_id}`, custom_id: request.custom_id, response: { status_code: 200, request_id: "req_mock", body: { id: "chatcmpl-mock", object: "chat.completion", model: request.body.model, choices: [{ index: 0, message: { role: "assistant", content: "Hello from the mock." }, finish_reason: "stop" }], usage: BATCH_LINE_USAGE } }, error: null });
+  if (batch.status === "validating") {
+    // The batch runs at once: its output file answers every line with a chat completion. A file that is
+    // not JSON lines of requests fails validation, as OpenAI's batches do (status "failed", errors by line).
+    const lines = (files.get(batch.input_file_id as string)?.content.toString("utf8") ?? "").split("\n").filter((l) => l.trim());
+    const requests = lines.map((line) => {
+      try {
+        const request = JSON.parse(line);
+        return typeof request?.custom_id === "string" && request.body && typeof request.body === "object" ? request : undefined;
+      } catch {
+        return undefined;
+      }
     });
+    const bad = lines.length ? requests.findIndex((r) => !r) : 0;
+    if (bad >= 0) {
+      const error = lines.length ? { code: "invalid_json_line", message: "This line is not parseable as valid JSON.", param: null, line: bad + 1 } : { code: "empty_file", message: "The batch input file is empty.", param: null, line: null };
+      Object.assign(batch, { status: "failed", failed_at: 1700000100, errors: { object: "list", data: [error] } });
+      return json(res, 200, batch);
+    }
+    const output = requests.map((request) =>
+      JSON.stringify({ id: `batch_req_${request.custom_id}`, custom_id: request.custom_id, response: { status_code: 200, request_id: "req_mock", body: { id: "chatcmpl-mock", object: "chat.completion", model: request.body.model, choices: [{ index: 0, message: { role: "assistant", content: "Hello from the mock." }, finish_reason: "stop" }], usage: BATCH_LINE_USAGE } }, error: null }),
+    );
     const outId = nextId("file");
     files.set(outId, { meta: { id: outId, object: "file", bytes: 0, created_at: 1700000000, filename: "batch_output.jsonl", purpose: "batch_output", status: "processed" }, content: Buffer.from(output.join("\n") + "\n") });
     Object.assign(batch, { status: "completed", output_file_id: outId, completed_at: 1700000100, request_counts: { total: lines.length, completed: lines.length, failed: 0 } });

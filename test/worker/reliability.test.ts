@@ -376,6 +376,32 @@ describe("found by the fuzz test", () => {
     }
     expect((await gw.post("/key/generate", { duration: "36500d", budget_duration: "36500d" })).status).toBe(200);
   });
+
+  it("count_tokens and a Realtime session reach a deployment through its vpc_binding, never over the public internet", async () => {
+    const seen: string[] = [];
+    const upstream = {
+      async fetch(url: string, init?: RequestInit) {
+        seen.push(new URL(url).pathname);
+        if (new Headers(init?.headers).get("upgrade") !== "websocket") return Response.json({ input_tokens: 42 });
+        const { 0: client, 1: server } = new WebSocketPair();
+        server.accept();
+        return new Response(null, { status: 101, webSocket: client });
+      },
+    } as unknown as Fetcher;
+    // The origin has no public hostname: only the binding reaches it.
+    const bound = { api_base: "http://private-origin.internal", api_key: "sk-private", vpc_binding: "PRIVATE" };
+    const model_list = [
+      { model_name: "claude", litellm_params: { model: "anthropic/claude-sonnet-4-5", ...bound } },
+      { model_name: "live", litellm_params: { model: "openai/gpt-4o-realtime-preview", ...bound } },
+    ];
+    const gw = await testGateway({ model_list }, { PRIVATE: upstream });
+    expect(await json(gw.post("/v1/messages/count_tokens", { model: "claude", messages: [{ role: "user", content: "hi" }] }))).toEqual({ input_tokens: 42 });
+    const session = await gw.fetch("/v1/realtime?model=live", { headers: { upgrade: "websocket" } });
+    expect(session.status).toBe(101);
+    session.webSocket!.accept();
+    session.webSocket!.close(1000);
+    expect(seen).toEqual(["/v1/messages/count_tokens", "/realtime"]);
+  });
 });
 
 describe("8. custom keys and wildcard model lists", () => {

@@ -16,6 +16,7 @@ import { estimateChatPromptTokens, estimateTokens } from "../../lib/tokens";
 import { mapAnthropicError } from "../../providers/anthropic/adapter";
 import { anthropicClient, fromAnthropicRequest } from "../../providers/anthropic/client";
 import { anthropicTarget } from "../../providers/anthropic/request";
+import { send } from "../../router/attempt";
 import { countTokensRequestSchema, type MessagesRequest, messagesRequestSchema } from "../../schema/anthropic";
 import { authenticate } from "../middleware/auth";
 import { authorizeModel, readCall, readValidBody } from "../middleware/read-call";
@@ -50,12 +51,9 @@ const countTokens = createMiddleware<GatewayEnv>(async (c) => {
   const target = anthropicTarget("/v1/messages/count_tokens", ctx, client);
   let res: Response;
   try {
-    res = await fetch(target.url, {
-      method: "POST",
-      headers: target.headers,
-      body: JSON.stringify({ ...client.body, model: deployment.model }),
-      signal: AbortSignal.any([c.req.raw.signal, AbortSignal.timeout(COUNT_TIMEOUT_MS)]),
-    });
+    // Through send(), as every upstream call: a deployment's vpc_binding is its only way to its origin.
+    const body = JSON.stringify({ ...client.body, model: deployment.model });
+    res = await send({ ...target, method: "POST", body }, ctx, AbortSignal.any([c.req.raw.signal, AbortSignal.timeout(COUNT_TIMEOUT_MS)]));
   } catch {
     throw new GatewayError(502, "server", "Could not reach anthropic to count tokens", { upstream: true });
   }
