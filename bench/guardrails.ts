@@ -9,6 +9,7 @@ import { compileGuardrails } from "../src/guardrails/compile";
 import { GuardrailEngine } from "../src/guardrails/engine";
 import { guardSseStream } from "../src/guardrails/sse";
 import { agentRequest } from "../test/worker/fixtures/agent-prompt";
+import { cpuPerCall } from "./stats";
 
 const ALL_PREBUILT = ["us_ssn", "email", "phone", "visa", "mastercard", "amex", "aws_access_key", "aws_secret_key", "github_token", "iban", "ipv4", "ipv6", "openai_api_key", "anthropic_api_key", "private_key"];
 
@@ -46,26 +47,6 @@ const chunks = Array.from({ length: Math.ceil(answerText.length / DELTA) }, (_, 
   choices: [{ index: 0, delta: { content: answerText.slice(i * DELTA, (i + 1) * DELTA) }, finish_reason: i === Math.ceil(answerText.length / DELTA) - 1 ? "stop" : null }],
 }));
 
-/**
- * CPU microseconds per call: the best of several ~100 ms batches (this machine is shared; the best
- * batch is the one least disturbed by other processes).
- */
-async function time(fn: () => Promise<unknown>, batches = 7): Promise<number> {
-  for (let i = 0; i < 50; i++) await fn();
-  let best = Infinity;
-  for (let b = 0; b < batches; b++) {
-    const wallStart = performance.now();
-    const cpuStart = process.cpuUsage();
-    let n = 0;
-    while (performance.now() - wallStart < 100) {
-      await fn();
-      n++;
-    }
-    const cpu = process.cpuUsage(cpuStart);
-    best = Math.min(best, (cpu.user + cpu.system) / n);
-  }
-  return best;
-}
 
 const sse = new TextEncoder().encode(chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`).join("") + "data: [DONE]\n\n");
 /** The SSE bytes as an upstream delivers them: a few KB at a time. */
@@ -95,17 +76,17 @@ export async function measureGuardrails(progress: (line: string) => void = () =>
   const rows: GuardrailCost[] = [];
   for (const [name, config] of Object.entries(builtins)) {
     const engine = new GuardrailEngine(compileGuardrails(config));
-    const preCall = await time(async () => {
+    const preCall = await cpuPerCall(async () => {
       const out = await engine.forCall(body)!.preCall(body);
       if (out !== body) throw new Error(`${name} changed the clean agent prompt`);
     });
-    const jsonAnswer = await time(() => engine.forCall(body)!.postCall(answer));
-    const stream = await time(async () => {
+    const jsonAnswer = await cpuPerCall(() => engine.forCall(body)!.postCall(answer));
+    const stream = await cpuPerCall(async () => {
       const guard = engine.forCall(body)!.streamGuard()!;
       for (const c of chunks) await guard.chunk(c);
       await guard.end();
     });
-    const sseCost = await time(async () => {
+    const sseCost = await cpuPerCall(async () => {
       const reader = guardSseStream(sseStream(), engine.forCall(body)!.streamGuard()!, "openai", () => {}).getReader();
       while (!(await reader.read()).done);
     });

@@ -12,6 +12,7 @@ import { countCall } from "../src/observability/metrics/from-call";
 import { SeriesDeltas } from "../src/observability/metrics/series";
 import { callRecord, type CallRecord } from "../src/observability/record";
 import { agentRequest } from "../test/worker/fixtures/agent-prompt";
+import { cpuPerCall } from "./stats";
 
 const deployment = {
   id: "5f0c3e6d9a1b4c2d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d",
@@ -45,31 +46,14 @@ function record(): CallRecord {
   });
 }
 
-/** CPU µs per run of `fn`: the best of 7 batches of ~100 ms (the machine is shared; the best batch is the least disturbed). */
-async function time(fn: () => unknown): Promise<number> {
-  for (let i = 0; i < 50; i++) await fn();
-  let best = Infinity;
-  for (let b = 0; b < 7; b++) {
-    const wall = performance.now();
-    const cpu = process.cpuUsage();
-    let n = 0;
-    while (performance.now() - wall < 100) {
-      await fn();
-      n++;
-    }
-    const used = process.cpuUsage(cpu);
-    best = Math.min(best, (used.user + used.system) / n);
-  }
-  return best;
-}
 
 const r = record();
 const deltas = new SeriesDeltas();
 const rows: [string, number][] = [
-  ["call log line (JSON.stringify)", await time(() => callLogLine(r, false))],
-  ["metric changes (countCall into this isolate's deltas)", await time(() => countCall(deltas, r, false))],
-  ["callback payload, messages logged, + its JSON (a webhook's share)", await time(async () => JSON.stringify(await standardLoggingPayload(r, { messages: true, redactKeyInfo: false })))],
-  ["callback payload, turn_off_message_logging, + its JSON", await time(async () => JSON.stringify(await standardLoggingPayload(r, { messages: false, redactKeyInfo: false })))],
+  ["call log line (JSON.stringify)", await cpuPerCall(() => callLogLine(r, false))],
+  ["metric changes (countCall into this isolate's deltas)", await cpuPerCall(() => countCall(deltas, r, false))],
+  ["callback payload, messages logged, + its JSON (a webhook's share)", await cpuPerCall(async () => JSON.stringify(await standardLoggingPayload(r, { messages: true, redactKeyInfo: false })))],
+  ["callback payload, turn_off_message_logging, + its JSON", await cpuPerCall(async () => JSON.stringify(await standardLoggingPayload(r, { messages: false, redactKeyInfo: false })))],
 ];
 const size = JSON.stringify(await standardLoggingPayload(r, { messages: true, redactKeyInfo: false })).length;
 console.log(`request ${(JSON.stringify(r.request!.body).length / 1024).toFixed(1)} KB JSON; payload with messages ${(size / 1024).toFixed(1)} KB\n`);
@@ -81,7 +65,7 @@ for (const keys of [10, 100]) {
   const hub = new SeriesDeltas();
   for (let k = 0; k < keys; k++) for (let m = 0; m < 5; m++) countCall(hub, { ...r, key: { ...r.key, hash: `${k}`.padStart(64, "0"), alias: `agent-${k}` }, requestedModel: `model-${m}`, answeredGroup: `model-${m}` }, false);
   const series = hub.take();
-  const us = await time(() => renderExposition(series));
+  const us = await cpuPerCall(() => renderExposition(series));
   const text = renderExposition(series);
   console.log(`scrape render, ${keys} keys × 5 models: ${series.length} series, ${text.split("\n").length} lines, ${(text.length / 1024).toFixed(0)} KB: ${(us / 1000).toFixed(1)} ms CPU`);
 }

@@ -38,3 +38,24 @@ export function table(header: string[], rows: (string | number)[][]): string {
 
 export const fmt = (v: number, digits = 3) => (Number.isFinite(v) ? v.toFixed(digits) : "n/a");
 export const signed = (v: number, digits = 3) => (Number.isFinite(v) ? (v >= 0 ? "+" : "") + v.toFixed(digits) : "n/a");
+
+/**
+ * CPU microseconds per call of `fn` in this process: the best of several ~100 ms batches after a
+ * warm-up (the machine is shared; the best batch is the one least disturbed by other processes).
+ */
+export async function cpuPerCall(fn: () => unknown, batches = 7): Promise<number> {
+  for (let i = 0; i < 50; i++) await fn();
+  let best = Infinity;
+  for (let b = 0; b < batches; b++) {
+    const wallStart = performance.now();
+    const cpuStart = process.cpuUsage();
+    let n = 0;
+    while (performance.now() - wallStart < 100) {
+      await fn();
+      n++;
+    }
+    const cpu = process.cpuUsage(cpuStart);
+    best = Math.min(best, (cpu.user + cpu.system) / n);
+  }
+  return best;
+}
