@@ -41,8 +41,21 @@ function chargedUsage(outcome: CallOutcome, reservation: Reservation): { usage?:
   return { usage: { ...usage, prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion }, estimated: true, charged: true };
 }
 
-/** What the call cost (a cache hit: nothing): what the upstream charged (or, cut short, an estimate of it) at its deployment's price. */
+/** One per outcome: the answer's headers, the settlement and the observer all ask for it. */
+const costs = new WeakMap<CallOutcome, CallCost>();
+
+/**
+ * What the call cost (a cache hit: nothing): what the upstream charged (or, cut short, an estimate of it)
+ * at its deployment's price. Computed once per outcome; `reservation` only lends the prompt estimate, the
+ * same for every caller.
+ */
 export function callCost(outcome: CallOutcome, book: PriceBook, reservation: Reservation): CallCost {
+  let cost = costs.get(outcome);
+  if (!cost) costs.set(outcome, (cost = costOfOutcome(outcome, book, reservation)));
+  return cost;
+}
+
+function costOfOutcome(outcome: CallOutcome, book: PriceBook, reservation: Reservation): CallCost {
   if (outcome.cacheHit) return { cost: 0, usage: outcome.usage, unpriced: false, estimated: false };
   const deployment = outcome.deployment;
   if (!deployment) return { cost: 0, unpriced: false, estimated: false };

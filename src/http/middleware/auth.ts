@@ -5,9 +5,10 @@ import { createMiddleware } from "hono/factory";
 import type { GatewayEnv } from "../../core/hono-env";
 import { GatewayError } from "../../errors";
 import { extractApiKey } from "../../keys/credentials";
-import { authError, checkKey, principalForKey, principalForToken } from "../../keys/lookup";
+import { authError, checkKey, principalForKey, principalForToken, principalOf } from "../../keys/lookup";
 import { sessionCaller } from "./ui-session";
-import { MASTER, OPEN, type Principal } from "../../core/principal";
+import { MASTER, mayUse, modelAccessDenied, OPEN, type Principal } from "../../core/principal";
+import type { KeyConfig } from "../../core/guard-rpc";
 
 /** Who is calling. `deferCheck`: a virtual key not cached here is left for its call's admission to check. */
 function callerOf(c: Context<GatewayEnv>, deferCheck: boolean): Principal | Promise<Principal> {
@@ -44,6 +45,22 @@ export const authenticateCall = createMiddleware<GatewayEnv>(async (c, next) => 
   await next();
   if (principal.kind === "virtual_key" && !principal.key && c.error && !c.var.keyChecked) await checkKey(c.env, principal.token!);
 });
+
+/**
+ * The caller's key config now, for a step before admission that needs it (guardrails, the cache): a
+ * virtual key authenticateCall left for admission to check is checked here instead (one guard round
+ * trip, on the key's first call in an isolate), in place, so the later steps hold the same principal.
+ * Undefined for the master key and open mode.
+ */
+export async function keyConfigNow(c: Context<GatewayEnv>): Promise<KeyConfig | undefined> {
+  const { principal, call } = c.var;
+  if (principal.kind !== "virtual_key" || principal.key) return principal.key;
+  c.set("keyChecked", true);
+  const config = await checkKey(c.env, principal.token!);
+  Object.assign(principal, principalOf(config));
+  if (!mayUse(principal, call.group)) throw modelAccessDenied(principal, call.group);
+  return config;
+}
 
 /** Admin routes: the master key only. */
 export const requireMaster = createMiddleware<GatewayEnv>(async (c, next) => {

@@ -17,7 +17,7 @@ import { cacheSettingsOf, type CacheSettings } from "../../core/cache-settings";
 import type { GatewayEnv } from "../../core/hono-env";
 import type { Runtime } from "../../core/provider";
 import { GatewayError } from "../../errors";
-import { checkKey, principalOf } from "../../keys/lookup";
+import { keyConfigNow } from "./auth";
 import { uuidv7 } from "../../lib/ids";
 import { routeCall } from "../../router";
 import type { EmbeddingResponse } from "../../schema/openai";
@@ -57,13 +57,9 @@ export const responseCache = createMiddleware<GatewayEnv>(async (c, next) => {
   const call = c.var.call;
   const kind = cacheKindOf(call);
   if (!settings || !kind || !settings.kinds.has(kind)) return next();
+  // The key's allowed_cache_controls and metadata decide what the cache may do.
+  await keyConfigNow(c);
   const principal = c.var.principal;
-  if (principal.kind === "virtual_key" && !principal.key && principal.token) {
-    // The key's allowed_cache_controls and metadata decide what the cache may do: a key this isolate
-    // has not seen lately is checked now (its admission, after this step, would do it otherwise).
-    Object.assign(principal, principalOf(await checkKey(c.env, principal.token)));
-    c.set("keyChecked", true);
-  }
   const controls = callControls(settings, call.request.body, c.req.header("cache-control") ?? null, principal);
   if (!controls) return next();
   const cache: CacheCall = { call, principal, settings, controls, store: cacheStoreFor(c.env.KV) };

@@ -13,15 +13,13 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { LlmCall } from "../../core/call";
 import type { GatewayEnv } from "../../core/hono-env";
-import type { KeyConfig } from "../../core/guard-rpc";
-import { mayUse, modelAccessDenied } from "../../core/principal";
 import { guardrailsOf } from "../../config/guardrails";
 import { GatewayError } from "../../errors";
 import type { CallGuardrails } from "../../guardrails/engine";
 import { GuardrailViolation } from "../../guardrails/errors";
 import { withoutGuardrailFields } from "../../guardrails/select";
 import { guardSseStream } from "../../guardrails/sse";
-import { checkKey, principalOf } from "../../keys/lookup";
+import { keyConfigNow } from "./auth";
 import { settleCall } from "../../limits/settle";
 import { fromAnthropicRequest } from "../../providers/anthropic/client";
 import type { MessagesRequest } from "../../schema/anthropic";
@@ -40,7 +38,8 @@ export const applyGuardrails = createMiddleware<GatewayEnv>(async (c, next) => {
   const asked = (call.client?.body ?? call.request.body) as Json;
   const body = call.client ? withoutGuardrailFields(asked) : asked;
   if (body !== asked) sendInstead(call, body, false);
-  const key = engine.guardrails.length ? await keyOf(c) : undefined;
+  // The key's and its team's guardrails: only when guardrails are configured is an unseen key checked this early.
+  const key = engine.guardrails.length ? await keyConfigNow(c) : undefined;
   const guards = engine.forCall(asked, { key: key?.guardrails }, call.signal);
   if (!guards) return next();
   call.headers[APPLIED_GUARDRAILS_HEADER] = guards.applied.join(",");
@@ -88,22 +87,6 @@ export const applyGuardrails = createMiddleware<GatewayEnv>(async (c, next) => {
     if (!handedToStream) release(refusal);
   }
 });
-
-/**
- * The caller's key, with its guardrails. A virtual key this isolate has not cached yet (its check is
- * normally left to admission, after this step) is looked up now: one guard round trip, on the key's
- * first call in an isolate and only when guardrails are configured.
- */
-async function keyOf(c: Context<GatewayEnv>): Promise<KeyConfig | undefined> {
-  const { principal, call } = c.var;
-  if (principal.kind !== "virtual_key" || principal.key) return principal.key;
-  c.set("keyChecked", true);
-  const config = await checkKey(c.env, principal.token!);
-  // In place: the call and the later steps hold this same object (as admission does).
-  Object.assign(principal, principalOf(config));
-  if (!mayUse(principal, call.group)) throw modelAccessDenied(principal, call.group);
-  return config;
-}
 
 /**
  * Sends `body` upstream instead of what the client sent. For an Anthropic client it is the client's
