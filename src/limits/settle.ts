@@ -5,14 +5,38 @@
 import type { LlmCall } from "../core/call";
 import { guardFor } from "../core/guard-rpc";
 import type { Principal } from "../core/principal";
+import type { Runtime } from "../core/provider";
+import { hashKey } from "../keys/token";
 import type { Env } from "../env";
-import type { Reservation } from "../spend/cost";
+import { NOTHING_RESERVED, type Reservation } from "../spend/cost";
 import { dailyRow, outboxRow } from "../spend/flush";
-import type { PriceBook } from "../spend/prices";
+import { priceBook, type PriceBook } from "../spend/prices";
 import { callCost, spendLogRow } from "../spend/spend-log";
 import { noteSpend, settleFromLease, type Lease } from "./lease";
 import { settleProxy } from "./proxy-budget";
 import { settleBatched, withSettleRetries } from "./settle-batch";
+
+/** Per isolate (Runtime.isolate): the master key is the config's, whatever stored models change. */
+const masterTokens = new WeakMap<object, Promise<string>>();
+
+/** The token spend is logged under: the virtual key's, the master key's hash, or "" in open mode. */
+export function spendToken(principal: Principal, runtime: Runtime): Promise<string> | string {
+  if (principal.token !== undefined) return principal.token;
+  if (principal.kind !== "master" || !runtime.masterKey) return "";
+  let token = masterTokens.get(runtime.isolate);
+  if (!token) masterTokens.set(runtime.isolate, (token = hashKey(runtime.masterKey)));
+  return token;
+}
+
+/**
+ * Settles a call that was never admitted and holds nothing (refused by a guardrail before admission, a
+ * batch whose cost is known only when it completes): its spend log row (no prompt kept) and its cost.
+ */
+export async function settleUnreserved(env: Env, call: LlmCall, principal: Principal, runtime: Runtime): Promise<void> {
+  const [token, book] = await Promise.all([spendToken(principal, runtime), priceBook(env)]);
+  const keepLogRow = !runtime.config.general_settings.disable_spend_logs;
+  await settleCall(env, { call, principal, token, reservation: NOTHING_RESERVED, book, lease: undefined, proxyBudget: false, storePrompts: false, keepLogRow });
+}
 
 export interface SettleInput {
   call: LlmCall;

@@ -20,12 +20,9 @@ import { GuardrailViolation } from "../../guardrails/errors";
 import { withoutGuardrailFields } from "../../guardrails/select";
 import { guardSseStream } from "../../guardrails/sse";
 import { keyConfigNow } from "./auth";
-import { settleCall } from "../../limits/settle";
 import { fromAnthropicRequest } from "../../providers/anthropic/client";
 import type { MessagesRequest } from "../../schema/anthropic";
-import { NOTHING_RESERVED } from "../../spend/cost";
-import { priceBook } from "../../spend/prices";
-import { tokenOf } from "./limits";
+import { settleUnreserved } from "../../limits/settle";
 
 type Json = Record<string, unknown>;
 
@@ -119,11 +116,5 @@ async function checkedJson(res: Response, guards: CallGuardrails): Promise<Respo
 
 /** A call refused before admission still gets its spend log row: status "blocked", cost 0, no prompt kept. */
 function logBlocked(c: Context<GatewayEnv>): void {
-  const { call, principal, runtime } = c.var;
-  const keepLogRow = !runtime.config.general_settings.disable_spend_logs;
-  c.executionCtx.waitUntil(
-    Promise.all([tokenOf(principal, runtime), priceBook(c.env)]).then(([token, book]) =>
-      settleCall(c.env, { call, principal, token, reservation: NOTHING_RESERVED, book, lease: undefined, proxyBudget: false, storePrompts: false, keepLogRow }),
-    ),
-  );
+  c.executionCtx.waitUntil(settleUnreserved(c.env, c.var.call, c.var.principal, c.var.runtime));
 }

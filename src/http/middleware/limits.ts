@@ -10,29 +10,15 @@ import type { LlmCall } from "../../core/call";
 import type { BudgetPolicy } from "../../core/guard-rpc";
 import type { GatewayEnv } from "../../core/hono-env";
 import type { Principal } from "../../core/principal";
-import type { Runtime } from "../../core/provider";
 import type { Env } from "../../env";
-import { hashKey } from "../../keys/token";
 import { admitCall, cancelAdmission, setRateHeaders, type Admission } from "../../limits/admission";
 import { budgetPolicy } from "../../limits/policy";
 import { admitProxy, releaseProxy } from "../../limits/proxy-budget";
-import { settleCall } from "../../limits/settle";
+import { settleCall, spendToken } from "../../limits/settle";
 import { trackCall } from "../../limits/shutdown";
 import { candidateGroups, costOf, NOTHING_RESERVED, reservationFor, type Reservation } from "../../spend/cost";
 import { priceBook, priceOf, type PriceBook } from "../../spend/prices";
 import { callCost } from "../../spend/spend-log";
-
-/** Per isolate (Runtime.isolate): the master key is the config's, whatever stored models change. */
-const masterTokens = new WeakMap<object, Promise<string>>();
-
-/** The token spend is logged under: the virtual key's, the master key's hash, or "" in open mode. */
-export function tokenOf(principal: Principal, runtime: Runtime): Promise<string> | string {
-  if (principal.token !== undefined) return principal.token;
-  if (principal.kind !== "master" || !runtime.masterKey) return "";
-  let token = masterTokens.get(runtime.isolate);
-  if (!token) masterTokens.set(runtime.isolate, (token = hashKey(runtime.masterKey)));
-  return token;
-}
 
 /**
  * Admits the call under its key's limits and, when the config has one, the proxy-wide budget: both
@@ -94,7 +80,7 @@ export const enforceLimits = createMiddleware<GatewayEnv>(async (c, next) => {
     endTracking();
     throw err;
   }
-  const hashing = tokenOf(principal, runtime);
+  const hashing = spendToken(principal, runtime);
   const token = typeof hashing === "string" ? hashing : await hashing;
   call.usageCost = usageCostIn(book);
 

@@ -18,13 +18,10 @@ import { maxBodyBytes, resolveGroup } from "../../config/runtime";
 import { GatewayError, badRequest } from "../../errors";
 import { readCapped, readFormBody } from "../../lib/body";
 import { invalidRequest } from "../../lib/zod-issues";
-import { settleCall } from "../../limits/settle";
 import { send } from "../../router/attempt";
 import { batchCreateSchema, fileUploadSchema, listQuerySchema, type FileUploadRequest } from "../../schema/endpoints";
-import { priceBook } from "../../spend/prices";
 import { authenticate } from "../middleware/auth";
-import { NOTHING_RESERVED } from "../../spend/cost";
-import { tokenOf } from "../middleware/limits";
+import { settleUnreserved } from "../../limits/settle";
 import { readCall, readValidBody } from "../middleware/read-call";
 import { llmChain } from "./llm";
 
@@ -146,20 +143,7 @@ async function recordBatchCost(c: Context<GatewayEnv>, record: ManagedObject, de
     const call = new LlmCall(record.id, { endpoint: "batch", body: { input_file_id: "", endpoint: "", completion_window: "" } }, pinned(record.model_group, deployment), principal, new AbortController().signal);
     call.deployment = deployment;
     call.finish({ status: "ok", httpStatus: 200, usage, units: { batch: true } });
-    const loading = priceBook(env);
-    const hashing = tokenOf(principal, runtime);
-    const settings = runtime.config.general_settings;
-    await settleCall(env, {
-      call,
-      principal,
-      token: typeof hashing === "string" ? hashing : await hashing,
-      reservation: NOTHING_RESERVED,
-      proxyBudget: false,
-      book: loading instanceof Promise ? await loading : loading,
-      lease: undefined,
-      storePrompts: false,
-      keepLogRow: !settings.disable_spend_logs,
-    });
+    await settleUnreserved(env, call, principal, runtime);
   } catch (err) {
     console.warn(`[batches] could not record the cost of ${record.id}: ${(err as Error).message}`);
     await releaseCost(env.DB, record.id).catch(() => undefined);
