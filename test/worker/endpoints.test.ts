@@ -217,6 +217,19 @@ describe("moderations and rerank", () => {
         expect((await json(res)).error.type).toBe("key_model_access_denied");
       }
     }
+    // Batches: a batch file naming a model the key may not use is refused at upload, and a batch of a file
+    // uploaded before the key's models were narrowed is refused at creation.
+    const batchFile = (model: string) => form({ purpose: "batch", file: new Blob([JSON.stringify({ custom_id: "r0", method: "POST", url: "/v1/chat/completions", body: { model, messages: [{ role: "user", content: "hi" }] } })]) }, "in.jsonl");
+    const refusedUpload = await gw.fetch("/v1/files", { method: "POST", key: limited.key, body: batchFile("moderation") });
+    expect(refusedUpload.status).toBe(403);
+    expect((await json(refusedUpload)).error.type).toBe("key_model_access_denied");
+    const narrowed = await newKey(gw);
+    const uploaded = await json(gw.fetch("/v1/files", { method: "POST", key: narrowed.key, body: batchFile("gpt-mini") }));
+    expect((await gw.post("/key/update", { key: narrowed.key, models: ["whisper"] })).status).toBe(200);
+    const refusedBatch = await gw.post("/v1/batches", { input_file_id: uploaded.id, endpoint: "/v1/chat/completions", completion_window: "24h" }, narrowed.key);
+    expect(refusedBatch.status).toBe(403);
+    expect((await json(refusedBatch)).error.type).toBe("key_model_access_denied");
+
     const wrong = await gw.post("/v1/images/generations", { model: "cohere-rerank", prompt: "x" });
     expect(wrong.status).toBe(400);
     expect((await json(wrong)).error.message).toContain("cohere models do not support /images/generations");
